@@ -1,0 +1,87 @@
+"""Every setting comes from the environment (docker-compose, the stack's printed lines, CI).
+
+Names are the documented contract: a variable the settings do not know is a mistake.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    env: str = Field(default="dev", validation_alias="OPSFLOW_ENV")
+    temporal_address: str | None = Field(default=None, validation_alias="TEMPORAL_ADDRESS")
+    temporal_namespace: str = Field(default="default", validation_alias="TEMPORAL_NAMESPACE")
+    temporal_ui_url: str = Field(default="http://localhost:8233", validation_alias="TEMPORAL_UI_URL")
+    task_queue: str = Field(default="opsflow", validation_alias="OPSFLOW_TASK_QUEUE")
+    db_dsn: str | None = Field(default=None, validation_alias="OPSFLOW_DB_DSN")
+    db_pool_min: int = Field(default=2, validation_alias="OPSFLOW_DB_POOL_MIN")
+    db_pool_max: int = Field(default=10, validation_alias="OPSFLOW_DB_POOL_MAX")
+    data_dir: Path = Field(default=Path(".opsflow"), validation_alias="OPSFLOW_DATA_DIR")
+    log_level: str = Field(default="INFO", validation_alias="OPSFLOW_LOG_LEVEL")
+    metrics_port: int | None = Field(default=None, validation_alias="OPSFLOW_METRICS_PORT")
+    # Worker concurrency.
+    max_concurrent_activities: int = Field(
+        default=200, validation_alias="OPSFLOW_MAX_CONCURRENT_ACTIVITIES"
+    )
+    max_concurrent_workflow_tasks: int = Field(
+        default=100, validation_alias="OPSFLOW_MAX_CONCURRENT_WORKFLOW_TASKS"
+    )
+    # Latency added to every tool call (benchmarks, chaos tests): a configuration, not a code path.
+    tool_latency_ms: int = Field(default=0, validation_alias="OPSFLOW_TOOL_LATENCY_MS")
+    # JSON object overriding tool policies: {"metric_query": {"start_to_close_s": 5}}.
+    tool_policies_json: str = Field(default="", validation_alias="OPSFLOW_TOOL_POLICIES")
+    claim_threshold_bytes: int = Field(default=64 * 1024, validation_alias="OPSFLOW_CLAIM_BYTES")
+    # LLM
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    llm_model: str = Field(default="gpt-4o-mini", validation_alias="OPSFLOW_LLM_MODEL")
+    llm_fallback_model: str | None = Field(
+        default=None, validation_alias="OPSFLOW_LLM_FALLBACK_MODEL"
+    )
+    llm_timeout_s: float = Field(default=20.0, validation_alias="OPSFLOW_LLM_TIMEOUT_S")
+    llm_max_tokens: int = Field(default=20000, validation_alias="OPSFLOW_LLM_MAX_TOKENS")
+    llm_required: bool = Field(default=False, validation_alias="OPSFLOW_LLM_REQUIRED")
+    breaker_failure_threshold: int = Field(
+        default=5, validation_alias="OPSFLOW_BREAKER_FAILURES"
+    )
+    breaker_recovery_s: float = Field(default=60.0, validation_alias="OPSFLOW_BREAKER_RECOVERY_S")
+    # Payload encryption (AES-GCM). Format: "keyid:base64key[,keyid:base64key...]"; first encrypts.
+    codec_keys: str | None = Field(default=None, validation_alias="OPSFLOW_CODEC_KEYS")
+    codec_server_token: str | None = Field(
+        default=None, validation_alias="OPSFLOW_CODEC_TOKEN"
+    )
+    codec_cors_origin: str = Field(
+        default="http://localhost:8233", validation_alias="OPSFLOW_CODEC_CORS_ORIGIN"
+    )
+
+    @property
+    def is_prod(self) -> bool:
+        return self.env.lower() in ("prod", "production")
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.openai_api_key)
+
+
+ENV_VARS: frozenset[str] = frozenset(
+    str(alias)
+    for field in Settings.model_fields.values()
+    for alias in (
+        field.validation_alias.choices
+        if isinstance(field.validation_alias, AliasChoices)
+        else [field.validation_alias]
+    )
+    if alias
+)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
