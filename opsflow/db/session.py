@@ -1,0 +1,36 @@
+"""Tenant sessions: how every tool touches the ops database.
+
+A read-only transaction, the non-owner role (so row-level security applies), the tenant
+in ``app.tenant_id``, a statement timeout, and always a rollback. Queries go through
+``fetch()`` (extended protocol: one statement only), never ``execute()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+TOOL_ROLE = "opsflow_tool"
+
+
+@asynccontextmanager
+async def tenant_session(
+    pool: asyncpg.Pool, tenant_id: str, *, statement_timeout_ms: int, readonly: bool = True
+) -> AsyncIterator[asyncpg.Connection]:
+    async with pool.acquire() as conn:
+        tx = conn.transaction(readonly=readonly)
+        await tx.start()
+        try:
+            # set_config before the role switch: the tool role may not call it (revoked).
+            await conn.fetch(
+                "SELECT set_config('app.tenant_id', $1, true),"
+                " set_config('statement_timeout', $2, true)",
+                tenant_id,
+                str(int(statement_timeout_ms)),
+            )
+            await conn.fetch(f"SET LOCAL ROLE {TOOL_ROLE}")
+            yield conn
+        finally:
+            await tx.rollback()

