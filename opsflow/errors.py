@@ -74,10 +74,15 @@ class UnknownTenantError(ValidationError):
     code = "UNKNOWN_TENANT"
 
 
+class UnknownCiError(ValidationError):
+    code = "UNKNOWN_CI"
+
+
 # Error types that no retry can fix; used in every tool's RetryPolicy.
 NON_RETRYABLE_CODES: tuple[str, ...] = (
     ValidationError.code,
     UnknownTenantError.code,
+    UnknownCiError.code,
     TenantIsolationError.code,
     SqlBlocked.code,
     ToolOutputError.code,

@@ -17,11 +17,18 @@ TOOL_ROLE = "opsflow_tool"
 
 @asynccontextmanager
 async def tenant_session(
-    pool: asyncpg.Pool, tenant_id: str, *, statement_timeout_ms: int, readonly: bool = True
+    pool: asyncpg.Pool,
+    tenant_id: str,
+    *,
+    statement_timeout_ms: int,
+    readonly: bool = True,
+    commit: bool = False,
 ) -> AsyncIterator[asyncpg.Connection]:
+    """``commit=True`` only for the claim store; every read path rolls back."""
     async with pool.acquire() as conn:
         tx = conn.transaction(readonly=readonly)
         await tx.start()
+        committed = False
         try:
             # set_config before the role switch: the tool role may not call it (revoked).
             await conn.fetch(
@@ -32,5 +39,9 @@ async def tenant_session(
             )
             await conn.fetch(f"SET LOCAL ROLE {TOOL_ROLE}")
             yield conn
+            if commit:
+                await tx.commit()
+                committed = True
         finally:
-            await tx.rollback()
+            if not committed:
+                await tx.rollback()

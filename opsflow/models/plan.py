@@ -15,6 +15,9 @@ class PlanStep(BaseModel):
     params: dict[str, ParamValue] = Field(default_factory=dict)
     depends_on: list[str] = Field(default_factory=list)
     description: str = ""
+    # Where another capability can answer the same need (a blocked SQL step -> metrics).
+    fallback_capability: str | None = None
+    fallback_params: dict[str, ParamValue] = Field(default_factory=dict)
 
 
 class Plan(BaseModel):

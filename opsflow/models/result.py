@@ -49,7 +49,8 @@ class StepState(BaseModel):
     finished_at: datetime | None = None
     duration_ms: float | None = None
     error_code: str | None = None
-    reason: str | None = None
+    reason: str | None = None  # stable: deadline_exceeded, primary_error, sql_blocked, ...
+    detail: str = ""
     fallback: FallbackDetails | None = None
     row_count: int = 0
     claim_id: str | None = None

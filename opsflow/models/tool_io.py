@@ -84,6 +84,8 @@ class ToolOutput(BaseModel):
     # Claim check: set when the full output lives in the ops database, not in history.
     claim_id: str | None = None
     note: str = ""
+    attempt: int = 1
+    duration_ms: float = 0.0
 
 
 ToolCall.model_rebuild()

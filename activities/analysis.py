@@ -1,0 +1,84 @@
+"""``analyze``: the deterministic findings, computed on full (claimed) tool results.
+
+Heavy numeric work runs here, never in a workflow task; what goes back to history is the
+findings plus bounded previews for the answer's blocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import activity
+
+from activities.claims import load_claim
+from activities.errors import to_application_error
+from activities.resources import WorkerResources
+from opsflow.analysis import analyze
+from opsflow.contracts import AnalysisResult
+from opsflow.errors import AppError
+from opsflow.models import AnalysisInput, EdgeRecord, Findings, MetricSeries, ToolOutput
+
+PREVIEW_POINTS = 120
+MAX_GRAPH_EDGES = 80
+
+
+class AnalysisActivities:
+    def __init__(self, res: WorkerResources) -> None:
+        self.res = res
+
+    @activity.defn(name="analyze")
+    async def analyze(self, request: AnalysisInput) -> AnalysisResult:
+        try:
+            outputs = {}
+            for step_id, out in request.outputs.items():
+                outputs[step_id] = (
+                    await load_claim(self.res.pool, request.tenant_id, out.claim_id)
+                    if out.claim_id
+                    else out
+                )
+        except AppError as err:
+            raise to_application_error(err) from err
+        full = request.model_copy(update={"outputs": outputs})
+        # CPU-bound: keep the worker's event loop (and its heartbeats) responsive.
+        findings = await asyncio.to_thread(analyze, full)
+        return AnalysisResult(
+            findings=findings,
+            key_series=_key_series(findings, outputs),
+            **_graph(findings, outputs),
+        )
+
+
+def _key_series(findings: Findings, outputs: dict[str, ToolOutput]) -> list[MetricSeries]:
+    """The top candidate's worst metric, and the focus CI's same metric, downsampled."""
+    wanted: list[tuple[str, str]] = []
+    if findings.root_causes:
+        top = findings.root_causes[0]
+        metric = next((e.metric for e in top.evidence if e.metric), None)
+        if metric:
+            wanted.append((top.ci, metric))
+            if findings.focus_ci and findings.focus_ci != top.ci:
+                wanted.append((findings.focus_ci, metric))
+    elif findings.anomalies:
+        wanted.append((findings.anomalies[0].ci, findings.anomalies[0].metric))
+    chosen: list[MetricSeries] = []
+    for ci, metric in wanted:
+        candidates = [
+            s for out in outputs.values() for s in out.series
+            if s.ci.lower() == ci.lower() and s.metric == metric
+        ]
+        if candidates:
+            best = max(candidates, key=lambda s: len(s.points))
+            step = max(1, len(best.points) // PREVIEW_POINTS)
+            chosen.append(best.model_copy(update={"points": best.points[::step]}))
+    return chosen
+
+
+def _graph(findings: Findings, outputs: dict[str, ToolOutput]) -> dict[str, object]:
+    edges: dict[tuple[str, str], EdgeRecord] = {}
+    for out in outputs.values():
+        for edge in out.edges:
+            edges.setdefault((edge.source, edge.target), edge)
+    ordered = sorted(edges.values(), key=lambda e: (e.depth, e.source, e.target))[:MAX_GRAPH_EDGES]
+    pairs = [(e.source, e.target) for e in ordered]
+    nodes = sorted({n for pair in pairs for n in pair} | set(findings.path))
+    return {"graph_nodes": nodes, "graph_edges": pairs}

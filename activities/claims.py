@@ -1,0 +1,81 @@
+"""Claim check: tool results over the history budget live in the ops database.
+
+The workflow carries a bounded preview plus the claim id; whoever needs the full result
+(dependent steps, ``analyze``) loads it here, under the same tenant's session.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from opsflow.db.session import tenant_session
+from opsflow.errors import ToolExecutionError
+from opsflow.models import ToolCall, ToolOutput
+
+PREVIEW_ITEMS = 50
+PREVIEW_POINTS = 60
+
+
+async def store_claim(pool: asyncpg.Pool, tenant_id: str, output: ToolOutput) -> str:
+    claim_id = str(uuid.uuid4())
+    async with tenant_session(
+        pool, tenant_id, statement_timeout_ms=30_000, readonly=False, commit=True
+    ) as conn:
+        await conn.fetch(
+            "INSERT INTO tool_result_claim (tenant_id, id, payload) VALUES ($1, $2, $3::text::jsonb)"
+            " RETURNING id",
+            tenant_id,
+            uuid.UUID(claim_id),
+            # Sent as text and cast in SQL: the pool's jsonb codec would encode it twice.
+            output.model_dump_json(),
+        )
+    return claim_id
+
+
+async def load_claim(pool: asyncpg.Pool, tenant_id: str, claim_id: str) -> ToolOutput:
+    async with tenant_session(pool, tenant_id, statement_timeout_ms=30_000) as conn:
+        rows = await conn.fetch(
+            "SELECT payload::text AS payload FROM tool_result_claim WHERE id = $1",
+            uuid.UUID(claim_id),
+        )
+    if not rows:
+        raise ToolExecutionError(f"claim {claim_id} not found for tenant {tenant_id}")
+    return ToolOutput.model_validate_json(rows[0]["payload"])
+
+
+def preview(output: ToolOutput, claim_id: str) -> ToolOutput:
+    """A bounded copy for workflow history; the full result is behind ``claim_id``."""
+    table = output.table
+    if table is not None:
+        table = table.model_copy(update={"rows": table.rows[:PREVIEW_ITEMS]})
+    series = [
+        s.model_copy(update={"points": s.points[-PREVIEW_POINTS:]})
+        for s in output.series[:PREVIEW_ITEMS // 5]
+    ]
+    return output.model_copy(
+        update={
+            "cis": output.cis[:PREVIEW_ITEMS],
+            "edges": output.edges[:PREVIEW_ITEMS],
+            "events": output.events[:PREVIEW_ITEMS],
+            "series": series,
+            "table": table,
+            "claim_id": claim_id,
+            "truncated": True,
+            "note": (output.note + " " if output.note else "")
+            + "preview; full result stored by claim check",
+        }
+    )
+
+
+async def resolve_inputs(pool: asyncpg.Pool, call: ToolCall) -> ToolCall:
+    """Replace claimed parent outputs with their full results."""
+    if not any(o.claim_id for o in call.inputs.values()):
+        return call
+    inputs = {}
+    for step_id, out in call.inputs.items():
+        inputs[step_id] = (
+            await load_claim(pool, call.tenant_id, out.claim_id) if out.claim_id else out
+        )
+    return call.model_copy(update={"inputs": inputs})

@@ -1,0 +1,72 @@
+"""``load_tool_context``: observed tool stats and configured policies, for one run.
+
+Tool activities record latency and outcome in a per-process buffer; the flusher writes
+them to ``tool_stats`` (exponentially weighted), so every worker's experience counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import structlog
+from temporalio import activity
+
+from activities.resources import WorkerResources
+from opsflow.contracts import ToolContext
+from opsflow.registry import ToolStats
+
+log = structlog.get_logger(__name__)
+
+EWMA_WEIGHT = 0.2
+FLUSH_INTERVAL_S = 5.0
+
+_UPSERT = """
+INSERT INTO tool_stats AS s (tool, calls, failures, ewma_ms, updated_at)
+VALUES ($1, $2, $3, $4, now())
+ON CONFLICT (tool) DO UPDATE SET
+    calls = s.calls + EXCLUDED.calls,
+    failures = s.failures + EXCLUDED.failures,
+    ewma_ms = CASE WHEN s.calls = 0 THEN EXCLUDED.ewma_ms
+                   ELSE s.ewma_ms * (1 - $5) + EXCLUDED.ewma_ms * $5 END,
+    updated_at = now()
+"""
+
+
+async def flush_stats(res: WorkerResources) -> None:
+    if not res.stats_buffer:
+        return
+    batch, res.stats_buffer = res.stats_buffer, {}
+    rows = []
+    for tool, samples in batch.items():
+        mean_ms = sum(ms for ms, _ in samples) / len(samples)
+        failures = sum(1 for _, ok in samples if not ok)
+        rows.append((tool, len(samples), failures, mean_ms, EWMA_WEIGHT))
+    try:
+        async with res.pool.acquire() as conn:
+            await conn.executemany(_UPSERT, rows)
+    except (asyncpg.PostgresError, OSError) as err:
+        # Stats are advisory: keep the samples for the next flush, say so, carry on.
+        for tool, samples in batch.items():
+            res.stats_buffer.setdefault(tool, []).extend(samples)
+        log.warning("tool_stats_flush_failed", error=str(err))
+
+
+async def stats_flusher(res: WorkerResources) -> None:
+    while True:
+        await asyncio.sleep(FLUSH_INTERVAL_S)
+        await flush_stats(res)
+
+
+class ContextActivities:
+    def __init__(self, res: WorkerResources) -> None:
+        self.res = res
+
+    @activity.defn(name="load_tool_context")
+    async def load_tool_context(self) -> ToolContext:
+        await flush_stats(self.res)
+        async with self.res.pool.acquire() as conn:
+            rows = await conn.fetch("SELECT tool, calls, failures, ewma_ms FROM tool_stats")
+        return ToolContext(
+            stats=[ToolStats(**dict(r)) for r in rows], policies=dict(self.res.policies)
+        )

@@ -1,0 +1,123 @@
+"""Structured tools over metrics (raw and rolled up) and events."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from activities.heartbeat import Heartbeater
+from activities.lookup import ci_ids_by_name, int_param, list_param, target_ci_names
+from activities.resources import WorkerResources
+from activities.tooling import tool_activity
+from opsflow.db.session import tenant_session
+from opsflow.errors import ValidationError
+from opsflow.models import EventRecord, MetricPoint, MetricSeries, ToolCall, ToolOutput
+
+# CIs per query: small batches give heartbeats real progress to report.
+BATCH = 8
+MAX_POINTS_PER_SERIES = 240
+SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+
+_RAW_SQL = """
+SELECT c.name, m.metric, date_bin($5::interval, m.ts, TIMESTAMPTZ 'epoch') AS bucket,
+       avg(m.value) AS value
+  FROM metric_sample m
+  JOIN ci c ON c.tenant_id = m.tenant_id AND c.id = m.ci_id
+ WHERE m.tenant_id = $1 AND m.ci_id = ANY($2::text[]) AND m.ts > $3 AND m.ts <= $4
+   AND (cardinality($6::text[]) = 0 OR m.metric = ANY($6::text[]))
+ GROUP BY c.name, m.metric, bucket
+ ORDER BY c.name, m.metric, bucket
+"""
+_ROLLUP_SQL = """
+SELECT c.name, m.metric, date_bin($5::interval, m.bucket, TIMESTAMPTZ 'epoch') AS bucket,
+       sum(m.avg * m.count) / nullif(sum(m.count), 0) AS value
+  FROM metric_rollup m
+  JOIN ci c ON c.tenant_id = m.tenant_id AND c.id = m.ci_id
+ WHERE m.tenant_id = $1 AND m.ci_id = ANY($2::text[]) AND m.bucket > $3 AND m.bucket <= $4
+   AND (cardinality($6::text[]) = 0 OR m.metric = ANY($6::text[]))
+ GROUP BY c.name, m.metric, 3
+ ORDER BY c.name, m.metric, 3
+"""
+
+
+class TelemetryTools:
+    def __init__(self, res: WorkerResources) -> None:
+        self.res = res
+
+    @tool_activity("metric_query", progress_heartbeats=True)
+    async def metric_query(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
+        return await self._series(call, hb, tool="metric_query", sql=_RAW_SQL, min_bucket_s=60)
+
+    @tool_activity("metric_rollup_fallback", progress_heartbeats=True)
+    async def metric_rollup_fallback(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
+        return await self._series(
+            call, hb, tool="metric_rollup_fallback", sql=_ROLLUP_SQL, min_bucket_s=300
+        )
+
+    async def _series(
+        self, call: ToolCall, hb: Heartbeater, *, tool: str, sql: str, min_bucket_s: int
+    ) -> ToolOutput:
+        names = target_ci_names(call)
+        if not names:
+            raise ValidationError("metric_timeseries needs ci, cis or include_inputs with parents")
+        window = int_param(call, "window_minutes", 60, low=5, high=7 * 24 * 60)
+        history = int_param(call, "history_hours", 6, low=0, high=30 * 24)
+        metrics = list_param(call, "metrics")
+        end = call.reference_time
+        start = end - timedelta(minutes=window) - timedelta(hours=history)
+        span_s = (end - start).total_seconds()
+        bucket_s = max(min_bucket_s, math.ceil(span_s / MAX_POINTS_PER_SERIES / 60) * 60)
+        timeout_ms = int(self.res.policy(tool).start_to_close_s * 1000)
+        series: dict[tuple[str, str], MetricSeries] = {}
+        rows_seen = 0
+        async with tenant_session(self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms) as conn:
+            found = await ci_ids_by_name(conn, call.tenant_id, names)
+            ids = [ci_id for ci_id, _ in found.values()]
+            for offset in range(0, len(ids), BATCH):
+                rows = await conn.fetch(
+                    sql, call.tenant_id, ids[offset:offset + BATCH], start, end,
+                    timedelta(seconds=bucket_s), metrics,
+                )
+                rows_seen += len(rows)
+                for r in rows:
+                    if r["value"] is None:
+                        continue
+                    key = (r["name"], r["metric"])
+                    if key not in series:
+                        series[key] = MetricSeries(
+                            ci=r["name"], metric=r["metric"], bucket_s=bucket_s,
+                            source="raw" if tool == "metric_query" else "rollup",
+                        )
+                    series[key].points.append(MetricPoint(ts=r["bucket"], value=r["value"]))
+                hb.progress({"cis_done": min(offset + BATCH, len(ids)), "cis": len(ids)})
+        return ToolOutput(
+            tool=tool, step_id=call.step_id, series=list(series.values()), row_count=rows_seen,
+            note=f"{len(series)} series, {bucket_s}s buckets, {start.isoformat()}..{end.isoformat()}",
+        )
+
+    @tool_activity("event_query")
+    async def event_query(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
+        window = int_param(call, "window_minutes", 180, low=1, high=30 * 24 * 60)
+        kinds = list_param(call, "kinds")
+        severity = str(call.params.get("severity") or "info")
+        if severity not in SEVERITY_RANK:
+            raise ValidationError(f"severity must be one of {', '.join(SEVERITY_RANK)}")
+        names = target_ci_names(call)
+        end = call.reference_time
+        async with tenant_session(self.res.pool, call.tenant_id, statement_timeout_ms=8000) as conn:
+            ids = [i for i, _ in (await ci_ids_by_name(conn, call.tenant_id, names)).values()]
+            rows = await conn.fetch(
+                "SELECT e.id, c.name AS ci, e.ts, e.kind, e.severity, e.message"
+                "  FROM event e LEFT JOIN ci c ON c.tenant_id = e.tenant_id AND c.id = e.ci_id"
+                " WHERE e.tenant_id = $1 AND e.ts > $2 AND e.ts <= $3"
+                "   AND (cardinality($4::text[]) = 0 OR e.ci_id = ANY($4::text[]))"
+                "   AND (cardinality($5::text[]) = 0 OR e.kind = ANY($5::text[]))"
+                "   AND (CASE e.severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END)"
+                "       >= $6"
+                " ORDER BY e.ts DESC LIMIT $7",
+                call.tenant_id, end - timedelta(minutes=window), end, ids, kinds,
+                SEVERITY_RANK[severity], call.row_cap,
+            )
+        events = [EventRecord(**dict(r)) for r in rows]
+        return ToolOutput(tool="event_query", step_id=call.step_id, events=events,
+                          row_count=len(events), truncated=len(events) >= call.row_cap)

@@ -1,0 +1,116 @@
+"""The one wrapper every tool activity goes through.
+
+It owns what must be identical across tools: injected latency (benchmarks), parent
+outputs resolved from claims, progress heartbeats, error conversion to typed
+ApplicationErrors, output validation, the claim check, stats and metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
+
+import asyncpg
+import pydantic
+import structlog
+from temporalio import activity
+
+from activities.claims import preview, resolve_inputs, store_claim
+from activities.errors import from_database_error, to_application_error
+from activities.heartbeat import Heartbeater
+from activities.resources import WorkerResources
+from opsflow import telemetry
+from opsflow.errors import AppError, ToolOutputError
+from opsflow.models import ToolCall, ToolOutput
+
+log = structlog.get_logger(__name__)
+
+_DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, ConnectionError)
+
+
+class HasResources(Protocol):
+    res: WorkerResources
+
+
+S = TypeVar("S", bound=HasResources)
+ToolImpl = Callable[[S, ToolCall, Heartbeater], Awaitable[ToolOutput]]
+
+
+def tool_activity(
+    name: str, *, progress_heartbeats: bool = False
+) -> Callable[[ToolImpl[S]], Callable[[S, ToolCall], Awaitable[ToolOutput]]]:
+    """Register ``fn`` as the activity ``name``.
+
+    ``progress_heartbeats``: the tool reports progress per unit of work, so heartbeats stop
+    when it stalls and Temporal abandons it at the heartbeat timeout.
+    """
+
+    def decorate(fn: ToolImpl[S]) -> Callable[[S, ToolCall], Awaitable[ToolOutput]]:
+        # ``self`` stays unannotated: Temporal skips only an unannotated first ``self``
+        # when it reads the argument types it decodes payloads into.
+        async def run_tool(self, call: ToolCall) -> ToolOutput:  # type: ignore[no-untyped-def]
+            return await _run(self.res, name, fn, self, call, progress_heartbeats)
+
+        run_tool.__name__ = fn.__name__
+        run_tool.__qualname__ = fn.__qualname__
+        run_tool.__doc__ = fn.__doc__
+        return activity.defn(name=name)(run_tool)
+
+    return decorate
+
+
+async def _run(
+    res: WorkerResources,
+    name: str,
+    fn: ToolImpl[Any],
+    owner: Any,
+    call: ToolCall,
+    progress_heartbeats: bool,
+) -> ToolOutput:
+    policy = res.policy(name)
+    started = time.monotonic()
+    outcome = "ok"
+    bound = log.bind(tool=name, tenant_id=call.tenant_id, step=call.step_id,
+                     attempt=activity.info().attempt)
+    try:
+        if res.settings.tool_latency_ms:
+            await asyncio.sleep(res.settings.tool_latency_ms / 1000)
+        call = await resolve_inputs(res.pool, call)
+        stall_s = policy.heartbeat_timeout_s if progress_heartbeats else None
+        interval_s = _interval(policy.heartbeat_timeout_s)
+        try:
+            async with Heartbeater(interval_s=interval_s, stall_s=stall_s) as hb:
+                output = await fn(owner, call, hb)
+        except pydantic.ValidationError as err:
+            # Records that do not fit the output schema: a retry would read the same rows.
+            raise ToolOutputError(f"tool output failed its schema: {err.errors()[:3]}") from err
+        output.attempt = activity.info().attempt
+        output.duration_ms = round((time.monotonic() - started) * 1000, 1)
+        if len(output.model_dump_json()) > res.settings.claim_threshold_bytes:
+            claim_id = await store_claim(res.pool, call.tenant_id, output)
+            output = preview(output, claim_id)
+        return output
+    except AppError as err:
+        outcome = err.code
+        bound.warning("tool_failed", code=err.code, error=err.message)
+        raise to_application_error(err) from err
+    except _DB_ERRORS as err:
+        app_err = from_database_error(err)
+        outcome = app_err.code
+        bound.warning("tool_failed", code=app_err.code, error=str(err))
+        raise to_application_error(app_err) from err
+    except asyncio.CancelledError:
+        outcome = "cancelled"
+        bound.info("tool_cancelled")
+        raise
+    finally:
+        elapsed = time.monotonic() - started
+        telemetry.observe_tool(name, outcome, elapsed)
+        res.stats_buffer.setdefault(name, []).append((elapsed * 1000, outcome == "ok"))
+
+
+def _interval(heartbeat_timeout_s: float | None) -> float:
+    return min(1.0, heartbeat_timeout_s / 4) if heartbeat_timeout_s else 1.0
+

@@ -1,0 +1,221 @@
+"""OpsFlow command line: ask questions, run the embedded stack, inspect and replay runs.
+
+Every command exits 0 on success and non-zero with a one-line ``error: CODE: reason``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from temporalio.client import WorkflowFailureError
+from temporalio.service import RPCError, RPCStatusCode
+
+from opsflow.cli.errors import (
+    EXIT_FAILED_ANSWER,
+    EXIT_NOT_FOUND,
+    EXIT_UNREACHABLE,
+    CliError,
+    fail,
+)
+from opsflow.models import OrchestrationResult, Status
+from opsflow.search_attributes import OPS_STATUS
+from opsflow.settings import Settings
+
+
+def _ui_link(settings: Settings, workflow_id: str) -> str:
+    return f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows/{workflow_id}"
+
+
+def _emit(result: OrchestrationResult, settings: Settings, *, as_json: bool) -> int:
+    result.ui_url = _ui_link(settings, result.workflow_id)
+    if as_json:
+        print(result.model_dump_json())
+    else:
+        from opsflow.cli.render import render
+
+        render(result, Console())
+    return EXIT_FAILED_ANSWER if result.status is Status.FAILURE else 0
+
+
+async def _connect(settings: Settings):  # type: ignore[no-untyped-def]
+    from opsflow.temporal_client import connect
+
+    try:
+        return await connect(settings)
+    except (RuntimeError, ConnectionError) as err:
+        raise CliError("TEMPORAL_UNAVAILABLE", f"cannot reach Temporal at "
+                       f"{settings.temporal_address}: {err}", EXIT_UNREACHABLE) from err
+
+
+async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from opsflow.cli.ask import build_request, start, wait_with_progress
+
+    request = build_request(
+        args.question, args.tenant, at=args.at, deadline_s=args.deadline,
+        max_parallel=args.max_parallel, require_llm=args.llm,
+    )
+    client = await _connect(settings)
+    handle = await start(client, request, settings)
+    try:
+        result = await wait_with_progress(handle, None if args.json else Console(stderr=True))
+    except WorkflowFailureError as err:
+        raise CliError("WORKFLOW_FAILED", f"{handle.id}: {err.cause or err}", EXIT_FAILED_ANSWER) from err
+    return _emit(result, settings, as_json=args.json)
+
+
+async def cmd_result(args: argparse.Namespace, settings: Settings) -> int:
+    client = await _connect(settings)
+    handle = client.get_workflow_handle(args.workflow_id, result_type=OrchestrationResult)
+    try:
+        result = await handle.result()
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            raise CliError("NOT_FOUND", f"no workflow {args.workflow_id}", EXIT_NOT_FOUND) from err
+        raise
+    return _emit(result, settings, as_json=args.json)
+
+
+async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    client = await _connect(settings)
+    query = f"WorkflowType = 'OpsOrchestrationWorkflow' AND TenantId = '{args.tenant}'"
+    if args.status:
+        query += f" AND OpsStatus = '{args.status}'"
+    rows = []
+    async for wf in client.list_workflows(query, limit=args.limit):
+        status = wf.typed_search_attributes.get(OPS_STATUS)
+        rows.append({"workflow_id": wf.id, "status": status, "started": wf.start_time.isoformat(),
+                     "execution": wf.status.name.lower() if wf.status else None})
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        for row in rows:
+            print(f"{row['started']}  {row['status'] or '-':<16} {row['workflow_id']}")
+    return 0
+
+
+async def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+    from opsflow.cli.history_cmd import export_history
+
+    count = await export_history(settings, args.workflow_id, Path(args.output))
+    print(f"{count} events written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_check_sql(args: argparse.Namespace, settings: Settings) -> int:
+    from opsflow.sql import check_sql_lines
+
+    stream = sys.stdin if args.file == "-" else Path(args.file).open(encoding="utf-8")
+    with stream:
+        for verdict in check_sql_lines(stream, args.tenant):
+            print(json.dumps(verdict))
+    return 0
+
+
+async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from opsflow.cli.data_cmd import run_import
+
+    return await run_import(args, settings)
+
+
+async def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from opsflow.cli.stack_cmd import prepare_database
+
+    if not settings.db_dsn:
+        raise CliError("CONFIG", "OPSFLOW_DB_DSN is not set")
+    seeded = await prepare_database(settings.db_dsn, reseed=args.force)
+    print("seeded" if seeded else "database already seeded (use --force to re-seed)")
+    return 0
+
+
+async def cmd_codec_server(args: argparse.Namespace, settings: Settings) -> int:
+    from opsflow.codec_server import serve
+
+    await serve(settings, args.host, args.port)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="client.py", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="ask an operations question")
+    ask.add_argument("question")
+    ask.add_argument("--tenant", required=True)
+    ask.add_argument("--json", action="store_true", help="print the result as JSON only")
+    ask.add_argument("--at", help="reference time: ISO 8601 or unix seconds")
+    ask.add_argument("--deadline", type=float, default=60.0, help="seconds for the whole run")
+    ask.add_argument("--max-parallel", type=int, default=4)
+    ask.add_argument("--llm", action="store_true", help="require the LLM planner")
+    result = sub.add_parser("result", help="print the result of a finished run")
+    result.add_argument("workflow_id")
+    result.add_argument("--json", action="store_true")
+    lst = sub.add_parser("list", help="list runs of a tenant (search attributes)")
+    lst.add_argument("--tenant", required=True)
+    lst.add_argument("--status", choices=[s.value for s in Status] + ["running"])
+    lst.add_argument("--limit", type=int, default=50)
+    lst.add_argument("--json", action="store_true")
+    sub.add_parser("stack", help="run embedded Temporal + PostgreSQL in the foreground")
+    demo = sub.add_parser("demo", help="boot the stack, seed, and answer sample questions")
+    demo.add_argument("--keep", action="store_true", help="leave the stack up afterwards")
+    seed = sub.add_parser("seed", help="migrate and seed the ops database")
+    seed.add_argument("--force", action="store_true")
+    check = sub.add_parser("check-sql", help="validate SQL, one statement per line")
+    check.add_argument("--tenant", required=True)
+    check.add_argument("--file", required=True, help="file path, or - for stdin")
+    hist = sub.add_parser("history", help="export a run's event history as JSON")
+    hist.add_argument("workflow_id")
+    hist.add_argument("-o", "--output", required=True)
+    replay = sub.add_parser("replay", help="replay history files against the current code")
+    replay.add_argument("files", nargs="+")
+    imp = sub.add_parser("import", help="load telemetry CSVs for a tenant")
+    imp.add_argument("--tenant", required=True)
+    imp.add_argument("--metrics", required=True)
+    imp.add_argument("--graph")
+    imp.add_argument("--events")
+    imp.add_argument("--cis")
+    imp.add_argument("--json", action="store_true")
+    codec = sub.add_parser("codec-server", help="serve the payload codec for the Temporal UI")
+    codec.add_argument("--host", default="127.0.0.1")
+    codec.add_argument("--port", type=int, default=8081)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings()
+    as_json = bool(getattr(args, "json", False))
+    from opsflow.logging_setup import configure_logging
+
+    configure_logging("WARNING", json_output=True)
+    try:
+        if args.command == "stack":
+            from opsflow.cli.stack_cmd import run_stack
+
+            return run_stack(settings)
+        if args.command == "demo":
+            from opsflow.cli.demo import run_demo
+
+            return run_demo(settings, keep=args.keep)
+        if args.command == "replay":
+            from opsflow.cli.history_cmd import run_replay
+
+            return run_replay(settings, [Path(f) for f in args.files])
+        if args.command == "check-sql":
+            return cmd_check_sql(args, settings)
+        handlers = {
+            "ask": cmd_ask, "result": cmd_result, "list": cmd_list, "history": cmd_history,
+            "import": cmd_import, "seed": cmd_seed, "codec-server": cmd_codec_server,
+        }
+        return asyncio.run(handlers[args.command](args, settings))
+    except CliError as err:
+        fail(err, as_json=as_json)
+    except OSError as err:
+        fail(CliError("IO_ERROR", str(err), EXIT_UNREACHABLE), as_json=as_json)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""``analyze``: the deterministic findings of the aggregation phase.
+
+A pure function of its input (no I/O, no wall clock): the same ``AnalysisInput``
+always yields the same ``Findings``, so a retried ``analyze`` activity is harmless.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from statistics import median
+
+from opsflow.analysis.anomalies import Detection, detect, split_window
+from opsflow.analysis.changes import changes_of, correlate
+from opsflow.analysis.collect import Collected, collect
+from opsflow.analysis.config import DEFAULT_CONFIG, AnalysisConfig
+from opsflow.analysis.paths import DependencyGraph
+from opsflow.analysis.ranking import rank, to_root_cause
+from opsflow.analysis.series import epoch
+from opsflow.models.findings import AnalysisInput, Findings
+
+# Intents that ask "what is wrong and why": only these get ranked root causes.
+# "dependencies" and "top_n" are inventory questions; anomalies still annotate them.
+RANKED_INTENTS = frozenset(
+    {"why_slow", "why_failing", "what_changed", "alerts", "health", "investigate"}
+)
+_ALERT_KINDS = frozenset({"alert", "incident"})
+
+
+def analyze(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> Findings:
+    data = collect(inp.outputs)
+    ref_ts = epoch(inp.reference_time)
+    focus = _resolve_focus(inp.focus_ci, data)
+    graph = DependencyGraph(data.edges)
+    notes: list[str] = []
+
+    detections: list[Detection] = []
+    skipped = 0
+    for series in data.series:
+        if split_window(series, ref_ts, config) is None:
+            skipped += 1
+            continue
+        found = detect(series, ref_ts, config)
+        if found is not None:
+            detections.append(found)
+    detections.sort(key=lambda d: (d.onset_ts, d.anomaly.ci, d.anomaly.metric))
+    judged = len(data.series) - skipped
+    if skipped:
+        notes.append(
+            f"{skipped} series had too little history to judge "
+            f"(fewer than {config.min_history_points} baseline points)"
+        )
+    seasonal = sum(1 for d in detections if d.seasonal)
+    if seasonal:
+        notes.append(f"{seasonal} anomalies judged against a daily seasonal baseline")
+
+    by_ci: dict[str, list[Detection]] = defaultdict(list)
+    for det in detections:
+        by_ci[det.anomaly.ci].append(det)
+    onsets = {ci: min(d.onset_ts for d in dets) for ci, dets in by_ci.items()}
+    slack_s = _sampling_interval(data)
+
+    changes = changes_of(data.events)
+    correlations = correlate(changes, onsets, graph, config, slack_s)
+    for corr in correlations:
+        notes.append(
+            f"{corr.change.kind} on {corr.change.ci} preceded the anomaly on "
+            f"{corr.anomalous_ci} by {corr.lead_s / 60.0:.0f} min"
+        )
+
+    findings = Findings(
+        focus_ci=focus,
+        anomalies=[d.anomaly for d in detections],
+        changes=changes,
+        notes=notes,
+    )
+    if inp.intent not in RANKED_INTENTS:
+        notes.append(f"intent {inp.intent!r}: root causes not ranked")
+        return findings
+    if focus is not None and not graph.empty and focus not in graph:
+        notes.append(f"focus {focus} is not in the known topology; ranking without paths")
+    alerted = _alerts(data, ref_ts, config)
+    cands = rank(by_ci, graph, focus, inp.intent, correlations, alerted, config, slack_s)
+    findings.root_causes = [to_root_cause(c) for c in cands]
+    if cands:
+        findings.path = cands[0].path
+    else:
+        notes.append(f"no cause found: no anomaly against baseline in {judged} judged series")
+    return findings
+
+
+def _resolve_focus(focus: str | None, data: Collected) -> str | None:
+    # The planner may hand over an id; every other key here is a name.
+    if focus is None or focus in data.cis:
+        return focus
+    for name, ci in data.cis.items():
+        if ci.id == focus:
+            return name
+    return focus
+
+
+def _sampling_interval(data: Collected) -> float:
+    steps = [s.step_s for s in data.series]
+    return median(steps) if steps else 60.0
+
+
+def _alerts(data: Collected, ref_ts: float, cfg: AnalysisConfig) -> dict[str, datetime]:
+    lo, hi = ref_ts - cfg.recent_s, ref_ts + cfg.recent_after_s
+    out: dict[str, datetime] = {}
+    for ev, _step in data.events:
+        if ev.kind in _ALERT_KINDS and ev.ci is not None and lo <= epoch(ev.ts) <= hi:
+            out.setdefault(ev.ci, ev.ts)
+    return out

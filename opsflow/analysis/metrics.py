@@ -1,0 +1,155 @@
+"""What a metric name says about which direction is bad, and how much it weighs.
+
+Names are matched on tokens so ``latency_p95``, ``PetSite latency Average`` and
+``http.server.duration`` all land in the right family; unknown names are judged
+both ways, because guessing a direction would hide half of their problems.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Family = Literal["availability", "errors", "latency", "saturation", "load", "unknown"]
+
+# Families whose excursion is a health problem; a load change is context, not a fault.
+HEALTH_FAMILIES: frozenset[str] = frozenset({"availability", "errors", "latency", "saturation"})
+
+_AVAILABILITY = {"availability", "available", "success", "successrate", "apdex", "uptime"}
+_ERRORS = {
+    "error",
+    "errors",
+    "err",
+    "failure",
+    "failures",
+    "failed",
+    "fail",
+    "5xx",
+    "exceptions",
+    "exception",
+    "timeouts",
+    "faults",
+    "fault",
+}
+_LATENCY = {
+    "latency",
+    "duration",
+    "responsetime",
+    "rt",
+    "p50",
+    "p75",
+    "p90",
+    "p95",
+    "p99",
+    "p999",
+    "elapsed",
+    "wait",
+}
+_SATURATION = {
+    "cpu",
+    "memory",
+    "mem",
+    "saturation",
+    "queue",
+    "depth",
+    "connections",
+    "conns",
+    "disk",
+    "util",
+    "utilization",
+    "utilisation",
+    "swap",
+    "iowait",
+    "lag",
+    "heap",
+    "gc",
+    "threads",
+    "backlog",
+    "load",
+}
+_LOAD = {
+    "rps",
+    "qps",
+    "tps",
+    "throughput",
+    "requests",
+    "request",
+    "req",
+    "reqs",
+    "calls",
+    "invocations",
+    "traffic",
+    "rate",
+}
+
+
+@dataclass(frozen=True)
+class MetricProfile:
+    family: Family
+    # Weight of an excursion upwards / downwards; 0 means "not bad in that direction".
+    up_weight: float
+    down_weight: float
+    # Smallest relative change (|value - baseline| / |baseline|) worth reporting: a robust
+    # z-score alone flags tiny shifts of very stable series that nobody cares about.
+    min_rel_change: float
+
+
+_PROFILES: dict[Family, MetricProfile] = {
+    "latency": MetricProfile("latency", 1.0, 0.0, 0.2),
+    "errors": MetricProfile("errors", 1.0, 0.0, 0.25),
+    "saturation": MetricProfile("saturation", 1.0, 0.0, 0.15),
+    # Availability lives just under 100 %: a drop to 97 % is a 3 % relative change and
+    # already an outage, so the relative floor is tiny.
+    "availability": MetricProfile("availability", 0.0, 1.0, 0.005),
+    # Traffic falling is a classic outage signal; a surge is mostly context.
+    "load": MetricProfile("load", 0.5, 1.0, 0.3),
+    "unknown": MetricProfile("unknown", 1.0, 1.0, 0.25),
+}
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def _tokens(metric: str) -> set[str]:
+    lowered = metric.lower()
+    toks = set(_TOKEN.findall(lowered))
+    # "success_rate" / "response_time" also as one token, so the sets above stay small.
+    squashed = re.sub(r"[^a-z0-9]", "", lowered)
+    toks.update({"successrate"} if "successrate" in squashed else set())
+    toks.update({"responsetime"} if "responsetime" in squashed else set())
+    return toks
+
+
+def classify(metric: str) -> Family:
+    toks = _tokens(metric)
+    # Order matters: "request_errors" is an error metric, "success_rate" is availability,
+    # "requests_latency" is latency; the most specific health meaning wins over load.
+    if toks & _AVAILABILITY:
+        return "availability"
+    if toks & _ERRORS:
+        return "errors"
+    if toks & _LATENCY:
+        return "latency"
+    if toks & _SATURATION:
+        return "saturation"
+    if toks & _LOAD:
+        return "load"
+    return "unknown"
+
+
+def profile_for(metric: str) -> MetricProfile:
+    return _PROFILES[classify(metric)]
+
+
+def explains(child: Family, parent: Family) -> bool:
+    """Whether an anomaly of family ``child`` on a dependency can cause ``parent`` upstream."""
+    if child == "load":
+        # More traffic on a dependency is usually the caller's doing (retries), not a cause.
+        return False
+    if child in ("saturation", "unknown") or parent == "unknown":
+        return True
+    failing = {"errors", "availability"}
+    if child in failing and parent in failing:
+        return True
+    # A slow dependency makes callers slow, and time out (fail).
+    return child == "latency" and parent in ("latency", *failing)

@@ -1,0 +1,119 @@
+"""Robust baselines: median/MAD scale and a daily seasonal profile.
+
+Pure functions over plain floats (epoch seconds and values) so the hot loops never
+touch pydantic objects or datetimes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import median
+
+# 1.4826 * MAD estimates the standard deviation of normal data; 1.2533 * mean absolute
+# deviation does too and stays non-zero when more than half the values are identical
+# (availability pinned at 100 %, error counts at 0), where MAD collapses to 0.
+_MAD_TO_SIGMA = 1.4826
+_MEANAD_TO_SIGMA = 1.2533
+# Floors on the scale, relative to the level and absolute, so a perfectly flat history
+# cannot turn a rounding difference into an infinite z-score.
+_REL_SCALE_FLOOR = 1e-3
+_ABS_SCALE_FLOOR = 1e-9
+_DAY_S = 86400.0
+
+
+def robust_scale(values: list[float], center: float, level: float) -> float:
+    deviations = [abs(v - center) for v in values]
+    mad = median(deviations) if deviations else 0.0
+    mean_ad = math.fsum(deviations) / len(deviations) if deviations else 0.0
+    return max(
+        _MAD_TO_SIGMA * mad,
+        _MEANAD_TO_SIGMA * mean_ad,
+        _REL_SCALE_FLOOR * abs(level),
+        _ABS_SCALE_FLOOR,
+    )
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Expected value at a time, and the robust spread of deviations from it."""
+
+    level: float  # overall median of the baseline points
+    scale: float
+    # Seasonal profile: median per time-of-day bin; empty when the baseline is flat.
+    bin_s: float
+    profile: tuple[float | None, ...]
+
+    @property
+    def seasonal(self) -> bool:
+        return bool(self.profile)
+
+    def expected(self, ts: float) -> float:
+        if not self.profile:
+            return self.level
+        return _interpolate(self.profile, self.bin_s, ts, self.level)
+
+
+def flat_baseline(values: list[float]) -> Baseline:
+    center = median(values)
+    return Baseline(center, robust_scale(values, center, center), 0.0, ())
+
+
+def build_baseline(
+    times: list[float],
+    values: list[float],
+    *,
+    seasonal_min_span_s: float,
+    bin_s: float,
+    seasonal_gain: float,
+) -> Baseline:
+    """Flat median/MAD baseline, or a daily profile when the history supports one.
+
+    The seasonal model is kept only if its residuals are clearly tighter than the raw
+    spread: with two or three days of history a profile of pure noise would otherwise
+    be "fitted" and the recent window compared against noise.
+    """
+    flat = flat_baseline(values)
+    if len(times) < 2 or times[-1] - times[0] <= seasonal_min_span_s:
+        return flat
+    profile = _daily_profile(times, values, bin_s)
+    residuals = [
+        v - _interpolate(profile, bin_s, t, flat.level) for t, v in zip(times, values, strict=True)
+    ]
+    r_center = median(residuals)
+    r_scale = robust_scale(residuals, r_center, flat.level)
+    if r_scale >= seasonal_gain * flat.scale:
+        return flat
+    # The profile's residual median is ~0 by construction; fold any offset into it.
+    shifted = tuple(None if p is None else p + r_center for p in profile)
+    return Baseline(flat.level, r_scale, bin_s, shifted)
+
+
+def _daily_profile(
+    times: list[float], values: list[float], bin_s: float
+) -> tuple[float | None, ...]:
+    n_bins = max(1, round(_DAY_S / bin_s))
+    buckets: list[list[float]] = [[] for _ in range(n_bins)]
+    for t, v in zip(times, values, strict=True):
+        buckets[int((t % _DAY_S) // bin_s) % n_bins].append(v)
+    return tuple(median(b) if b else None for b in buckets)
+
+
+def _interpolate(
+    profile: tuple[float | None, ...], bin_s: float, ts: float, default: float
+) -> float:
+    # Linear interpolation between bin centres, so a smooth daily curve is not turned
+    # into a staircase whose steps would look like small anomalies.
+    n_bins = len(profile)
+    pos = (ts % _DAY_S) / bin_s - 0.5
+    lo = math.floor(pos)
+    frac = pos - lo
+    a = profile[lo % n_bins]
+    b = profile[(lo + 1) % n_bins]
+    if a is None and b is None:
+        return default
+    if a is None:
+        return b if b is not None else default
+    if b is None:
+        return a
+    return a + (b - a) * frac

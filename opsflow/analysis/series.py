@@ -1,0 +1,32 @@
+"""Plain-float view of a metric series, built once so detection loops stay cheap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from statistics import median
+
+
+def epoch(ts: datetime) -> float:
+    # A naive timestamp is taken as UTC: ``datetime.timestamp`` would otherwise read it
+    # in the worker's local zone and results would depend on where the activity ran.
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts.timestamp()
+
+
+@dataclass(frozen=True)
+class SeriesData:
+    ci: str
+    metric: str
+    step_id: str | None
+    stamps: list[datetime]  # original timestamps, reported back as onsets
+    times: list[float]  # epoch seconds, ascending, unique
+    values: list[float]
+
+    @property
+    def step_s(self) -> float:
+        """Sampling interval actually observed (``bucket_s`` is not always set right)."""
+        if len(self.times) < 2:
+            return 60.0
+        return max(1.0, median(b - a for a, b in zip(self.times, self.times[1:], strict=False)))

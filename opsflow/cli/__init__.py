@@ -1,0 +1,1 @@
+"""Command implementations behind ``client.py`` (one module per concern)."""

@@ -1,0 +1,117 @@
+"""``ask``: start the workflow, follow its progress, print the answer."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pydantic
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.service import RPCError
+
+from opsflow.cli.errors import EXIT_BAD_INPUT, EXIT_UNREACHABLE, CliError
+from opsflow.contracts import WORKFLOW_NAME
+from opsflow.models import OpsRequest, OrchestrationResult
+from opsflow.models import Progress as WorkflowProgress
+from opsflow.search_attributes import OPS_STATUS, TENANT_ID
+from opsflow.settings import Settings
+
+# Past the request deadline, aggregation still needs a moment; past this, Temporal stops it.
+EXECUTION_SLACK_S = 120
+
+
+def parse_reference_time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        if text.replace(".", "", 1).isdigit():
+            return datetime.fromtimestamp(float(text), tz=UTC)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as err:
+        raise CliError("VALIDATION_ERROR", f"--at {value!r}: not ISO 8601 or unix seconds") from err
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def build_request(
+    question: str,
+    tenant: str,
+    *,
+    at: str | None = None,
+    deadline_s: float = 60.0,
+    max_parallel: int = 4,
+    require_llm: bool = False,
+) -> OpsRequest:
+    try:
+        return OpsRequest(
+            question=question,
+            tenant_id=tenant,
+            reference_time=parse_reference_time(at),
+            deadline_s=deadline_s,
+            max_parallel=max_parallel,
+            require_llm=require_llm,
+        )
+    except pydantic.ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
+        )
+        raise CliError("VALIDATION_ERROR", problems, EXIT_BAD_INPUT) from err
+
+
+def workflow_id_for(request: OpsRequest) -> str:
+    return f"opsflow-{request.tenant_id}-{uuid.uuid4().hex[:12]}"
+
+
+async def start(client: Client, request: OpsRequest, settings: Settings) -> WorkflowHandle[
+    object, OrchestrationResult
+]:
+    try:
+        return await client.start_workflow(
+            WORKFLOW_NAME,
+            request,
+            id=workflow_id_for(request),
+            task_queue=settings.task_queue,
+            result_type=OrchestrationResult,
+            execution_timeout=timedelta(seconds=request.deadline_s + EXECUTION_SLACK_S),
+            static_summary=request.question,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(TENANT_ID, request.tenant_id),
+                    SearchAttributePair(OPS_STATUS, "running"),
+                ]
+            ),
+        )
+    except RPCError as err:
+        raise CliError("TEMPORAL_UNAVAILABLE", f"cannot start workflow: {err}", EXIT_UNREACHABLE) from err
+
+
+async def wait_with_progress(
+    handle: WorkflowHandle[object, OrchestrationResult], console: Console | None
+) -> OrchestrationResult:
+    """Poll the ``progress`` query for a bar on stderr while awaiting the result."""
+    result_task = asyncio.create_task(handle.result())
+    if console is None:
+        return await result_task
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        console=console, transient=True,
+    ) as bar:
+        task = bar.add_task("planning", total=None)
+        while not result_task.done():
+            try:
+                snapshot: WorkflowProgress = await handle.query(
+                    "progress", result_type=WorkflowProgress
+                )
+            except RPCError as err:
+                # A query can race the workflow's completion; the result decides.
+                bar.update(task, description=f"waiting ({err.status.name.lower()})")
+            else:
+                done = sum(1 for s in snapshot.steps if s.finished_at is not None)
+                bar.update(task, description=snapshot.phase, total=len(snapshot.steps) or None,
+                           completed=done)
+            await asyncio.wait({result_task}, timeout=0.3)
+    return await result_task

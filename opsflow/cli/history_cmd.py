@@ -1,0 +1,56 @@
+"""``history`` exports a run's event history; ``replay`` checks histories against the code."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from opsflow.cli.errors import EXIT_NOT_FOUND, CliError
+from opsflow.codec import data_converter
+from opsflow.settings import Settings
+from opsflow.temporal_client import connect
+
+
+async def export_history(settings: Settings, workflow_id: str, output: Path) -> int:
+    client = await connect(settings)
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    output.write_text(json.dumps(history.to_json_dict(), indent=1))
+    return len(history.events)
+
+
+async def replay_files(settings: Settings, files: list[Path]) -> list[tuple[Path, str | None]]:
+    """(file, None) when it replays; (file, reason) when it does not."""
+    from workflows import OpsOrchestrationWorkflow
+
+    replayer = Replayer(
+        workflows=[OpsOrchestrationWorkflow], data_converter=data_converter(settings)
+    )
+    outcomes: list[tuple[Path, str | None]] = []
+    for path in files:
+        if not path.exists():
+            raise CliError("NOT_FOUND", f"{path}: no such file", EXIT_NOT_FOUND)
+        try:
+            raw = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise CliError("VALIDATION_ERROR", f"{path}: not JSON: {err}") from err
+        history = WorkflowHistory.from_json(path.stem, raw)
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        failure = result.replay_failure
+        outcomes.append((path, None if failure is None else f"{type(failure).__name__}: {failure}"))
+    return outcomes
+
+
+def run_replay(settings: Settings, files: list[Path]) -> int:
+    outcomes = asyncio.run(replay_files(settings, files))
+    bad = 0
+    for path, failure in outcomes:
+        if failure is None:
+            print(f"ok      {path}")
+        else:
+            bad += 1
+            print(f"FAILED  {path}: {failure}")
+    return 1 if bad else 0

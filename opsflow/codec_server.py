@@ -1,0 +1,203 @@
+"""Remote codec endpoints so the Temporal UI and CLI can show decrypted payloads.
+
+``POST /encode`` and ``POST /decode`` take and return ``{"payloads": [...]}`` in the
+proto-JSON form of ``temporal.api.common.v1.Payloads`` (bytes as base64), which is what
+the Temporal UI sends. The browser calls this server directly (not through the UI's
+backend), so ``TEMPORAL_CODEC_ENDPOINT`` must be a URL the operator's browser reaches,
+and CORS must admit the UI's origin.
+
+Auth: with ``OPSFLOW_CODEC_TOKEN`` set, every request except the CORS preflight and
+``GET /health`` needs ``Authorization: Bearer <token>``. The Temporal UI only forwards
+its own user's access token (``TEMPORAL_CODEC_PASS_ACCESS_TOKEN``), so a static token
+suits CLI use (``temporal ... --codec-endpoint URL --codec-auth "Bearer TOKEN"``) or a
+UI with SSO whose tokens are checked elsewhere; without a token, keep the port private.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import signal
+from collections.abc import MutableMapping
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payloads
+
+from opsflow.codec import AesGcmCodec, CodecConfigError, CodecError, codec_from_settings
+from opsflow.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+ALLOWED_HEADERS = "content-type,x-namespace,authorization"
+ALLOWED_METHODS = "POST,OPTIONS"
+# A page of history events can carry many payloads of up to Temporal's 2 MiB blob limit.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+_CODEC_KEY: web.AppKey[AesGcmCodec] = web.AppKey("codec", AesGcmCodec)
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": code, "message": message}, status=status)
+
+
+def _cors_middleware(origins: frozenset[str]) -> Middleware:
+    allow_any = "*" in origins
+
+    def allowed_origin(request: web.Request) -> str | None:
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return None
+        if allow_any:
+            return "*"
+        return origin if origin in origins else None
+
+    def add_headers(request: web.Request, headers: MutableMapping[str, str]) -> None:
+        origin = allowed_origin(request)
+        headers["Vary"] = "Origin"
+        if origin is None:
+            return
+        headers["Access-Control-Allow-Origin"] = origin
+        headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+        headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+        headers["Access-Control-Max-Age"] = "600"
+        if origin != "*":
+            # The UI may send cookies (TEMPORAL_CODEC_INCLUDE_CREDENTIALS).
+            headers["Access-Control-Allow-Credentials"] = "true"
+
+    @web.middleware
+    async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "OPTIONS":
+            # Preflight: answered here, before auth, because browsers never send
+            # credentials on a preflight request.
+            preflight = web.Response(status=204)
+            add_headers(request, preflight.headers)
+            return preflight
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            # Error responses need CORS headers too, or the UI sees an opaque failure.
+            add_headers(request, exc.headers)
+            raise
+        add_headers(request, response.headers)
+        return response
+
+    return cors
+
+
+def _auth_middleware(token: str) -> Middleware:
+    expected = f"Bearer {token}".encode()
+
+    @web.middleware
+    async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "OPTIONS" or request.path == "/health":
+            return await handler(request)
+        given = request.headers.get("Authorization", "").encode()
+        # Constant-time compare: the token must not leak through response timing.
+        if not hmac.compare_digest(given, expected):
+            return _error(401, "UNAUTHORIZED", "missing or invalid bearer token")
+        return await handler(request)
+
+    return auth
+
+
+async def _read_payloads(request: web.Request) -> Payloads:
+    text = await request.text()
+    try:
+        return json_format.Parse(text, Payloads())
+    except json_format.ParseError as err:
+        raise web.HTTPBadRequest(
+            text=f'body must be {{"payloads": [...]}} in proto JSON: {err}'
+        ) from err
+
+
+def _write_payloads(payloads: Payloads) -> web.Response:
+    # Field presence printing keeps "payloads": [] in the answer for an empty request.
+    body = json_format.MessageToJson(
+        payloads, indent=None, always_print_fields_with_no_presence=True
+    )
+    return web.Response(text=body, content_type="application/json")
+
+
+async def _encode(request: web.Request) -> web.StreamResponse:
+    codec = request.app[_CODEC_KEY]
+    payloads = await _read_payloads(request)
+    encoded = await codec.encode(list(payloads.payloads))
+    return _write_payloads(Payloads(payloads=encoded))
+
+
+async def _decode(request: web.Request) -> web.StreamResponse:
+    codec = request.app[_CODEC_KEY]
+    payloads = await _read_payloads(request)
+    try:
+        decoded = await codec.decode(list(payloads.payloads))
+    except CodecError as err:
+        log.warning(
+            "codec_decode_failed", code=err.code, namespace=request.headers.get("X-Namespace")
+        )
+        return _error(422, err.code, err.message)
+    return _write_payloads(Payloads(payloads=decoded))
+
+
+async def _health(_: web.Request) -> web.StreamResponse:
+    return web.Response(text="ok")
+
+
+async def _preflight(_: web.Request) -> web.StreamResponse:
+    # Never reached: the CORS middleware answers OPTIONS itself. Registered so the
+    # router matches OPTIONS instead of answering 405 before the middleware runs.
+    return web.Response(status=204)
+
+
+def build_app(codec: AesGcmCodec, *, token: str | None, cors_origin: str) -> web.Application:
+    """``cors_origin``: one origin, a comma-separated list, or ``*``; empty disables CORS."""
+    origins = frozenset(o.strip().rstrip("/") for o in cors_origin.split(",") if o.strip())
+    middlewares: list[Middleware] = [_cors_middleware(origins)]
+    if token:
+        middlewares.append(_auth_middleware(token))
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
+    app[_CODEC_KEY] = codec
+    for path, handler in (("/encode", _encode), ("/decode", _decode)):
+        app.router.add_post(path, handler)
+        app.router.add_route("OPTIONS", path, _preflight)
+    app.router.add_get("/health", _health)
+    return app
+
+
+async def serve(settings: Settings, host: str, port: int) -> None:
+    """Run until SIGTERM/SIGINT or cancellation (``python client.py codec-server``)."""
+    codec = codec_from_settings(settings)
+    if codec is None:
+        raise CodecConfigError("the codec server needs OPSFLOW_CODEC_KEYS")
+    app = build_app(
+        codec, token=settings.codec_server_token, cors_origin=settings.codec_cors_origin
+    )
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        # Not on every platform (Windows); there, cancellation still stops us.
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        log.info(
+            "codec_server_started",
+            host=host,
+            port=port,
+            keys=list(codec.key_ids),
+            auth=bool(settings.codec_server_token),
+            cors_origin=settings.codec_cors_origin,
+        )
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(sig)
+        await runner.cleanup()
+        log.info("codec_server_stopped")

@@ -1,0 +1,177 @@
+"""Injected incidents: where they go, when they start, and what they do to the telemetry.
+
+Three kinds, one each per tenant:
+- ``bad_deploy``: a service is deployed, its latency and errors jump; its direct callers
+  slow down a little later. The question names a direct caller.
+- ``db_saturation``: a database's CPU saturates and its latency multiplies; callers up to
+  two hops slow down. The question names the farthest affected caller.
+- ``noisy_neighbour``: a host's CPU goes to ~95 %; every service on it slows down, and
+  their direct callers a bit. The question names a service running on the host.
+
+Ground truth stays clean: the incidents are placed so that nothing an incident affects
+depends (transitively, hosts included) on what another incident affects.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from opsflow.seed.model import Series
+from opsflow.seed.topology import Graph
+
+KINDS: tuple[str, ...] = ("bad_deploy", "db_saturation", "noisy_neighbour")
+
+
+@dataclass(frozen=True)
+class Plan:
+    kind: str
+    root: str
+    hops: dict[str, int]  # affected CI -> hops from the root (root: 0)
+    question_ci: str
+
+
+@dataclass(frozen=True)
+class Timed:
+    plan: Plan
+    start: datetime
+
+
+def _service_callers(graph: Graph, name: str) -> list[str]:
+    return [c for c in graph.callers[name] if graph.types[c] == "service"]
+
+
+def _candidates(graph: Graph, kind: str, frontends: Sequence[str]) -> list[Plan]:
+    plans: list[Plan] = []
+    if kind == "bad_deploy":
+        for svc in graph.of_type("service"):
+            callers = _service_callers(graph, svc)
+            if svc in frontends or not callers:
+                continue
+            hops = {svc: 0, **{c: 1 for c in graph.callers[svc]}}
+            plans.extend(Plan(kind, svc, hops, q) for q in sorted(callers))
+    elif kind == "db_saturation":
+        for db in graph.of_type("database"):
+            hops = graph.upstream(db, 2)
+            far = max(hops.values())
+            questions = [n for n, h in hops.items() if h == far and graph.types[n] == "service"]
+            if far == 0 or not questions:
+                continue
+            plans.extend(Plan(kind, db, hops, q) for q in sorted(questions))
+    else:
+        for host, workloads in graph.hosted.items():
+            services = [w for w in workloads if graph.types[w] == "service"]
+            if len(services) < 2:
+                continue
+            hops = {host: 0, **{s: 1 for s in services}}
+            for svc in services:
+                for caller in graph.callers[svc]:
+                    hops.setdefault(caller, 2)
+            plans.extend(Plan(kind, host, hops, q) for q in sorted(services))
+    return plans
+
+
+def choose_incidents(graph: Graph, frontends: Sequence[str], rng: random.Random) -> list[Plan]:
+    """One plan per kind, pairwise independent (see module doc); seeded choice."""
+    pools = []
+    for kind in KINDS:
+        pool = _candidates(graph, kind, frontends)
+        rng.shuffle(pool)
+        pools.append(pool)
+    reach: dict[tuple[str, str], set[str]] = {}
+
+    def downstream(plan: Plan) -> set[str]:
+        key = (plan.kind, plan.root)
+        if key not in reach:
+            reach[key] = graph.downstream(plan.hops)
+        return reach[key]
+
+    for combo in itertools.product(*pools):
+        if all(
+            not (downstream(a) & b.hops.keys()) and not (downstream(b) & a.hops.keys())
+            for a, b in itertools.combinations(combo, 2)
+        ):
+            return list(combo)
+    raise RuntimeError("no independent placement of the three incidents in this topology")
+
+
+def schedule(plans: Sequence[Plan], stamps: Sequence[datetime], rng: random.Random) -> list[Timed]:
+    """Onsets 18-55 min before the end, staggered, on the sample grid: a 60-minute window
+    ending at ``end`` sees every onset and a stretch of normal behaviour before it."""
+    end = stamps[-1]
+    offsets = [rng.uniform(46, 55), rng.uniform(32, 40), rng.uniform(18, 25)]
+    rng.shuffle(offsets)
+    timed = []
+    for plan, minutes in zip(plans, offsets, strict=True):
+        target = end - timedelta(minutes=minutes)
+        start = min((ts for ts in stamps if ts >= target), default=end)
+        timed.append(Timed(plan, start))
+    return timed
+
+
+def _ramp(
+    values: array[float], stamps: Sequence[datetime], begin: datetime, ramp_min: float,
+    rng: random.Random, *, mult: float = 1.0, add: float = 0.0, toward: float | None = None,
+) -> None:
+    """From ``begin``, blend in the effect over ``ramp_min`` minutes, then hold it.
+    Multiplying keeps the baseline's noise; ``toward`` pulls the value to a level
+    (saturation) with a little noise of its own."""
+    for i, ts in enumerate(stamps):
+        if ts < begin:
+            continue
+        w = min(1.0, ((ts - begin).total_seconds() / 60.0 + 1.0) / max(ramp_min, 1.0))
+        v = values[i]
+        if toward is not None:
+            v = v * (1 - w) + (toward + rng.gauss(0, 1.0)) * w
+        values[i] = v * (1 + (mult - 1) * w) + add * w
+
+
+def apply_effects(
+    timed: Timed, graph: Graph, series: dict[tuple[str, str], Series],
+    stamps: Sequence[datetime], rng: random.Random,
+) -> None:
+    plan, t0 = timed.plan, timed.start
+    minute = timedelta(minutes=1)
+
+    def vals(name: str, metric: str) -> array[float] | None:
+        s = series.get((name, metric))
+        return s.values if s is not None else None
+
+    def hit(name: str, metric: str, begin: datetime, ramp: float, **kw: float) -> None:
+        v = vals(name, metric)
+        if v is not None:
+            _ramp(v, stamps, begin, ramp, rng, **kw)
+
+    root = plan.root
+    if plan.kind == "bad_deploy":
+        begin = t0 + minute
+        hit(root, "latency_p95", begin, 2, mult=rng.uniform(2.5, 4.0))
+        hit(root, "error_rate", begin, 2, add=rng.uniform(0.04, 0.12))
+        hit(root, "cpu", begin, 2, add=rng.uniform(8, 15))
+        for name, hop in plan.hops.items():
+            if hop == 1:
+                hit(name, "latency_p95", begin + 2 * minute, 3, mult=rng.uniform(1.4, 1.8))
+                hit(name, "error_rate", begin + 2 * minute, 3, add=rng.uniform(0.01, 0.03))
+    elif plan.kind == "db_saturation":
+        hit(root, "cpu", t0, 5, toward=rng.uniform(93, 98))
+        hit(root, "latency_p95", t0, 5, mult=rng.uniform(5, 9))
+        hit(root, "error_rate", t0 + 2 * minute, 5, add=rng.uniform(0.005, 0.02))
+        for name, hop in plan.hops.items():
+            if hop == 0:
+                continue
+            factor = rng.uniform(1.8, 2.6) if hop == 1 else rng.uniform(1.4, 1.8)
+            hit(name, "latency_p95", t0 + hop * minute, 5, mult=factor)
+            if hop == 1:
+                hit(name, "error_rate", t0 + 2 * minute, 5, add=rng.uniform(0.01, 0.03))
+    else:
+        hit(root, "cpu", t0, 3, toward=rng.uniform(94, 97))
+        hit(root, "memory", t0, 3, add=rng.uniform(4, 8))
+        for name, hop in plan.hops.items():
+            if hop == 1:
+                hit(name, "latency_p95", t0 + minute, 3, mult=rng.uniform(1.7, 2.3))
+            elif hop == 2:
+                hit(name, "latency_p95", t0 + 2 * minute, 3, mult=rng.uniform(1.2, 1.4))

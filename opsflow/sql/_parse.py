@@ -1,0 +1,132 @@
+"""sqlglot behind one door: parse and render in the Postgres dialect, failures as values.
+
+sqlglot reports some of its guesses only as log warnings (an unknown statement becomes
+`Command` "falling back to parsing as a 'Command'", an invalid JSON path is dropped),
+so the `sqlglot` logger is listened to while we parse, and a warning is a rejection.
+Rendering raises on anything the generator cannot express instead of warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Final
+
+from sqlglot import exp
+from sqlglot.dialects.postgres import Postgres
+from sqlglot.errors import ErrorLevel, SqlglotError
+
+# One dialect instance: looking the dialect up by name on every call costs ~100 µs.
+_DIALECT: Final = Postgres()
+
+# What a parser or generator may raise on hostile input besides its own errors: deep
+# nesting exhausts the stack, and odd token sequences have tripped sqlglot internals
+# (IndexError, TypeError, AttributeError) in the past. Anything else is a bug in our
+# code and must surface, not be mistaken for a rejection.
+PARSER_FAILURES: Final = (
+    SqlglotError,
+    RecursionError,
+    ValueError,
+    TypeError,
+    IndexError,
+    KeyError,
+    AttributeError,
+)
+
+
+class _WarningSink(logging.Handler):
+    """Routes `sqlglot` warnings to the parse running on this thread, if any."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self._local = threading.local()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sink: list[str] | None = getattr(self._local, "sink", None)
+        if sink is not None:
+            sink.append(record.getMessage())
+
+    @contextmanager
+    def collect(self) -> Iterator[list[str]]:
+        captured: list[str] = []
+        previous: list[str] | None = getattr(self._local, "sink", None)
+        self._local.sink = captured
+        try:
+            yield captured
+        finally:
+            self._local.sink = previous
+
+
+_SQLGLOT_LOGGER: Final = logging.getLogger("sqlglot")
+_sink: _WarningSink | None = None
+_sink_lock: Final = threading.Lock()
+
+
+def _warning_sink() -> _WarningSink:
+    # Installed on first use rather than at import: importing this module must not
+    # change logging for modules that never validate SQL.
+    global _sink
+    if _sink is None:
+        with _sink_lock:
+            if _sink is None:
+                _sink = _WarningSink()
+                _SQLGLOT_LOGGER.addHandler(_sink)
+                # A warning that is never created cannot be seen: make sure the logger
+                # lets WARNING through even if the application quietened it.
+                if not _SQLGLOT_LOGGER.isEnabledFor(logging.WARNING):
+                    _SQLGLOT_LOGGER.setLevel(logging.WARNING)
+    return _sink
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """The statements sqlglot found (empty ones dropped) and what it warned about."""
+
+    statements: list[exp.Expr]
+    warnings: list[str] = field(default_factory=list)
+
+
+class ParseFailed(Exception):
+    """sqlglot could not parse or render the text; `reason` is for the violation message."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def parse(sql: str) -> Parsed:
+    """Parse `sql` as Postgres; raise ParseFailed on any parser failure."""
+    with _warning_sink().collect() as warnings:
+        try:
+            statements = _DIALECT.parse(sql, error_level=ErrorLevel.RAISE)
+        except RecursionError as error:
+            raise ParseFailed("the statement is nested too deeply to parse") from error
+        except PARSER_FAILURES as error:
+            raise ParseFailed(_first_line(error)) from error
+    return Parsed([s for s in statements if s is not None], list(warnings))
+
+
+def render(tree: exp.Expr) -> str:
+    """Render `tree` as Postgres SQL without comments; raise ParseFailed if it cannot.
+
+    Consumes `tree`: the generator's dialect transforms rewrite nodes in place (it moves
+    STRING_AGG's ORDER BY, for one), and copying first would cost more than parsing.
+    Comments are dropped because they are attacker text the database would see again.
+    """
+    try:
+        return _DIALECT.generate(
+            tree, copy=False, comments=False, unsupported_level=ErrorLevel.RAISE
+        )
+    except RecursionError as error:
+        raise ParseFailed("the statement is nested too deeply to render") from error
+    except PARSER_FAILURES as error:
+        raise ParseFailed(_first_line(error)) from error
+
+
+def _first_line(error: BaseException) -> str:
+    # sqlglot messages carry ANSI-underlined excerpts over several lines; keep the gist.
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

@@ -1,0 +1,139 @@
+"""validate_sql: the only entry point; pure, no I/O, safe to call on any string.
+
+Order of work, cheapest and most defensive first: size and bracket depth on the raw
+text, one parse, the statement count and root kind, one walk over every node, the LIMIT.
+The SQL that may run is rendered from the validated tree and parsed once more: unless it
+parses back to the very same tree, it is refused, so a sqlglot rendering quirk (a string
+rendered as raw SQL, say) can never run text that was not validated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any, Final
+
+from sqlglot import exp
+
+from opsflow.models.request import TENANT_ID_PATTERN
+from opsflow.sql._limit import enforce_limit, outermost_query
+from opsflow.sql._models import (
+    SQL_COMMAND,
+    SQL_MULTI_STATEMENT,
+    SQL_PARSE,
+    SQL_TOO_LARGE,
+    SqlVerdict,
+    Violations,
+)
+from opsflow.sql._parse import ParseFailed, parse, render
+from opsflow.sql._prescan import too_large
+from opsflow.sql._statement import root_violation
+from opsflow.sql._walk import TreeChecker
+
+DEFAULT_ROW_CAP: Final = 1000
+_TENANT_ID: Final = re.compile(TENANT_ID_PATTERN)
+_MAX_WARNING_CHARS: Final = 160
+
+
+def validate_sql(sql: str, tenant_id: str, *, row_cap: int = DEFAULT_ROW_CAP) -> SqlVerdict:
+    """Decide whether `sql` may run for `tenant_id`; when it may, return it with a LIMIT.
+
+    Raises ValueError only for caller mistakes (a malformed tenant id, a cap below 1);
+    anything wrong with `sql` itself is a violation in the verdict, never an exception.
+    """
+    if not _TENANT_ID.fullmatch(tenant_id):
+        raise ValueError(f"tenant id {tenant_id!r} does not match {TENANT_ID_PATTERN}")
+    if row_cap < 1:
+        raise ValueError(f"row_cap must be at least 1, got {row_cap}")
+    out = Violations()
+    safe_sql = _check(sql, tenant_id, row_cap, out)
+    return SqlVerdict(
+        sql=sql,
+        valid=safe_sql is not None,
+        violations=out.as_list(),
+        safe_sql=safe_sql,
+    )
+
+
+def _check(sql: str, tenant_id: str, row_cap: int, out: Violations) -> str | None:
+    """Fill `out`; return the SQL to run when nothing was found, else None."""
+    problem = too_large(sql)
+    if problem is not None:
+        out.add(SQL_TOO_LARGE, problem)
+        return None
+    try:
+        parsed = parse(sql)
+    except ParseFailed as failure:
+        out.add(SQL_PARSE, f"the SQL could not be parsed: {failure.reason}")
+        return None
+    statements = parsed.statements
+    if not statements:
+        out.add(SQL_PARSE, "no SQL statement was found")
+        return None
+    if len(statements) > 1:
+        out.add(
+            SQL_MULTI_STATEMENT,
+            f"found {len(statements)} statements; exactly one SELECT query is allowed",
+        )
+    for statement in statements:
+        found = root_violation(statement)
+        if found is not None:
+            out.add(*found)
+    if out:
+        return None
+    root = statements[0]
+    TreeChecker(tenant_id, out).check(root)
+    if parsed.warnings and SQL_COMMAND not in out.codes():
+        # A Command already explains its own warning; any other warning is a guess.
+        out.add(
+            SQL_PARSE,
+            "the parser could not read part of the SQL: "
+            + parsed.warnings[0][:_MAX_WARNING_CHARS],
+        )
+    if out:
+        return None
+    return _render_capped(root, row_cap, out)
+
+
+def _render_capped(root: exp.Expr, row_cap: int, out: Violations) -> str | None:
+    query = outermost_query(root)
+    enforce_limit(query, row_cap)
+    # Structural hash of the validated tree (identifiers and literals case-sensitive),
+    # taken now because rendering rewrites the tree in place.
+    kind, fingerprint = type(query), hash(query)
+    try:
+        safe_sql = render(query)
+        again = parse(safe_sql)
+    except ParseFailed as failure:
+        out.add(SQL_PARSE, f"the query could not be rendered as SQL: {failure.reason}")
+        return None
+    if (
+        again.warnings
+        or len(again.statements) != 1
+        or type(again.statements[0]) is not kind
+        or hash(again.statements[0]) != fingerprint
+    ):
+        out.add(
+            SQL_PARSE,
+            "the normalized query does not parse back to the query that was validated, "
+            "so it cannot be run safely; simplify the expression",
+        )
+        return None
+    return safe_sql
+
+
+def check_sql_lines(lines: Iterable[str], tenant_id: str) -> Iterator[dict[str, Any]]:
+    """One JSON-ready verdict per non-blank line, for the `check-sql` CLI."""
+    for line in lines:
+        sql = line.strip()
+        if not sql:
+            continue
+        verdict = validate_sql(sql, tenant_id)
+        yield {
+            "sql": verdict.sql,
+            "valid": verdict.valid,
+            "violations": [
+                {"code": violation.code, "message": violation.message}
+                for violation in verdict.violations
+            ],
+        }

@@ -1,0 +1,200 @@
+"""One walk over every node of a parsed statement, applying every per-node rule.
+
+The walk carries the CTE names in scope (so `FROM x` can be told from a table) and its
+depth (so a pathological tree is refused instead of exhausting the stack). Statement
+nodes found below the root are reported and not descended into; everything else is
+descended into even when refused, so one run reports every problem.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sqlglot import exp
+
+from opsflow.sql._models import (
+    SQL_CATALOG,
+    SQL_FUNCTION,
+    SQL_NODE,
+    SQL_SCHEMA,
+    SQL_TABLE,
+    SQL_TENANT,
+    SQL_TOO_LARGE,
+    Violations,
+)
+from opsflow.sql._policy import (
+    ALLOWED_ANONYMOUS_FUNCTIONS,
+    ALLOWED_FUNCTIONS,
+    ALLOWED_NODES,
+    ALLOWED_SCHEMAS,
+    ALLOWED_TABLES,
+    ALLOWED_TYPES,
+    CATALOG_SCHEMAS,
+    INTERNAL_TABLES,
+    MAX_AST_DEPTH,
+    SAFE_VAR,
+)
+from opsflow.sql._statement import statement_violation
+from opsflow.sql._tenant import check_select, fold, tenant_column_violation
+
+_READABLE: Final = ", ".join(sorted(ALLOWED_TABLES))
+
+# Names people recognise for refused constructs; the rest are named by sqlglot class.
+_CONSTRUCT_NAMES: Final[dict[type[exp.Expr], str]] = {
+    exp.Parameter: "query parameters ($1)",
+    exp.Placeholder: "placeholders (?, :name)",
+    exp.Collate: "COLLATE",
+    exp.TableSample: "TABLESAMPLE",
+    exp.ObjectIdentifier: "casts to object identifier types (regclass, oid, ...)",
+    exp.Dot: "field access with '.' on an expression",
+    exp.Slice: "array slices",
+}
+
+
+class _TooDeep(Exception):
+    """The tree is deeper than MAX_AST_DEPTH; unwinds the walk in one step."""
+
+
+class TreeChecker:
+    """Applies the node, function, relation and tenant rules to one statement tree."""
+
+    def __init__(self, tenant_id: str, out: Violations) -> None:
+        self._tenant_id = tenant_id
+        self._out = out
+        # ids of tables that are direct FROM/JOIN items of a SELECT whose tenant filter
+        # was checked; an ops table anywhere else is refused (its filter is unknowable).
+        self._checked_sources: set[int] = set()
+
+    def check(self, root: exp.Expr) -> None:
+        try:
+            self._visit(root, 0, frozenset())
+        except _TooDeep:
+            self._out.add(
+                SQL_TOO_LARGE,
+                f"the statement's syntax tree is nested more than {MAX_AST_DEPTH} levels deep",
+            )
+
+    def _visit(self, node: exp.Expr, depth: int, ctes: frozenset[str]) -> None:
+        if depth > MAX_AST_DEPTH:
+            raise _TooDeep
+        kind = type(node)
+        if kind not in ALLOWED_NODES and kind not in ALLOWED_FUNCTIONS:
+            statement = statement_violation(node)
+            if statement is not None:
+                self._out.add(*statement)
+                return
+            self._refuse(node)
+        with_ = node.args.get("with_")
+        if isinstance(with_, exp.With):
+            ctes = self._visit_with(with_, depth + 1, ctes)
+        self._check_node(node, kind, ctes)
+        for key, value in node.args.items():
+            if key == "with_":
+                continue
+            if isinstance(value, exp.Expr):
+                self._visit(value, depth + 1, ctes)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, exp.Expr):
+                        self._visit(item, depth + 1, ctes)
+
+    def _visit_with(self, with_: exp.With, depth: int, outer: frozenset[str]) -> frozenset[str]:
+        """Visit CTE bodies with the names each may see; return the names the query sees.
+
+        Without RECURSIVE a CTE sees only earlier siblings, so in
+        `WITH ci AS (SELECT * FROM ci)` the inner `ci` is the real table and is checked.
+        """
+        if depth > MAX_AST_DEPTH:
+            raise _TooDeep
+        ctes = list(with_.expressions)
+        names = [fold(cte.args["alias"].this) if cte.alias else None for cte in ctes]
+        every = outer | {name for name in names if name is not None}
+        recursive = bool(with_.args.get("recursive"))
+        for index, cte in enumerate(ctes):
+            earlier = {name for name in names[:index] if name is not None}
+            self._visit(cte, depth + 1, every if recursive else outer | earlier)
+        for key, value in with_.args.items():
+            if key != "expressions" and isinstance(value, exp.Expr):
+                self._visit(value, depth + 1, every)
+        return every
+
+    def _check_node(self, node: exp.Expr, kind: type[exp.Expr], ctes: frozenset[str]) -> None:
+        if isinstance(node, exp.Select):
+            tables = check_select(node, ctes, self._tenant_id, self._out)
+            self._checked_sources.update(id(table) for table in tables)
+        elif isinstance(node, exp.Table):
+            self._check_table(node, ctes)
+        elif isinstance(node, exp.Column):
+            problem = tenant_column_violation(node, self._tenant_id)
+            if problem is not None:
+                self._out.add(SQL_TENANT, problem)
+        elif kind is exp.Var:
+            text = str(node.this)
+            if not SAFE_VAR.fullmatch(text):
+                self._out.add(
+                    SQL_NODE,
+                    f"the value {text[:64]!r} would be sent to the database as raw SQL; "
+                    "write it as a typed literal such as TIMESTAMPTZ '...'",
+                )
+        elif kind is exp.DataType and node.this not in ALLOWED_TYPES:
+            type_name = getattr(node.this, "value", str(node.this))
+            self._out.add(SQL_NODE, f"casts to type {type_name} are not allowed")
+
+    def _refuse(self, node: exp.Expr) -> None:
+        if isinstance(node, exp.Anonymous):
+            name = str(node.name).lower()
+            if name not in ALLOWED_ANONYMOUS_FUNCTIONS:
+                self._out.add(SQL_FUNCTION, f"function {name} is not allowed")
+        elif isinstance(node, exp.Func):
+            name = node.sql_name().lower()
+            self._out.add(SQL_FUNCTION, f"function {name} is not allowed")
+        elif isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
+            self._out.add(
+                SQL_FUNCTION,
+                f"schema-qualified function calls ({node.this.name}.{node.expression.name}) "
+                "are not allowed",
+            )
+        else:
+            what = _CONSTRUCT_NAMES.get(type(node), f"the {type(node).__name__} construct")
+            self._out.add(SQL_NODE, f"{what} is not allowed in generated queries")
+
+    def _check_table(self, table: exp.Table, ctes: frozenset[str]) -> None:
+        if not isinstance(table.this, exp.Identifier):
+            return  # a table function: the function itself is visited and checked
+        name = fold(table.this) or ""
+        db = table.args.get("db")
+        if table.args.get("catalog") is not None:
+            self._out.add(SQL_SCHEMA, f"cross-database reference to {name} is not allowed")
+            return
+        if db is not None:
+            schema = fold(db) or ""
+            if schema.lower() in CATALOG_SCHEMAS or schema.lower().startswith("pg_"):
+                self._out.add(SQL_CATALOG, f"system catalog {schema}.{name} is not readable")
+            elif schema not in ALLOWED_SCHEMAS:
+                self._out.add(SQL_SCHEMA, f"schema {schema} is not readable; use public")
+            else:
+                self._check_ops_table(table, name)
+        elif name not in ctes:
+            self._check_ops_table(table, name)
+
+    def _check_ops_table(self, table: exp.Table, name: str) -> None:
+        lowered = name.lower()
+        if lowered.startswith("pg_") or lowered in CATALOG_SCHEMAS:
+            self._out.add(SQL_CATALOG, f"system catalog {name} is not readable")
+        elif name in ALLOWED_TABLES:
+            if id(table) not in self._checked_sources:
+                self._out.add(
+                    SQL_TENANT,
+                    f"table {name} is used where its tenant filter cannot be checked; "
+                    "read it directly in the FROM or a JOIN of a SELECT",
+                )
+        elif lowered in INTERNAL_TABLES:
+            self._out.add(
+                SQL_TABLE,
+                f"table {lowered} is not readable by generated queries "
+                f"({INTERNAL_TABLES[lowered]})",
+            )
+        else:
+            self._out.add(
+                SQL_TABLE, f"unknown table {name[:64]!r}; readable tables are {_READABLE}"
+            )

@@ -1,0 +1,76 @@
+"""Phase 4: deterministic findings in ``analyze``, then the narrative (LLM or template)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from opsflow.contracts import AnalysisResult, SummaryInput, SummaryOutcome
+    from opsflow.models import AnalysisInput, FallbackDetails, Findings
+    from opsflow.policies import ToolPolicy
+
+from workflows.failures import classify
+from workflows.options import activity_options
+
+# Aggregation may run past the deadline, but only briefly: it builds the answer.
+AGGREGATION_BUDGET_S = 20.0
+
+
+@dataclass
+class AggregationResult:
+    analysis: AnalysisResult
+    summary: SummaryOutcome
+    fallbacks: list[FallbackDetails] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+async def aggregate_phase(
+    analysis_input: AnalysisInput,
+    summary_input: SummaryInput,
+    policies: dict[str, ToolPolicy],
+) -> AggregationResult:
+    notes: list[str] = []
+    tenant = analysis_input.tenant_id
+    try:
+        analysis = await workflow.execute_activity(
+            "analyze",
+            analysis_input,
+            result_type=AnalysisResult,
+            summary=f"analyze [{tenant}] {len(analysis_input.outputs)} step results",
+            **activity_options(policies.get("analyze", ToolPolicy()), AGGREGATION_BUDGET_S),
+        )
+    except ActivityError as err:
+        info = classify(err)
+        notes.append(f"analysis failed ({info.code}): {info.message}")
+        analysis = AnalysisResult(findings=Findings(focus_ci=analysis_input.focus_ci))
+    summary_input = summary_input.model_copy(update={"findings": analysis.findings})
+    fallbacks: list[FallbackDetails] = []
+    try:
+        summary = await _summarize("summarize", summary_input, policies)
+    except ActivityError as err:
+        info = classify(err)
+        fallbacks.append(
+            FallbackDetails(
+                reason=info.reason if info.reason != "primary_error" else "llm_error",
+                tool_attempted="summarize",
+                tool_used_fallback="template_summary",
+                error_code=info.code,
+            )
+        )
+        summary = await _summarize("template_summary", summary_input, policies)
+    return AggregationResult(analysis=analysis, summary=summary, fallbacks=fallbacks, notes=notes)
+
+
+async def _summarize(
+    name: str, summary_input: SummaryInput, policies: dict[str, ToolPolicy]
+) -> SummaryOutcome:
+    return await workflow.execute_activity(
+        name,
+        summary_input,
+        result_type=SummaryOutcome,
+        summary=f"{name} [{summary_input.tenant_id}]",
+        **activity_options(policies.get(name, ToolPolicy()), AGGREGATION_BUDGET_S),
+    )

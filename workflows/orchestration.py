@@ -1,0 +1,197 @@
+"""OpsOrchestrationWorkflow: plan -> resolve -> execute -> aggregate -> respond.
+
+Only deterministic code: every side effect (LLM, database, stats) is an activity, time
+is ``workflow.now()``, and the pure domain modules come through the sandbox pass-through.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from opsflow.answer import build_answer
+    from opsflow.catalog import default_registry
+    from opsflow.contracts import SummaryInput, ToolContext
+    from opsflow.models import (
+        AnalysisInput,
+        Findings,
+        OpsRequest,
+        OrchestrationResult,
+        Progress,
+        Status,
+        StepState,
+    )
+    from opsflow.policies import DEFAULT_POLICIES
+    from opsflow.resolution import dag_problems, resolve_plan
+    from opsflow.search_attributes import OPS_STATUS
+
+from workflows.execution import DataflowScheduler
+from workflows.failures import classify
+from workflows.options import activity_options
+from workflows.planning import RequestRejected, plan_phase
+from workflows.aggregation import aggregate_phase
+
+
+
+@workflow.defn(name="OpsOrchestrationWorkflow")
+class OpsOrchestrationWorkflow:
+    def __init__(self) -> None:
+        self._phase = "starting"
+        self._states: dict[str, StepState] = {}
+        self._planner: str | None = None
+
+    @workflow.query
+    def progress(self) -> Progress:
+        return Progress(
+            phase=self._phase, steps=list(self._states.values()), planner=self._planner
+        )
+
+    @workflow.run
+    async def run(self, request: OpsRequest) -> OrchestrationResult:
+        started = workflow.now()
+        deadline = started + timedelta(seconds=request.deadline_s)
+        reference_time = request.reference_time or started
+        timings: dict[str, float] = {}
+        result = OrchestrationResult(
+            workflow_id=workflow.info().workflow_id,
+            tenant_id=request.tenant_id,
+            question=request.question,
+            status=Status.FAILURE,
+            reference_time=reference_time,
+        )
+
+        self._phase = "planning"
+        mark = workflow.now()
+        context = await self._tool_context()
+        registry = default_registry().with_stats(context.stats)
+        policies = context.policies
+        try:
+            planning = await plan_phase(
+                request, reference_time, registry.catalog_text(), policies, _left(deadline)
+            )
+        except RequestRejected as rejected:
+            return self._finish(result, rejected.info.code, rejected.info.message, timings)
+        self._planner = result.planner = planning.outcome.planner
+        result.llm_usage += planning.outcome.usage
+        plan = planning.outcome.plan
+        timings["planning"] = _ms_since(mark)
+
+        self._phase = "resolution"
+        mark = workflow.now()
+        problems = dag_problems(plan)
+        if problems:
+            return self._finish(result, "PLAN_INVALID", "; ".join(problems), timings)
+        resolved = resolve_plan(plan, registry)
+        self._states = {
+            r.step.id: StepState(
+                id=r.step.id, capability=r.step.capability, depends_on=r.step.depends_on
+            )
+            for r in resolved
+        }
+        timings["resolution"] = _ms_since(mark)
+
+        self._phase = "execution"
+        mark = workflow.now()
+        scheduler = DataflowScheduler(
+            tenant_id=request.tenant_id,
+            reference_time=reference_time,
+            resolved=resolved,
+            policies=policies,
+            states=self._states,
+            max_parallel=request.max_parallel,
+            deadline=deadline,
+        )
+        outputs = await scheduler.run()
+        timings["execution"] = _ms_since(mark)
+
+        self._phase = "aggregation"
+        mark = workflow.now()
+        steps = list(self._states.values())
+        aggregation = await aggregate_phase(
+            AnalysisInput(
+                tenant_id=request.tenant_id,
+                question=request.question,
+                focus_ci=plan.focus_ci,
+                intent=plan.intent,
+                reference_time=reference_time,
+                outputs=outputs,
+            ),
+            SummaryInput(
+                tenant_id=request.tenant_id,
+                question=request.question,
+                findings=Findings(focus_ci=plan.focus_ci),
+                steps=steps,
+                require_llm=request.require_llm,
+                planner=self._planner,
+                tokens_used=sum(u.prompt_tokens + u.completion_tokens for u in result.llm_usage),
+            ),
+            policies,
+        )
+        result.llm_usage += aggregation.summary.usage
+        timings["aggregation"] = _ms_since(mark)
+
+        self._phase = "response"
+        mark = workflow.now()
+        answer = build_answer(
+            steps=steps,
+            outputs=outputs,
+            analysis=aggregation.analysis,
+            summary=aggregation.summary,
+            extra_fallbacks=planning.fallbacks + aggregation.fallbacks,
+        )
+        result.status = answer.status
+        result.summary = aggregation.summary.text
+        result.blocks = answer.blocks
+        result.missing = answer.missing
+        result.fallbacks = answer.fallbacks
+        result.root_causes = aggregation.analysis.findings.root_causes
+        result.steps = steps
+        if result.status is Status.FAILURE:
+            result.error_code = "NO_RESULTS"
+            result.error_message = "no step produced a result"
+        timings["response"] = _ms_since(mark)
+        timings["total"] = _ms_since(started)
+        return self._finish(result, result.error_code, result.error_message, timings)
+
+    async def _tool_context(self) -> ToolContext:
+        """Observed tool stats and configured policies, recorded in history for replay."""
+        try:
+            return await workflow.execute_activity(
+                "load_tool_context",
+                result_type=ToolContext,
+                summary="load_tool_context",
+                **activity_options(DEFAULT_POLICIES["tool_stats_snapshot"], None),
+            )
+        except ActivityError as err:
+            # Declared figures and default policies still make a sound plan.
+            workflow.logger.warning("tool_context_unavailable", extra={"code": classify(err).code})
+            return ToolContext(policies=dict(DEFAULT_POLICIES))
+
+    def _finish(
+        self,
+        result: OrchestrationResult,
+        code: str | None,
+        message: str | None,
+        timings: dict[str, float],
+    ) -> OrchestrationResult:
+        if code is not None and result.status is Status.FAILURE:
+            result.error_code = code
+            result.error_message = message
+            if not result.summary:
+                result.summary = f"No answer: {message} ({code})."
+        result.phase_timings_ms = timings
+        self._phase = "done"
+        workflow.upsert_search_attributes([OPS_STATUS.value_set(result.status.value)])
+        return result
+
+
+def _left(deadline: datetime) -> float:
+    return max(0.0, (deadline - workflow.now()).total_seconds())
+
+
+def _ms_since(mark: datetime) -> float:
+    return round((workflow.now() - mark) / timedelta(milliseconds=1), 1)
+
