@@ -110,7 +110,7 @@ def rank(
         cands.append(cand)
     by_name = {c.ci: c for c in cands}
     for cand in cands:
-        cand.explained_by = _explaining_dependency(cand, by_name, graph, slack_s)
+        cand.explained_by = _explaining_dependency(cand, by_name, graph, lead_s, slack_s)
     earliest = min((c.onset_ts for c in cands if c.explained_by is None), default=None)
     for cand in cands:
         _score(cand, paths, focus, earliest, correlations, alerted, graph, symptom)
@@ -155,35 +155,39 @@ def _weighted(det: Detection, weights: Mapping[str, float]) -> float:
 
 
 def _explaining_dependency(
-    cand: Candidate, by_name: Mapping[str, Candidate], graph: DependencyGraph, slack_s: float
+    cand: Candidate,
+    by_name: Mapping[str, Candidate],
+    graph: DependencyGraph,
+    lead_s: float,
+    slack_s: float,
 ) -> str | None:
     """The anomalous dependency that best explains ``cand``'s main anomaly, if any."""
     main = cand.detections[0]
+    same_metric = {d.anomaly.metric: d for d in cand.detections}
     best: tuple[float, str] | None = None
     for dep in sorted(graph.dependencies(cand.ci)):
         other = by_name.get(dep)
         if other is None:
             continue
         for det in other.detections:
-            if not _explains(det, main, slack_s):
+            parent = same_metric.get(det.anomaly.metric, main)
+            if not _explains(det, parent, lead_s, slack_s):
                 continue
             if best is None or det.severity > best[0]:
                 best = (det.severity, dep)
     return None if best is None else best[1]
 
 
-def _explains(child: Detection, parent: Detection, slack_s: float) -> bool:
+def _explains(child: Detection, parent: Detection, lead_s: float, slack_s: float) -> bool:
     if not explains(child.family, parent.family):
         return False
     if child.onset_ts > parent.onset_ts + slack_s:
         return False  # a dependency that went bad later cannot have caused it
-    if (
-        child.family == parent.family == "latency"
-        and child.anomaly.metric == parent.anomaly.metric
-        and parent.delta > 0.0
-    ):
-        # Same latency statistic in the same unit: the dependency must account for a
-        # real share of the caller's extra time, not a few milliseconds of drift.
+    if _timing_factor(child, parent, lead_s) < 1.0:
+        return False  # bad long before the caller, which stayed fine meanwhile
+    if child.family == parent.family == "latency" and parent.delta > 0.0:
+        # Latency in one unit across a tenant: the dependency must account for a real
+        # share of the caller's extra time, not a few milliseconds of drift.
         return child.delta >= _LATENCY_SHARE * parent.delta
     return True
 

@@ -9,12 +9,14 @@ timestamps and the noise move.
 from __future__ import annotations
 
 import hashlib
-import random
 from datetime import UTC, datetime, timedelta
+from random import Random
+
+import structlog
 
 from opsflow.seed.catalog import catalog_for
 from opsflow.seed.events import EventFactory, deploy, incident_events, routine_events
-from opsflow.seed.incidents import apply_effects, choose_incidents, schedule
+from opsflow.seed.incidents import Plan, apply_effects, choose_incidents, schedule
 from opsflow.seed.metrics import Profile, baseline_series, draw_profile, finalize, rollups
 from opsflow.seed.model import (
     TENANTS,
@@ -25,20 +27,37 @@ from opsflow.seed.model import (
     TenantDataset,
     resolve_size,
 )
-from opsflow.seed.topology import build_graph, materialize, topology_edges
+from opsflow.seed.topology import Graph, build_graph, materialize, topology_edges
+
+log = structlog.get_logger(__name__)
 
 # Busy hour (UTC) per tenant: their users live in different time zones.
 _BUSY_HOUR = {"t_acme": 19.0, "t_globex": 14.5, "t_initech": 10.0}
 _SEASONAL_PEAK = 0.9
+_PLACEMENT_ATTEMPTS = 20
 
 
-def _rng(*parts: object) -> random.Random:
+def _rng(*parts: object) -> Random:
     # A str seed is hashed with SHA-512 by random.Random: stable across processes.
-    return random.Random("|".join(str(p) for p in parts))
+    return Random("|".join(str(p) for p in parts))
 
 
 def _tod_hours(ts: datetime) -> float:
     return (ts.timestamp() % 86_400.0) / 3600.0
+
+
+def place_incidents(tenant_id: str, seed: int, sz: SeedSize) -> tuple[Graph, list[Plan], Random]:
+    """The topology and three independent incidents in it. A few random topologies leave no
+    independent placement; the next topology draw (still a function of the seed) is used."""
+    catalog = catalog_for(tenant_id)
+    for attempt in range(_PLACEMENT_ATTEMPTS):
+        graph = build_graph(catalog, sz, _rng(tenant_id, seed, sz, "topology", attempt))
+        plan_rng = _rng(tenant_id, seed, sz, "incidents", attempt)
+        try:
+            return graph, choose_incidents(graph, catalog.frontends, plan_rng), plan_rng
+        except RuntimeError:
+            log.debug("seed_incident_placement_retry", tenant_id=tenant_id, attempt=attempt)
+    raise RuntimeError(f"cannot place independent incidents for {tenant_id} (seed {seed})")
 
 
 def generate_tenant(
@@ -51,12 +70,10 @@ def generate_tenant(
     catalog = catalog_for(tenant_id)
     base = (tenant_id, seed, sz)
 
-    graph = build_graph(catalog, sz, _rng(*base, "topology"))
+    graph, plans, plan_rng = place_incidents(tenant_id, seed, sz)
     cis, relations = materialize(graph, tenant_id, seed, _rng(*base, "attributes"))
     ids = {ci.name: ci.id for ci in cis}
 
-    plan_rng = _rng(*base, "incidents")
-    plans = choose_incidents(graph, catalog.frontends, plan_rng)
     affected = {name for p in plans for name in p.hops}
     busy = graph.downstream(affected)
     healthy = [s for s in graph.of_type("service") if s not in affected]

@@ -5,8 +5,8 @@ Three kinds, one each per tenant:
   slow down a little later. The question names a direct caller.
 - ``db_saturation``: a database's CPU saturates and its latency multiplies; callers up to
   two hops slow down. The question names the farthest affected caller.
-- ``noisy_neighbour``: a host's CPU goes to ~95 %; every service on it slows down, and
-  their direct callers a bit. The question names a service running on the host.
+- ``noisy_neighbour``: a host's CPU goes to ~95 %; every service on it slows down. The
+  question names a service running on the host (it depends on the host via runs_on).
 
 Ground truth stays clean: the incidents are placed so that nothing an incident affects
 depends (transitively, hosts included) on what another incident affects.
@@ -41,22 +41,26 @@ class Timed:
     start: datetime
 
 
-def _service_callers(graph: Graph, name: str) -> list[str]:
-    return [c for c in graph.callers[name] if graph.types[c] == "service"]
-
-
 def _candidates(graph: Graph, kind: str, frontends: Sequence[str]) -> list[Plan]:
+    """Every placement of one kind. Frontends (and the load balancers above them) are never
+    affected: they call almost everything, so an effect there would reach every other
+    incident's CIs and blur the ground truth."""
+    edge = set(frontends) | set(graph.of_type("load_balancer"))
+
+    def inner_callers(name: str) -> list[str]:
+        return [c for c in graph.callers[name] if c not in edge]
+
     plans: list[Plan] = []
     if kind == "bad_deploy":
         for svc in graph.of_type("service"):
-            callers = _service_callers(graph, svc)
-            if svc in frontends or not callers:
+            callers = inner_callers(svc)
+            if svc in edge or not callers:
                 continue
-            hops = {svc: 0, **{c: 1 for c in graph.callers[svc]}}
+            hops = {svc: 0, **{c: 1 for c in callers}}
             plans.extend(Plan(kind, svc, hops, q) for q in sorted(callers))
     elif kind == "db_saturation":
         for db in graph.of_type("database"):
-            hops = graph.upstream(db, 2)
+            hops = {n: h for n, h in graph.upstream(db, 2).items() if n not in edge}
             far = max(hops.values())
             questions = [n for n, h in hops.items() if h == far and graph.types[n] == "service"]
             if far == 0 or not questions:
@@ -65,12 +69,9 @@ def _candidates(graph: Graph, kind: str, frontends: Sequence[str]) -> list[Plan]
     else:
         for host, workloads in graph.hosted.items():
             services = [w for w in workloads if graph.types[w] == "service"]
-            if len(services) < 2:
+            if len(services) < 2 or edge & set(services):
                 continue
             hops = {host: 0, **{s: 1 for s in services}}
-            for svc in services:
-                for caller in graph.callers[svc]:
-                    hops.setdefault(caller, 2)
             plans.extend(Plan(kind, host, hops, q) for q in sorted(services))
     return plans
 
@@ -173,5 +174,3 @@ def apply_effects(
         for name, hop in plan.hops.items():
             if hop == 1:
                 hit(name, "latency_p95", t0 + minute, 3, mult=rng.uniform(1.7, 2.3))
-            elif hop == 2:
-                hit(name, "latency_p95", t0 + 2 * minute, 3, mult=rng.uniform(1.2, 1.4))

@@ -132,22 +132,24 @@ def build_graph(catalog: TenantCatalog, size: SeedSize, rng: random.Random) -> G
 def _place(
     catalog: TenantCatalog, services: list[str], hosts: list[str], rng: random.Random
 ) -> dict[str, str]:
-    """Databases get a host each, queues share a broker host, services pack the rest:
-    shared hosts are what makes a noisy neighbour possible."""
-    need = len(catalog.databases) + 2
+    """Databases get a host each, queues share a broker host, frontends an edge host, and
+    the other services pack the rest: shared hosts make a noisy neighbour possible."""
+    need = len(catalog.databases) + 3
     if len(hosts) < need:
         raise ValueError(f"catalog needs at least {need} hosts, has {len(hosts)}")
     host_of: dict[str, str] = {}
     for db, host in zip(catalog.databases, hosts, strict=False):
         host_of[db] = host
-    broker = hosts[len(catalog.databases)]
+    broker, edge = hosts[len(catalog.databases)], hosts[len(catalog.databases) + 1]
     for queue in catalog.queues:
         host_of[queue] = broker
-    pool = hosts[len(catalog.databases) + 1 :]
-    shuffled = list(services)
-    rng.shuffle(shuffled)
-    for i, svc in enumerate(shuffled):
+    pool = hosts[len(catalog.databases) + 2 :]
+    inner = [s for s in services if s not in catalog.frontends]
+    rng.shuffle(inner)
+    for i, svc in enumerate(inner):
         host_of[svc] = pool[i % len(pool)]
+    for svc in catalog.frontends:
+        host_of[svc] = edge
     return host_of
 
 

@@ -47,13 +47,29 @@ _STATEMENT_CODES: Final[dict[type[exp.Expr], tuple[str, str]]] = {
     exp.Describe: (SQL_NOT_SELECT, "DESCRIBE"),
 }
 
+# Commands sqlglot cannot parse in detail still have a precise code by keyword.
+_COMMAND_CODES: Final[dict[str, str]] = {
+    "INSERT": SQL_WRITE,
+    "UPDATE": SQL_WRITE,
+    "DELETE": SQL_WRITE,
+    "MERGE": SQL_WRITE,
+    "CREATE": SQL_DDL,
+    "DROP": SQL_DDL,
+    "ALTER": SQL_DDL,
+    "TRUNCATE": SQL_DDL,
+    "COMMENT": SQL_DDL,
+    "GRANT": SQL_DCL,
+    "REVOKE": SQL_DCL,
+}
+
 
 def statement_violation(node: exp.Expr) -> tuple[str, str] | None:
     """(code, message) when `node` is a statement kind that is never allowed, else None."""
     if isinstance(node, exp.Command):
         # sqlglot's catch-all: `this` holds the leading keyword (DO, CALL, VACUUM, ...).
-        keyword = str(node.this).upper() if node.this else "unknown"
-        return SQL_COMMAND, f"{keyword} statements are not allowed; only SELECT queries are"
+        keyword = str(node.this).split(maxsplit=1)[0].upper() if node.this else "UNKNOWN"
+        code = _COMMAND_CODES.get(keyword, SQL_COMMAND)
+        return code, f"{keyword} statements are not allowed; only read-only SELECT queries are"
     entry = _STATEMENT_CODES.get(type(node))
     if entry is None:
         for kind, candidate in _STATEMENT_CODES.items():

@@ -2,9 +2,9 @@
 
 Order of work, cheapest and most defensive first: size and bracket depth on the raw
 text, one parse, the statement count and root kind, one walk over every node, the LIMIT.
-The SQL that may run is rendered from the validated tree and parsed once more: unless it
-parses back to the very same tree, it is refused, so a sqlglot rendering quirk (a string
-rendered as raw SQL, say) can never run text that was not validated.
+The SQL that may run is rendered from the validated tree, parsed once more and checked
+again, so a sqlglot rendering quirk (a string rendered as raw SQL, say) can never run
+text that was not validated.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, Final
 from sqlglot import exp
 
 from opsflow.models.request import TENANT_ID_PATTERN
-from opsflow.sql._limit import enforce_limit, outermost_query
+from opsflow.sql._limit import enforce_limit, has_row_cap, outermost_query
 from opsflow.sql._models import (
     SQL_COMMAND,
     SQL_MULTI_STATEMENT,
@@ -92,32 +92,37 @@ def _check(sql: str, tenant_id: str, row_cap: int, out: Violations) -> str | Non
         )
     if out:
         return None
-    return _render_capped(root, row_cap, out)
+    return _render_capped(root, tenant_id, row_cap, out)
 
 
-def _render_capped(root: exp.Expr, row_cap: int, out: Violations) -> str | None:
+def _render_capped(
+    root: exp.Expr, tenant_id: str, row_cap: int, out: Violations
+) -> str | None:
     query = outermost_query(root)
     enforce_limit(query, row_cap)
-    # Structural hash of the validated tree (identifiers and literals case-sensitive),
-    # taken now because rendering rewrites the tree in place.
-    kind, fingerprint = type(query), hash(query)
     try:
         safe_sql = render(query)
         again = parse(safe_sql)
     except ParseFailed as failure:
         out.add(SQL_PARSE, f"the query could not be rendered as SQL: {failure.reason}")
         return None
-    if (
-        again.warnings
-        or len(again.statements) != 1
-        or type(again.statements[0]) is not kind
-        or hash(again.statements[0]) != fingerprint
-    ):
+    # Validate what will run: the rendered text, as parsed again. Cheaper than hashing
+    # both trees for equality, and it does not matter whether rendering drifted, only
+    # whether the text that reaches the database passes every rule.
+    rendered = Violations()
+    if again.warnings or len(again.statements) != 1:
+        rendered.add(SQL_PARSE, "the normalized query is not a single clean statement")
+    else:
+        TreeChecker(tenant_id, rendered).check(again.statements[0])
+        if not has_row_cap(outermost_query(again.statements[0]), row_cap):
+            rendered.add(SQL_PARSE, "the normalized query lost its row limit")
+    if rendered:
         out.add(
             SQL_PARSE,
-            "the normalized query does not parse back to the query that was validated, "
-            "so it cannot be run safely; simplify the expression",
+            "the query changes meaning when normalized, so it cannot be run safely; "
+            "simplify the expression",
         )
+        out.extend(rendered)
         return None
     return safe_sql
 

@@ -39,15 +39,24 @@ from opsflow.sql._tenant import check_select, fold, tenant_column_violation
 
 _READABLE: Final = ", ".join(sorted(ALLOWED_TABLES))
 
-# Names people recognise for refused constructs; the rest are named by sqlglot class.
-_CONSTRUCT_NAMES: Final[dict[type[exp.Expr], str]] = {
-    exp.Parameter: "query parameters ($1)",
-    exp.Placeholder: "placeholders (?, :name)",
-    exp.Collate: "COLLATE",
-    exp.TableSample: "TABLESAMPLE",
-    exp.ObjectIdentifier: "casts to object identifier types (regclass, oid, ...)",
-    exp.Dot: "field access with '.' on an expression",
-    exp.Slice: "array slices",
+# Sentences for refused constructs people are likely to write; others name the class.
+_CONSTRUCT_MESSAGES: Final[dict[type[exp.Expr], str]] = {
+    exp.Parameter: "query parameters ($1) are not allowed; write the value as a literal",
+    exp.Placeholder: "placeholders (?, :name) are not allowed; write the value as a literal",
+    exp.RawString: "dollar-quoted strings are not allowed; use a '...' string literal",
+    exp.ByteString: "E'...' escape strings are not allowed; use a '...' string literal",
+    exp.UnicodeString: "U&'...' strings are not allowed; use a '...' string literal",
+    exp.Collate: "COLLATE is not allowed",
+    exp.TableSample: "TABLESAMPLE is not allowed",
+    exp.ColumnDef: "column definition lists (AS t(x int)) are not allowed",
+    exp.ObjectIdentifier: "casts to object identifier types (regclass, oid, ...) are not allowed",
+    exp.Dot: "field access with '.' on an expression is not allowed",
+    exp.Slice: "array slices are not allowed",
+}
+
+# Typed functions whose sqlglot name differs from what was written.
+_FUNCTION_NAMES: Final[dict[type[exp.Expr], str]] = {
+    exp.CurrentVersion: "version",
 }
 
 
@@ -146,7 +155,7 @@ class TreeChecker:
             if name not in ALLOWED_ANONYMOUS_FUNCTIONS:
                 self._out.add(SQL_FUNCTION, f"function {name} is not allowed")
         elif isinstance(node, exp.Func):
-            name = node.sql_name().lower()
+            name = _FUNCTION_NAMES.get(type(node)) or node.sql_name().lower()
             self._out.add(SQL_FUNCTION, f"function {name} is not allowed")
         elif isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
             self._out.add(
@@ -155,8 +164,10 @@ class TreeChecker:
                 "are not allowed",
             )
         else:
-            what = _CONSTRUCT_NAMES.get(type(node), f"the {type(node).__name__} construct")
-            self._out.add(SQL_NODE, f"{what} is not allowed in generated queries")
+            message = _CONSTRUCT_MESSAGES.get(type(node))
+            if message is None:
+                message = f"the {type(node).__name__} construct is not allowed in generated queries"
+            self._out.add(SQL_NODE, message)
 
     def _check_table(self, table: exp.Table, ctes: frozenset[str]) -> None:
         if not isinstance(table.this, exp.Identifier):

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
@@ -28,7 +29,7 @@ def codec() -> AesGcmCodec:
 
 
 @pytest.fixture
-async def client(codec: AesGcmCodec) -> AsyncIterator[TestClient]:
+async def client(codec: AesGcmCodec) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     app = build_app(codec, token=TOKEN, cors_origin=UI)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
@@ -129,7 +130,8 @@ async def test_cors_headers_on_success_and_foreign_origin_gets_none(client, code
     ok = await client.post("/decode", data=_body(sealed), headers={**_auth(), "Origin": UI})
     assert ok.headers["Access-Control-Allow-Origin"] == UI
     foreign = await client.options(
-        "/decode", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
+        "/decode",
+        headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
     )
     assert "Access-Control-Allow-Origin" not in foreign.headers
 

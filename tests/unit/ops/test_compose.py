@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]  # no stubs in the dev extra
 import pytest
 import yaml
 
@@ -37,7 +37,8 @@ def compose() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return compose["services"]
+    found: dict[str, dict[str, Any]] = compose["services"]
+    return found
 
 
 def _environment(service: dict[str, Any]) -> dict[str, str]:
@@ -57,9 +58,7 @@ def test_compose_file_validates_against_the_compose_spec(compose):
     schema = json.loads(SCHEMA.read_text())
     validator_cls = jsonschema.validators.validator_for(schema)
     validator_cls.check_schema(schema)
-    errors = sorted(
-        validator_cls(schema).iter_errors(compose), key=lambda e: list(e.absolute_path)
-    )
+    errors = sorted(validator_cls(schema).iter_errors(compose), key=lambda e: list(e.absolute_path))
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
 
 
@@ -73,8 +72,15 @@ def test_schema_rejects_a_broken_file():
 
 def test_expected_services_exist(services):
     assert {
-        "temporal-db", "temporal", "temporal-admin-tools", "temporal-ui",
-        "ops-db", "ops-migrate", "worker", "codec-server", "llm",
+        "temporal-db",
+        "temporal",
+        "temporal-admin-tools",
+        "temporal-ui",
+        "ops-db",
+        "ops-migrate",
+        "worker",
+        "codec-server",
+        "llm",
     } <= set(services)
 
 
