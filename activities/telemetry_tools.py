@@ -104,7 +104,8 @@ class TelemetryTools:
             raise ValidationError(f"severity must be one of {', '.join(SEVERITY_RANK)}")
         names = target_ci_names(call)
         end = call.reference_time
-        async with tenant_session(self.res.pool, call.tenant_id, statement_timeout_ms=8000) as conn:
+        timeout_ms = int(self.res.policy("event_query").start_to_close_s * 1000)
+        async with tenant_session(self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms) as conn:
             ids = [i for i, _ in (await ci_ids_by_name(conn, call.tenant_id, names)).values()]
             rows = await conn.fetch(
                 "SELECT e.id, c.name AS ci, e.ts, e.kind, e.severity, e.message"

@@ -19,13 +19,13 @@ import asyncio
 import contextlib
 import hmac
 import signal
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
 
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from google.protobuf import json_format
-from temporalio.api.common.v1 import Payloads
+from temporalio.api.common.v1 import Payload, Payloads
 
 from opsflow.codec import AesGcmCodec, CodecConfigError, CodecError, codec_from_settings
 from opsflow.settings import Settings
@@ -114,19 +114,18 @@ async def _read_payloads(request: web.Request) -> Payloads:
         ) from err
 
 
-def _write_payloads(payloads: Payloads) -> web.Response:
-    # Field presence printing keeps "payloads": [] in the answer for an empty request.
-    body = json_format.MessageToJson(
-        payloads, indent=None, always_print_fields_with_no_presence=True
-    )
-    return web.Response(text=body, content_type="application/json")
+def _write_payloads(payloads: Sequence[Payload]) -> web.Response:
+    # Per-payload proto JSON (empty fields omitted, as Go's protojson does), and the
+    # "payloads" key kept even when the list is empty.
+    body = {"payloads": [json_format.MessageToDict(p) for p in payloads]}
+    return web.json_response(body)
 
 
 async def _encode(request: web.Request) -> web.StreamResponse:
     codec = request.app[_CODEC_KEY]
     payloads = await _read_payloads(request)
     encoded = await codec.encode(list(payloads.payloads))
-    return _write_payloads(Payloads(payloads=encoded))
+    return _write_payloads(encoded)
 
 
 async def _decode(request: web.Request) -> web.StreamResponse:
@@ -139,7 +138,7 @@ async def _decode(request: web.Request) -> web.StreamResponse:
             "codec_decode_failed", code=err.code, namespace=request.headers.get("X-Namespace")
         )
         return _error(422, err.code, err.message)
-    return _write_payloads(Payloads(payloads=decoded))
+    return _write_payloads(decoded)
 
 
 async def _health(_: web.Request) -> web.StreamResponse:

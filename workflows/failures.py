@@ -13,6 +13,7 @@ from temporalio.exceptions import (
 
 _REASON_BY_CODE = {
     "SQL_BLOCKED": "sql_blocked",
+    "TIMEOUT": "primary_timeout",
     "CIRCUIT_OPEN": "circuit_open",
     "TOOL_OUTPUT_INVALID": "invalid_output",
     "LLM_DISABLED": "llm_disabled",

@@ -67,7 +67,6 @@ def generate_tenant(
         raise ValueError("end must be timezone-aware (UTC)")
     end = end.astimezone(UTC)
     sz = resolve_size(size)
-    catalog = catalog_for(tenant_id)
     base = (tenant_id, seed, sz)
 
     graph, plans, plan_rng = place_incidents(tenant_id, seed, sz)

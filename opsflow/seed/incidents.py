@@ -14,7 +14,6 @@ depends (transitively, hosts included) on what another incident affects.
 
 from __future__ import annotations
 
-import itertools
 import random
 from array import array
 from collections.abc import Sequence
@@ -77,26 +76,35 @@ def _candidates(graph: Graph, kind: str, frontends: Sequence[str]) -> list[Plan]
 
 
 def choose_incidents(graph: Graph, frontends: Sequence[str], rng: random.Random) -> list[Plan]:
-    """One plan per kind, pairwise independent (see module doc); seeded choice."""
-    pools = []
+    """One plan per kind, pairwise independent (see module doc); seeded choice.
+    Independence depends on the root only, so roots are searched and the question drawn
+    after; pairs are pruned before the third kind is tried."""
+    by_root: list[dict[str, list[Plan]]] = []
     for kind in KINDS:
-        pool = _candidates(graph, kind, frontends)
-        rng.shuffle(pool)
-        pools.append(pool)
-    reach: dict[tuple[str, str], set[str]] = {}
+        grouped: dict[str, list[Plan]] = {}
+        for plan in _candidates(graph, kind, frontends):
+            grouped.setdefault(plan.root, []).append(plan)
+        by_root.append(grouped)
+    reach: dict[str, set[str]] = {}
 
-    def downstream(plan: Plan) -> set[str]:
-        key = (plan.kind, plan.root)
-        if key not in reach:
-            reach[key] = graph.downstream(plan.hops)
-        return reach[key]
+    def independent(a: Plan, b: Plan) -> bool:
+        for plan in (a, b):
+            if plan.root not in reach:
+                reach[plan.root] = graph.downstream(plan.hops)
+        return not (reach[a.root] & b.hops.keys()) and not (reach[b.root] & a.hops.keys())
 
-    for combo in itertools.product(*pools):
-        if all(
-            not (downstream(a) & b.hops.keys()) and not (downstream(b) & a.hops.keys())
-            for a, b in itertools.combinations(combo, 2)
-        ):
-            return list(combo)
+    order = []
+    for grouped in by_root:
+        roots = sorted(grouped)
+        rng.shuffle(roots)
+        order.append([grouped[r][0] for r in roots])
+    for a in order[0]:
+        for b in order[1]:
+            if not independent(a, b):
+                continue
+            for c in order[2]:
+                if independent(a, c) and independent(b, c):
+                    return [rng.choice(g[p.root]) for g, p in zip(by_root, (a, b, c), strict=True)]
     raise RuntimeError("no independent placement of the three incidents in this topology")
 
 

@@ -21,8 +21,9 @@ TENANT_TABLES: Final = frozenset(
 )
 TENANT_COLUMN: Final = "tenant_id"
 
-# What generated SQL may read (all tenant-keyed, so all filtered). `topology_snapshot` serves a fallback tool, `tenant` names
-# other customers, the rest is internal; none of them answers an operations question.
+# What generated SQL may read: all tenant-keyed, so every read gets a tenant filter.
+# `topology_snapshot` serves a fallback tool, `tenant` names other customers, the rest
+# is internal; none of them answers an operations question.
 ALLOWED_TABLES: Final = frozenset({"ci", "ci_relation", "metric_sample", "metric_rollup", "event"})
 
 ALLOWED_SCHEMAS: Final = frozenset({"public"})
@@ -94,7 +95,8 @@ ALLOWED_NODES: Final[frozenset[type[exp.Expr]]] = frozenset(
         exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery, exp.With, exp.CTE,
         exp.From, exp.Join, exp.Lateral, exp.Table, exp.TableAlias, exp.Values, exp.Tuple,
         exp.Unnest, exp.Where, exp.Group, exp.Having, exp.Order, exp.Ordered, exp.Limit,
-        exp.Fetch, exp.LimitOptions, exp.Offset, exp.Distinct, exp.Window, exp.WindowSpec, exp.Filter, exp.WithinGroup,
+        exp.Fetch, exp.LimitOptions, exp.Offset, exp.Distinct, exp.Window, exp.WindowSpec,
+        exp.Filter, exp.WithinGroup,
         exp.Cube, exp.Rollup, exp.GroupingSets,
         exp.Column, exp.Identifier, exp.Star, exp.Alias, exp.Paren, exp.Literal, exp.Null,
         exp.Boolean, exp.Var, exp.Kwarg, exp.Interval, exp.DataType, exp.DataTypeParam,

@@ -82,7 +82,7 @@ def _is_tenant_literal(node: exp.Expr, tenant_id: str) -> bool:
 
 
 def _filtered_refs(condition: exp.Expr | None, tenant_id: str) -> tuple[set[str], bool]:
-    """Qualifiers with a `q.tenant_id = '<tenant>'` conjunct, and whether an unqualified one exists."""
+    """Qualifiers `q` with a `q.tenant_id = '<tenant>'` conjunct; and was one unqualified?"""
     refs: set[str] = set()
     unqualified = False
     for term in conjuncts(condition):
@@ -132,8 +132,9 @@ def tenant_sources(select: exp.Select, ctes: frozenset[str]) -> tuple[list[Tenan
         if db is not None and fold(db) not in ALLOWED_SCHEMAS:
             continue
         if name in ALLOWED_TABLES:
-            found.append(TenantSource(item, name, fold(item.args["alias"].this) if item.alias
-                                      else name, join))
+            alias = item.args.get("alias")
+            ref = fold(alias.this) if alias is not None else None
+            found.append(TenantSource(item, name, ref or name, join))
     return found, len(items)
 
 
@@ -192,7 +193,7 @@ def tenant_column_violation(column: exp.Column, tenant_id: str) -> str | None:
             return None
         if isinstance(other, exp.Literal) and other.is_string:
             return f"tenant {_quote(str(other.this))} is not the requesting tenant '{tenant_id}'"
-        return f"tenant_id may only be compared with the literal '{tenant_id}' or a tenant_id column"
+        return f"tenant_id may only be compared with '{tenant_id}' or another tenant_id column"
     if isinstance(parent, exp.In):
         items = parent.expressions
         if parent.this is node and items and all(_is_tenant_literal(i, tenant_id) for i in items):

@@ -87,17 +87,14 @@ def _check(sql: str, tenant_id: str, row_cap: int, out: Violations) -> str | Non
         # A Command already explains its own warning; any other warning is a guess.
         out.add(
             SQL_PARSE,
-            "the parser could not read part of the SQL: "
-            + parsed.warnings[0][:_MAX_WARNING_CHARS],
+            "the parser could not read part of the SQL: " + parsed.warnings[0][:_MAX_WARNING_CHARS],
         )
     if out:
         return None
     return _render_capped(root, tenant_id, row_cap, out)
 
 
-def _render_capped(
-    root: exp.Expr, tenant_id: str, row_cap: int, out: Violations
-) -> str | None:
+def _render_capped(root: exp.Expr, tenant_id: str, row_cap: int, out: Violations) -> str | None:
     query = outermost_query(root)
     enforce_limit(query, row_cap)
     try:

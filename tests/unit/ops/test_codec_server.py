@@ -56,6 +56,7 @@ async def test_decode_returns_plaintext_for_encoded_payload(client, codec):
     raw = await resp.json()
     # The UI reads base64 fields straight from this JSON shape.
     [item] = raw["payloads"]
+    assert set(item) == {"metadata", "data"}
     assert base64.b64decode(item["metadata"]["encoding"]) == b"json/plain"
     assert base64.b64decode(item["data"]) == PLAIN.data
     assert _parse(json.dumps(raw)) == [PLAIN]
