@@ -134,8 +134,12 @@ async def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_codec_server(args: argparse.Namespace, settings: Settings) -> int:
     from opsflow.codec_server import serve
+    from opsflow.errors import AppError
 
-    await serve(settings, args.host, args.port)
+    try:
+        await serve(settings, args.host, args.port)
+    except AppError as err:
+        raise CliError(err.code, err.message) from err
     return 0
 
 

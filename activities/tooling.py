@@ -74,6 +74,8 @@ async def _run(
     outcome = "ok"
     bound = log.bind(tool=name, tenant_id=call.tenant_id, step=call.step_id,
                      attempt=activity.info().attempt)
+    if call.fallback_reason is not None:
+        telemetry.count_fallback(call.capability, call.fallback_reason)
     try:
         if res.settings.tool_latency_ms:
             await asyncio.sleep(res.settings.tool_latency_ms / 1000)

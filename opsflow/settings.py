@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -60,6 +60,16 @@ class Settings(BaseSettings):
     codec_cors_origin: str = Field(
         default="http://localhost:8233", validation_alias="OPSFLOW_CODEC_CORS_ORIGIN"
     )
+
+    @field_validator(
+        "temporal_address", "db_dsn", "openai_base_url", "openai_api_key",
+        "llm_fallback_model", "codec_keys", "codec_server_token", "metrics_port",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # docker compose passes `${VAR:-}` as an empty string: that means "not configured".
+        return None if value == "" else value
 
     @property
     def is_prod(self) -> bool:

@@ -16,6 +16,8 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    import pydantic
+
     from opsflow.models import (
         FallbackDetails,
         StepState,
@@ -135,18 +137,30 @@ class DataflowScheduler:
                 break
             state.tool = invocation.tool
             state.tools_tried.append(invocation.tool)
+            output: ToolOutput | None = None
+            info: FailureInfo | None
             try:
-                output = await self._call(sid, invocation, inputs, remaining)
-            except asyncio.CancelledError:
-                raise
+                output = await self._call(
+                    sid, invocation, inputs, remaining,
+                    first_failure.reason if first_failure else None,
+                )
             except ActivityError as err:
                 info = classify(err)
+            except pydantic.ValidationError as err:
+                # A worker returned something that is not a ToolOutput: fail the step with a
+                # code, never the workflow task (that would retry forever).
+                info = FailureInfo("invalid_output", "TOOL_OUTPUT_INVALID",
+                                   f"output failed its schema: {err.error_count()} errors")
+            else:
+                info = None
+            if info is not None:
                 state.attempts += 1
                 first_failure = first_failure or info
                 workflow.logger.info(
                     "tool_failed", extra={"step": sid, "tool": invocation.tool, "code": info.code}
                 )
                 continue
+            assert output is not None
             state.attempts += output.attempt
             self.outputs[sid] = output
             state.row_count = output.row_count
@@ -182,7 +196,12 @@ class DataflowScheduler:
                      detail=first_failure.message)
 
     async def _call(
-        self, sid: str, invocation: ToolInvocation, inputs: dict[str, ToolOutput], remaining: float
+        self,
+        sid: str,
+        invocation: ToolInvocation,
+        inputs: dict[str, ToolOutput],
+        remaining: float,
+        fallback_reason: str | None,
     ) -> ToolOutput:
         policy = self._policies.get(invocation.tool, ToolPolicy())
         call = ToolCall(
@@ -194,14 +213,15 @@ class DataflowScheduler:
             reference_time=self._reference_time,
             inputs=inputs,
             row_cap=policy.max_rows,
+            fallback_reason=fallback_reason,
         )
-        return await workflow.execute_activity(
+        raw = await workflow.execute_activity(
             invocation.tool,
             call,
-            result_type=ToolOutput,
             summary=_summary(invocation, self._tenant_id),
             **activity_options(policy, remaining),
         )
+        return ToolOutput.model_validate(raw)
 
     def _finish(
         self, sid: str, status: StepStatus, *, reason: str | None = None, detail: str = ""

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from opsflow.analysis.anomalies import Detection
 from opsflow.analysis.changes import Correlation
 from opsflow.analysis.config import AnalysisConfig
-from opsflow.analysis.metrics import explains
+from opsflow.analysis.metrics import HEALTH_FAMILIES, explains
 from opsflow.analysis.paths import DependencyGraph
 from opsflow.models.findings import Evidence, RootCause
 
@@ -26,16 +26,16 @@ _INTENT_WEIGHTS: dict[str, dict[str, float]] = {
     "why_slow": {
         "latency": 1.0,
         "saturation": 0.85,
-        "errors": 0.7,
-        "availability": 0.7,
+        "errors": 0.6,
+        "availability": 0.6,
         "load": 0.5,
         "unknown": 0.7,
     },
     "why_failing": {
         "errors": 1.0,
         "availability": 1.0,
-        "latency": 0.75,
-        "saturation": 0.8,
+        "latency": 0.5,
+        "saturation": 0.7,
         "load": 0.6,
         "unknown": 0.7,
     },
@@ -58,6 +58,8 @@ _OWN_CHANGE_BOOST = 0.3
 _DEPENDENCY_CHANGE_BOOST = 0.15
 _ALERT_BOOST = 0.05
 _EARLIEST_BONUS = 0.05
+_COVERAGE_BONUS = 0.05
+_MAX_COVERAGE = 3
 # A dependency explains a caller's latency only if it added a comparable amount of it.
 _LATENCY_SHARE = 0.3
 _SCORE_SCALE = 1.25
@@ -77,6 +79,7 @@ class Candidate:
     path: list[str] = field(default_factory=list)
     explained_by: str | None = None
     timing: float = 1.0
+    covered: int = 0  # troubled CIs that depend on this one
     raw: float = 0.0
     evidence: list[Evidence] = field(default_factory=list)
 
@@ -109,8 +112,13 @@ def rank(
         cand.path = paths.get(ci, [])
         cands.append(cand)
     by_name = {c.ci: c for c in cands}
+    # CIs whose own trouble is fresh and a health problem: the ones a cause must explain.
+    active = {c.ci for c in cands if c.timing == 1.0 and c.detections[0].family in HEALTH_FAMILIES}
     for cand in cands:
         cand.explained_by = _explaining_dependency(cand, by_name, graph, lead_s, slack_s)
+        # A dependency shared by several troubled callers explains more of what is seen
+        # than a leaf behind a single caller showing the same signal.
+        cand.covered = len(graph.dependents(cand.ci) & active)
     earliest = min((c.onset_ts for c in cands if c.explained_by is None), default=None)
     for cand in cands:
         _score(cand, paths, focus, earliest, correlations, alerted, graph, symptom)
@@ -122,7 +130,10 @@ def _symptom(dets: list[Detection], weights: Mapping[str, float]) -> Detection |
     """The focus CI's own anomaly that the question is about (latency for "why slow")."""
     if not dets:
         return None
-    return max(dets, key=lambda d: (_weighted(d, weights), -d.onset_ts))
+    top = max(weights.values())
+    return max(
+        dets, key=lambda d: (weights.get(d.family, 0.0) >= top, _weighted(d, weights), -d.onset_ts)
+    )
 
 
 def _timing_factor(det: Detection, symptom: Detection | None, lead_s: float) -> float:
@@ -133,8 +144,12 @@ def _timing_factor(det: Detection, symptom: Detection | None, lead_s: float) -> 
     a stale baseline for that series) did not, by itself, start the focus's problem;
     one whose excursion was over before the symptom began cannot explain it either.
     """
-    if symptom is None or det is symptom:
+    if det is symptom:
         return 1.0
+    if symptom is None:
+        # No symptom to line up with: still prefer an excursion that began inside the
+        # window over one that was already under way when the window opened.
+        return _TIMING_PENALTY if det.censored else 1.0
     if det.end_ts < symptom.onset_ts - lead_s:
         return _TIMING_PENALTY
     if det.onset_ts < symptom.onset_ts - lead_s:
@@ -246,6 +261,15 @@ def _score(
             )
     if cand.explained_by is None and earliest is not None and cand.onset_ts <= earliest:
         raw += _EARLIEST_BONUS
+    if cand.covered > 1:
+        raw += _COVERAGE_BONUS * min(cand.covered - 1, _MAX_COVERAGE)
+        ev.append(
+            Evidence(
+                kind="topology",
+                ci=cand.ci,
+                description=f"{cand.covered} anomalous CIs depend on {cand.ci}",
+            )
+        )
     own = [c for c in correlations if c.change.ci == cand.ci]
     upstream = [
         c

@@ -69,6 +69,8 @@ class ToolCall(BaseModel):
     # Outputs of the steps this one depends on, by step id.
     inputs: dict[str, ToolOutput] = Field(default_factory=dict)
     row_cap: int = 5000
+    # Set when this call replaces a failed tool: why the primary did not answer.
+    fallback_reason: str | None = None
 
 
 class ToolOutput(BaseModel):

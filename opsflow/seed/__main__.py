@@ -9,6 +9,7 @@ import os
 import sys
 from datetime import datetime
 
+from opsflow.logging_setup import configure_logging
 from opsflow.seed.loader import seed_all
 from opsflow.seed.model import SIZES, TENANTS
 
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--end", type=_parse_end, default=None,
                         help="reference instant, ISO 8601 with zone (default: now, to the minute)")
     args = parser.parse_args(argv)
+    # stdout carries the JSON report; logs go to stderr.
+    configure_logging(json_output=False)
     if not args.dsn:
         parser.error("--dsn or OPSFLOW_DB_DSN is required")
     stats = asyncio.run(seed_all(

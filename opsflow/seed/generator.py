@@ -131,6 +131,7 @@ def generate_tenant(
         )
         for t in timed
     ]
+    incidents.sort(key=lambda i: (i.start, i.id))  # the order read_incidents returns
     decoys = [
         Decoy("deploy", decoy_deploy, decoy_ts, "deploy on a healthy service, no effect"),
         Decoy("seasonal_peak", seasonal, end - timedelta(minutes=20),

@@ -89,6 +89,19 @@ ALLOWED_ANONYMOUS_FUNCTIONS: Final = frozenset(
     }
 )  # fmt: skip
 
+# What may stand in FROM (or LATERAL) as a table: set-returning functions only. Scalar
+# functions there are legal but pointless, so an LLM writing one is confused.
+TABLE_FUNCTIONS: Final[frozenset[type[exp.Expr]]] = frozenset(
+    {exp.ExplodingGenerateSeries, exp.GenerateSeries, exp.Explode, exp.Unnest}
+)
+TABLE_ANONYMOUS_FUNCTIONS: Final = frozenset(
+    {
+        "jsonb_array_elements", "jsonb_array_elements_text", "json_array_elements",
+        "json_array_elements_text", "jsonb_each", "jsonb_each_text", "json_each",
+        "json_each_text", "jsonb_object_keys", "json_object_keys",
+    }
+)  # fmt: skip
+
 # Structure and operators: everything a read-only analytical query needs and no more.
 ALLOWED_NODES: Final[frozenset[type[exp.Expr]]] = frozenset(
     {

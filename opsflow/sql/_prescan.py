@@ -41,6 +41,8 @@ def too_large(sql: str) -> str | None:
             f"the statement is {len(sql)} characters long; "
             f"at most {MAX_SQL_CHARS} characters are accepted"
         )
+    if sql.count("(") + sql.count("[") <= MAX_NESTING:
+        return None  # cannot nest deeper than it has brackets; skips the scan for most SQL
     depth = 0
     for match in _TOKEN.finditer(sql):
         if match.group("open") is not None:

@@ -16,6 +16,7 @@ from opsflow.sql._models import (
     SQL_CATALOG,
     SQL_FUNCTION,
     SQL_NODE,
+    SQL_NOT_SELECT,
     SQL_SCHEMA,
     SQL_TABLE,
     SQL_TENANT,
@@ -33,6 +34,9 @@ from opsflow.sql._policy import (
     INTERNAL_TABLES,
     MAX_AST_DEPTH,
     SAFE_VAR,
+    TABLE_ANONYMOUS_FUNCTIONS,
+    TABLE_FUNCTIONS,
+    TENANT_TABLES,
 )
 from opsflow.sql._statement import statement_violation
 from opsflow.sql._tenant import check_select, fold, tenant_column_violation
@@ -58,6 +62,31 @@ _CONSTRUCT_MESSAGES: Final[dict[type[exp.Expr], str]] = {
 _FUNCTION_NAMES: Final[dict[type[exp.Expr], str]] = {
     exp.CurrentVersion: "version",
 }
+
+
+_ALLOWED: Final = ALLOWED_NODES | ALLOWED_FUNCTIONS
+# Node kinds with rules beyond "is this kind allowed" (see TreeChecker._check_node).
+_INSPECTED: Final[frozenset[type[exp.Expr]]] = frozenset(
+    {
+        exp.Select, exp.Table, exp.Lateral, exp.Column, exp.Var, exp.DataType,
+        exp.Union, exp.Intersect, exp.Except,
+    }
+)  # fmt: skip
+_QUERY_KINDS: Final[tuple[type[exp.Expr], ...]] = (exp.Select, exp.SetOperation, exp.Subquery)
+
+
+def _function_name(node: exp.Expr) -> str:
+    """The function's name as written, folded (sqlglot renames some typed functions)."""
+    if isinstance(node, exp.Anonymous):
+        return str(node.name).lower()
+    if isinstance(node, exp.Func):
+        return _FUNCTION_NAMES.get(type(node)) or node.sql_name().lower()
+    return type(node).__name__
+
+
+def _is_table_name(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TENANT_TABLES or lowered in INTERNAL_TABLES or lowered.startswith("pg_")
 
 
 class _TooDeep(Exception):
@@ -86,28 +115,31 @@ class TreeChecker:
     def _visit(self, node: exp.Expr, depth: int, ctes: frozenset[str]) -> None:
         if depth > MAX_AST_DEPTH:
             raise _TooDeep
+        # Exact types, not isinstance: a subclass sqlglot adds later is a new node kind
+        # and must be reviewed before it is allowed.
         kind = type(node)
-        if kind not in ALLOWED_NODES and kind not in ALLOWED_FUNCTIONS:
+        if kind not in _ALLOWED:
             statement = statement_violation(node)
             if statement is not None:
                 self._out.add(*statement)
                 return
             self._refuse(node)
-        with_ = node.args.get("with_")
-        if isinstance(with_, exp.With):
+        args = node.args
+        with_ = args.get("with_")
+        if with_ is not None:
             ctes = self._visit_with(with_, depth + 1, ctes)
-        self._check_node(node, kind, ctes)
-        for key, value in node.args.items():
-            if key == "with_":
-                continue
-            if isinstance(value, exp.Expr):
-                self._visit(value, depth + 1, ctes)
-            elif isinstance(value, list):
+        if kind in _INSPECTED:
+            self._check_node(node, ctes)
+        depth += 1
+        for value in args.values():
+            if type(value) is list:
                 for item in value:
                     if isinstance(item, exp.Expr):
-                        self._visit(item, depth + 1, ctes)
+                        self._visit(item, depth, ctes)
+            elif isinstance(value, exp.Expr) and value is not with_:
+                self._visit(value, depth, ctes)
 
-    def _visit_with(self, with_: exp.With, depth: int, outer: frozenset[str]) -> frozenset[str]:
+    def _visit_with(self, with_: exp.Expr, depth: int, outer: frozenset[str]) -> frozenset[str]:
         """Visit CTE bodies with the names each may see; return the names the query sees.
 
         Without RECURSIVE a CTE sees only earlier siblings, so in
@@ -115,8 +147,18 @@ class TreeChecker:
         """
         if depth > MAX_AST_DEPTH:
             raise _TooDeep
+        if type(with_) is not exp.With:
+            self._refuse(with_)
         ctes = list(with_.expressions)
         names = [fold(cte.args["alias"].this) if cte.alias else None for cte in ctes]
+        for name in names:
+            # Shadowing is legal SQL, but whether `ci` means the CTE or the table then
+            # hangs on scoping rules; refusing it keeps every `ci` unambiguous.
+            if name is not None and _is_table_name(name):
+                self._out.add(
+                    SQL_TABLE,
+                    f"the CTE name {name[:64]!r} shadows a table; give the CTE another name",
+                )
         every = outer | {name for name in names if name is not None}
         recursive = bool(with_.args.get("recursive"))
         for index, cte in enumerate(ctes):
@@ -127,12 +169,23 @@ class TreeChecker:
                 self._visit(value, depth + 1, every)
         return every
 
-    def _check_node(self, node: exp.Expr, kind: type[exp.Expr], ctes: frozenset[str]) -> None:
+    def _check_node(self, node: exp.Expr, ctes: frozenset[str]) -> None:
+        kind = type(node)
         if isinstance(node, exp.Select):
             tables = check_select(node, ctes, self._tenant_id, self._out)
             self._checked_sources.update(id(table) for table in tables)
         elif isinstance(node, exp.Table):
             self._check_table(node, ctes)
+        elif isinstance(node, exp.Lateral):
+            self._check_table_function(node.this)
+        elif isinstance(node, exp.SetOperation):
+            # sqlglot accepts `'x' UNION SELECT ...`; Postgres would not, and neither do we.
+            for branch in (node.this, node.expression):
+                if not isinstance(branch, _QUERY_KINDS):
+                    self._out.add(
+                        SQL_NOT_SELECT,
+                        "each side of UNION/INTERSECT/EXCEPT must be a SELECT query",
+                    )
         elif isinstance(node, exp.Column):
             problem = tenant_column_violation(node, self._tenant_id)
             if problem is not None:
@@ -151,12 +204,11 @@ class TreeChecker:
 
     def _refuse(self, node: exp.Expr) -> None:
         if isinstance(node, exp.Anonymous):
-            name = str(node.name).lower()
+            name = _function_name(node)
             if name not in ALLOWED_ANONYMOUS_FUNCTIONS:
                 self._out.add(SQL_FUNCTION, f"function {name} is not allowed")
         elif isinstance(node, exp.Func):
-            name = _FUNCTION_NAMES.get(type(node)) or node.sql_name().lower()
-            self._out.add(SQL_FUNCTION, f"function {name} is not allowed")
+            self._out.add(SQL_FUNCTION, f"function {_function_name(node)} is not allowed")
         elif isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
             self._out.add(
                 SQL_FUNCTION,
@@ -169,9 +221,27 @@ class TreeChecker:
                 message = f"the {type(node).__name__} construct is not allowed in generated queries"
             self._out.add(SQL_NODE, message)
 
+    def _check_table_function(self, function: exp.Expr) -> None:
+        """A function used as a table must be set-returning.
+
+        Functions that are not allowed at all are reported by _refuse when visited.
+        """
+        if isinstance(function, exp.Anonymous):
+            name = _function_name(function)
+            if name in TABLE_ANONYMOUS_FUNCTIONS or name not in ALLOWED_ANONYMOUS_FUNCTIONS:
+                return
+        elif type(function) not in ALLOWED_FUNCTIONS or type(function) in TABLE_FUNCTIONS:
+            return  # refused as a function, a set-returning one, or not a function at all
+        self._out.add(
+            SQL_FUNCTION,
+            f"function {_function_name(function)} cannot be used as a table; only "
+            "set-returning functions such as generate_series or jsonb_array_elements can",
+        )
+
     def _check_table(self, table: exp.Table, ctes: frozenset[str]) -> None:
         if not isinstance(table.this, exp.Identifier):
-            return  # a table function: the function itself is visited and checked
+            self._check_table_function(table.this)
+            return  # the function itself is also visited, and its name checked
         name = fold(table.this) or ""
         db = table.args.get("db")
         if table.args.get("catalog") is not None:

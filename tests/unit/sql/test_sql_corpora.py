@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from sql_corpus import TENANT, read_lines
 from sqlglot import exp
@@ -74,3 +76,12 @@ def test_benign_query_is_blocked_for_another_tenant(sql: str) -> None:
     verdict = validate_sql(sql, "t_globex")
     assert not verdict.valid
     assert {violation.code for violation in verdict.violations} == {"SQL_TENANT"}
+
+
+def test_concurrent_validation_matches_sequential() -> None:
+    # Tokenizer, parser and the warning sink are per thread; results must not mix.
+    lines = ATTACKS + BENIGN
+    sequential = [validate_sql(sql, TENANT) for sql in lines]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        concurrent = list(pool.map(lambda sql: validate_sql(sql, TENANT), lines * 3))
+    assert concurrent == sequential * 3

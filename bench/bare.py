@@ -1,0 +1,62 @@
+"""The bare baseline's worker side: a no-op activity, its worker, and the shape taken from a
+real orchestration run (so both do the same number of activities in the same order)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from bench.bare_workflow import NOOP, BareShape, BareStep, BareWorkflow
+from bench.common import unique_queue
+from bench.history import shape_of
+from opsflow.models import OrchestrationResult
+from opsflow.settings import Settings
+
+
+@activity.defn(name=NOOP)
+async def noop(label: str) -> str:
+    return label
+
+
+def shape_from_run(
+    result: OrchestrationResult, events: list[dict[str, Any]], max_parallel: int
+) -> BareShape:
+    """The orchestration's activities: those before the first tool, the step DAG, the rest."""
+    before, after = shape_of(events)
+    steps = [BareStep(id=s.id, depends_on=list(s.depends_on)) for s in result.steps]
+    return BareShape(before=before, steps=steps, after=after, max_parallel=max_parallel)
+
+
+@asynccontextmanager
+async def bare_worker(client: Client, settings: Settings) -> AsyncIterator[str]:
+    """A worker with the product worker's concurrency limits; yields its task queue."""
+    queue = unique_queue("bare")
+    worker = Worker(
+        client,
+        task_queue=queue,
+        workflows=[BareWorkflow],
+        activities=[noop],
+        max_concurrent_activities=settings.max_concurrent_activities,
+        max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )
+    async with worker:
+        yield queue
+
+
+async def run_bare(client: Client, queue: str, shape: BareShape) -> int:
+    count: int = await client.execute_workflow(
+        BareWorkflow.run,
+        shape,
+        id=f"bench-bare-{uuid.uuid4().hex[:12]}",
+        task_queue=queue,
+        execution_timeout=timedelta(seconds=300),
+    )
+    return count

@@ -1,0 +1,108 @@
+"""The servers the bench runs against, and the seeded data.
+
+Temporal and PostgreSQL come from ``TEMPORAL_ADDRESS`` / ``OPSFLOW_DB_DSN`` when set;
+otherwise the embedded stack starts them on free ports in a temporary directory that is
+removed afterwards.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import asyncpg
+
+from bench.common import progress
+from opsflow.seed import TENANTS, default_end, read_incidents, seed_all
+from opsflow.settings import Settings
+from opsflow.stack import EmbeddedStack
+from opsflow.stack._procs import free_port
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    size: str
+    end: datetime
+    rows: int
+    seconds: float
+    generate_seconds: float
+
+    @property
+    def rows_per_s(self) -> float:
+        """Rows per second of loading (COPY into PostgreSQL), generation excluded."""
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def rows_per_s_with_generation(self) -> float:
+        total = self.seconds + self.generate_seconds
+        return self.rows / total if total > 0 else 0.0
+
+
+@contextmanager
+def bench_stack(base: Settings) -> Iterator[tuple[Settings, str]]:
+    """Yields settings pointing at the servers and a label of where they came from."""
+    data_dir = Path(tempfile.mkdtemp(prefix="opsflow-bench-"))
+    stack = EmbeddedStack(
+        base, data_dir=data_dir, temporal_port=free_port(), ui_port=free_port(),
+        pg_port=free_port(), ui=False,
+    )
+    started = [name for name, srv in (("temporal", stack.temporal), ("postgres", stack.postgres))
+               if srv is not None]
+    progress(f"starting embedded {', '.join(started)} in {data_dir}" if started
+             else "using TEMPORAL_ADDRESS and OPSFLOW_DB_DSN from the environment")
+    try:
+        endpoints = stack.start()
+        settings = base.model_copy(update={
+            "temporal_address": endpoints.temporal_address, "db_dsn": endpoints.db_dsn,
+        })
+        label = "embedded" if len(started) == 2 else ("environment" if not started else "mixed")
+        yield settings, label
+    finally:
+        stack.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def seed(dsn: str, size: str) -> SeedReport:
+    end = default_end()
+    progress(f"seeding {len(TENANTS)} tenants at size {size!r}, ending {end.isoformat()}")
+    stats = await seed_all(dsn, size=size, end=end)
+    report = SeedReport(
+        size=size, end=end,
+        rows=sum(s.rows for s in stats.values()),
+        seconds=sum(s.seconds for s in stats.values()),
+        generate_seconds=sum(s.generate_seconds for s in stats.values()),
+    )
+    progress(f"seeded {report.rows} rows: load {report.seconds:.1f}s, "
+             f"generate {report.generate_seconds:.1f}s")
+    return report
+
+
+async def typical_questions(dsn: str) -> list[tuple[str, str]]:
+    """(tenant, "why is X slow?") for every injected incident of every seeded tenant."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        out = []
+        for tenant in TENANTS:
+            out += [(tenant, i.question) for i in await read_incidents(conn, tenant)]
+    finally:
+        await conn.close()
+    if not out:
+        raise RuntimeError("no seeded incidents: is the database seeded?")
+    return out
+
+
+async def latest_sample(dsn: str) -> datetime:
+    """The seed's end, read back (used when seeding was skipped)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        value = await conn.fetchval("SELECT max(ts) FROM metric_sample")
+    finally:
+        await conn.close()
+    if value is None:
+        raise RuntimeError("no metric samples: seed the database or drop --no-seed")
+    return value  # type: ignore[no-any-return]

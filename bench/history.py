@@ -1,0 +1,112 @@
+"""Where a run's time went, read from its Temporal history (server timestamps)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+
+TOOLS = frozenset({
+    "ci_lookup", "topology_traverse", "topology_snapshot_fallback", "metric_query",
+    "metric_rollup_fallback", "event_query", "direct_query",
+})
+
+
+def _ts(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _ms(a: datetime, b: datetime) -> float:
+    return (b - a) / timedelta(milliseconds=1)
+
+
+async def history_events(handle: WorkflowHandle[Any, Any]) -> list[dict[str, Any]]:
+    history = await handle.fetch_history()
+    return history.to_json_dict()["events"]  # type: ignore[no-any-return]
+
+
+def activity_spans(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per activity attempt chain: name, scheduled, started, closed (datetimes)."""
+    by_id: dict[str, dict[str, Any]] = {}
+    for event in events:
+        attrs = event.get("activityTaskScheduledEventAttributes")
+        if attrs is not None:
+            by_id[event["eventId"]] = {
+                "name": attrs["activityType"]["name"], "scheduled": _ts(event["eventTime"]),
+            }
+            continue
+        started = event.get("activityTaskStartedEventAttributes")
+        if started is not None:
+            by_id[started["scheduledEventId"]]["started"] = _ts(event["eventTime"])
+            continue
+        for key in ("Completed", "Failed", "TimedOut", "Canceled"):
+            done = event.get(f"activityTask{key}EventAttributes")
+            if done is not None:
+                span = by_id[done["scheduledEventId"]]
+                span["closed"] = _ts(event["eventTime"])
+                span["outcome"] = key.lower()
+    return list(by_id.values())
+
+
+def breakdown(events: list[dict[str, Any]], e2e_ms: float) -> dict[str, float]:
+    """Milliseconds by cause for one run.
+
+    - ``client_ms``: end-to-end minus the server's start->close (start RPC, result poll).
+    - ``wf_task_ms``: workflow tasks (scheduled -> completed), the worker's decision time
+      plus its dispatch; all of them sit on the critical path of a sequential workflow.
+    - per activity name: ``<name>.queue_ms`` (scheduled -> started: dispatch to the
+      worker) and ``<name>.run_ms`` (started -> closed: the activity body plus reporting).
+      Tool steps of one dependency level are folded into ``tools_l<level>.*`` as the
+      slowest of the level, which is what the critical path sees.
+    """
+    first, last = _ts(events[0]["eventTime"]), _ts(events[-1]["eventTime"])
+    out: dict[str, float] = {"server_wall_ms": _ms(first, last)}
+    out["client_ms"] = e2e_ms - out["server_wall_ms"]
+    wft_scheduled: datetime | None = None
+    wf_task_ms = 0.0
+    for event in events:
+        kind = event["eventType"]
+        if kind == "EVENT_TYPE_WORKFLOW_TASK_SCHEDULED":
+            wft_scheduled = _ts(event["eventTime"])
+        elif kind == "EVENT_TYPE_WORKFLOW_TASK_COMPLETED" and wft_scheduled is not None:
+            wf_task_ms += _ms(wft_scheduled, _ts(event["eventTime"]))
+            wft_scheduled = None
+    out["wf_task_ms"] = wf_task_ms
+    spans = activity_spans(events)
+    tool_levels = _tool_levels(spans)
+    for span in spans:
+        if "started" not in span or "closed" not in span:
+            continue
+        name = span["name"]
+        if name in TOOLS:
+            name = f"tools_l{tool_levels[id(span)]}"
+        queue = _ms(span["scheduled"], span["started"])
+        run = _ms(span["started"], span["closed"])
+        out[f"{name}.queue_ms"] = max(out.get(f"{name}.queue_ms", 0.0), queue)
+        out[f"{name}.run_ms"] = max(out.get(f"{name}.run_ms", 0.0), run)
+    return {k: round(v, 1) for k, v in out.items()}
+
+
+def _tool_levels(spans: list[dict[str, Any]]) -> dict[int, int]:
+    """Tool activities grouped into levels: a new level starts when a tool is scheduled
+    after another tool closed (dependents wait for their parents)."""
+    levels: dict[int, int] = {}
+    level, last_close = 1, None
+    for span in sorted((s for s in spans if s["name"] in TOOLS), key=lambda s: s["scheduled"]):
+        if last_close is not None and span["scheduled"] >= last_close:
+            level += 1
+            last_close = None
+        levels[id(span)] = level
+        if "closed" in span:
+            last_close = span["closed"] if last_close is None else min(last_close, span["closed"])
+    return levels
+
+
+def shape_of(events: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """Names of the non-tool activities before the first tool and after the last."""
+    names = [s["name"] for s in sorted(activity_spans(events), key=lambda s: s["scheduled"])]
+    tool_positions = [i for i, n in enumerate(names) if n in TOOLS]
+    if not tool_positions:
+        return names, []
+    return names[: tool_positions[0]], names[tool_positions[-1] + 1:]

@@ -1,0 +1,148 @@
+"""``python bench/run.py [--quick] [--size S]``: OpsFlow's figures as ONE JSON object.
+
+Starts the embedded stack on free ports in a temporary directory (or uses
+``TEMPORAL_ADDRESS`` / ``OPSFLOW_DB_DSN``), seeds, measures, prints the JSON on stdout.
+Progress goes to stderr. Exit status 1 when a section could not be measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    # Run as a script: the repository root holds the bench package and worker.py.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import progress, rounded
+from bench.environment import bench_stack, latest_sample, seed, typical_questions
+from bench.goals import evaluate
+from bench.machine import machine
+from bench.rss import rss_scenario
+from bench.scenarios import latency_scenarios
+from bench.throughput import throughput_scenario
+from bench.validator import validator_latency, validator_share
+from opsflow.logging_setup import configure_logging
+from opsflow.seed import SIZES
+from opsflow.settings import Settings
+from opsflow.temporal_client import connect
+
+log = logging.getLogger("bench")
+SECTIONS = ("validator", "latency", "share", "throughput", "rss")
+
+
+@dataclass(frozen=True)
+class Profile:
+    runs: int
+    serial_runs: int
+    rounds: int
+    validator_reps: int
+    share_reps: int
+
+
+QUICK = Profile(runs=10, serial_runs=3, rounds=1, validator_reps=5, share_reps=3)
+FULL = Profile(runs=30, serial_runs=8, rounds=3, validator_reps=20, share_reps=10)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python bench/run.py", description=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer runs and the small seed (under 3 minutes on 2 cores)")
+    parser.add_argument("--size", choices=sorted(SIZES), default=None,
+                        help="seed size (default: small with --quick, else large)")
+    parser.add_argument("--no-seed", action="store_true",
+                        help="use the data already in OPSFLOW_DB_DSN")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections to run (default: all of {SECTIONS})")
+    args = parser.parse_args(argv)
+    args.size = args.size or ("small" if args.quick else "large")
+    args.sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = set(args.sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections {sorted(unknown)}; choose from {SECTIONS}")
+    return args
+
+
+async def bench(args: argparse.Namespace, figures: dict[str, Any]) -> list[str]:
+    """Fill ``figures`` section by section; returns the sections that failed."""
+    profile = QUICK if args.quick else FULL
+    failed: list[str] = []
+
+    async def section(name: str, body: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+        if name not in args.sections:
+            return
+        began = time.perf_counter()
+        try:
+            figures.update(await body())
+        except Exception:
+            # One section's failure must not hide the others' figures; it is logged with
+            # its traceback and makes the exit status 1.
+            log.exception("bench section %s failed", name)
+            failed.append(name)
+        figures["section_seconds"][name] = round(time.perf_counter() - began, 1)
+
+    async def validator() -> dict[str, Any]:
+        return validator_latency(profile.validator_reps)
+
+    await section("validator", validator)
+
+    # The bench never calls a real LLM: offline rules planner and template summaries.
+    base = Settings().model_copy(update={"openai_api_key": None, "openai_base_url": None})
+    with bench_stack(base) as (settings, source), tempfile.TemporaryDirectory() as logs:
+        figures["servers"] = source
+        figures["seed_size"] = args.size
+        if args.no_seed:
+            at = await latest_sample(settings.db_dsn or "")
+        else:
+            report = await seed(settings.db_dsn or "", args.size)
+            at = report.end
+            figures["seed_rows"] = report.rows
+            figures["seed_rows_per_s"] = rounded(report.rows_per_s, 0)
+            figures["seed_rows_per_s_with_generation"] = rounded(
+                report.rows_per_s_with_generation, 0)
+        client = await connect(settings)
+        questions = await typical_questions(settings.db_dsn or "")
+
+        await section("latency", lambda: latency_scenarios(
+            client, settings, at, runs=profile.runs, serial_runs=profile.serial_runs))
+        await section("share", lambda: validator_share(settings, at, profile.share_reps))
+        await section("throughput", lambda: throughput_scenario(
+            client, settings, at, questions, concurrencies=(50, 200), rounds=profile.rounds))
+        await section("rss", lambda: rss_scenario(
+            client, settings, at, questions, concurrency=200, rounds=profile.rounds,
+            log_dir=Path(logs)))
+    return failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    configure_logging("WARNING")
+    began = time.perf_counter()
+    figures: dict[str, Any] = {
+        "mode": "quick" if args.quick else "full", "machine": machine(), "section_seconds": {},
+    }
+    out = sys.stdout
+    # Anything printed by libraries lands on stderr: stdout carries only the JSON.
+    with redirect_stdout(sys.stderr):
+        failed = asyncio.run(bench(args, figures))
+    figures["goals"] = evaluate(figures)
+    figures["failed_sections"] = failed
+    figures["bench_seconds"] = round(time.perf_counter() - began, 1)
+    progress(f"done in {figures['bench_seconds']} s")
+    json.dump(figures, out, indent=2, sort_keys=False)
+    out.write("\n")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Figures 1 and 2: orchestration overhead over the tools' critical path, and the speedup of
+the dataflow scheduler over the serial runner, with tools of a known latency."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from temporalio.client import Client
+
+from bench.common import (
+    in_process_worker,
+    median_by_key,
+    percentile,
+    progress,
+    rounded,
+    timed_orchestration,
+)
+from bench.history import breakdown, history_events
+from opsflow.models import Plan, PlanStep, Status
+from opsflow.settings import Settings
+
+TOOL_LATENCY_MS = 200
+LEVELS = 2
+STEPS_PER_LEVEL = 3
+DEFAULT_PARALLEL = 4
+SERIAL_PARALLEL = 1
+TENANT = "t_acme"
+FOCUS_CI = "checkout-api"
+
+
+def two_level_plan(ci: str = FOCUS_CI) -> Plan:
+    """3 independent cheap steps, then 3 steps each depending on all of level one."""
+    cheap: list[tuple[str, dict[str, Any]]] = [
+        ("ci", {"capability": "ci_search", "params": {"name": ci, "limit": 5}}),
+        ("events", {"capability": "event_search",
+                    "params": {"ci": ci, "window_minutes": 60}}),
+        ("topology", {"capability": "graph_traversal",
+                      "params": {"ci": ci, "direction": "upstream", "depth": 2}}),
+    ]
+    level_one = [PlanStep(id=f"{sid}_1", **spec) for sid, spec in cheap]
+    parents = [s.id for s in level_one]
+    level_two = [PlanStep(id=f"{sid}_2", depends_on=parents, **spec) for sid, spec in cheap]
+    return Plan(steps=level_one + level_two, focus_ci=ci, intent="investigate",
+                rationale="bench: two dependency levels of cheap tools")
+
+
+@dataclass
+class LatencyRuns:
+    e2e_ms: list[float]
+    phases: list[dict[str, float]]
+    history: list[dict[str, float]]
+
+
+async def _runs(
+    client: Client, settings: Settings, at: datetime, *, runs: int, warmup: int,
+    max_parallel: int,
+) -> LatencyRuns:
+    plan = two_level_plan()
+    out = LatencyRuns([], [], [])
+    for i in range(warmup + runs):
+        e2e, result, handle = await timed_orchestration(
+            client, settings, question=f"why is {FOCUS_CI} slow?", tenant=TENANT, at=at,
+            plan=plan, max_parallel=max_parallel,
+        )
+        if result.status is not Status.SUCCESS:
+            raise RuntimeError(f"bench plan did not succeed: {result.status} {result.missing}")
+        if i < warmup:
+            continue
+        out.e2e_ms.append(e2e)
+        out.phases.append(dict(result.phase_timings_ms))
+        out.history.append(breakdown(await history_events(handle), e2e))
+    return out
+
+
+async def latency_scenarios(
+    client: Client, settings: Settings, at: datetime, *, runs: int, serial_runs: int
+) -> dict[str, Any]:
+    critical_ms = LEVELS * TOOL_LATENCY_MS
+    ideal = (LEVELS * STEPS_PER_LEVEL * TOOL_LATENCY_MS) / critical_ms
+    async with in_process_worker(client, settings, tool_latency_ms=TOOL_LATENCY_MS) as custom:
+        progress(f"overhead: {runs} runs of the 6-step plan, tools at {TOOL_LATENCY_MS} ms, "
+                 f"max_parallel={DEFAULT_PARALLEL}")
+        default = await _runs(client, custom, at, runs=runs, warmup=2,
+                              max_parallel=DEFAULT_PARALLEL)
+        progress(f"speedup: {serial_runs} runs with max_parallel={SERIAL_PARALLEL}")
+        serial = await _runs(client, custom, at, runs=serial_runs, warmup=1,
+                             max_parallel=SERIAL_PARALLEL)
+    p50 = statistics.median(default.e2e_ms)
+    serial_p50 = statistics.median(serial.e2e_ms)
+    speedup = serial_p50 / p50
+    return {
+        "overhead_ratio": rounded(p50 / critical_ms, 3),
+        "p50_ms": rounded(p50, 1),
+        "p95_ms": rounded(percentile(default.e2e_ms, 95), 1),
+        "min_ms": rounded(min(default.e2e_ms), 1),
+        "critical_path_ms": critical_ms,
+        "overhead_runs": runs,
+        "phase_timings_ms": median_by_key(default.phases),
+        "overhead_breakdown_ms": median_by_key(default.history),
+        "parallel_speedup": rounded(speedup, 3),
+        "ideal_speedup": rounded(ideal, 3),
+        "speedup_of_ideal": rounded(speedup / ideal, 3),
+        "serial_p50_ms": rounded(serial_p50, 1),
+        "serial_runs": serial_runs,
+        "serial_phase_timings_ms": median_by_key(serial.phases),
+    }

@@ -1,0 +1,151 @@
+"""Figure 3: full orchestrations per second under concurrent load, against a bare Temporal
+workflow with the same activity shape on the same server in the same run."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from temporalio.client import Client
+
+from bench.bare import bare_worker, run_bare, shape_from_run
+from bench.bare_workflow import BareShape
+from bench.common import in_process_worker, percentile, progress, rounded, timed_orchestration
+from bench.history import history_events
+from opsflow.settings import Settings
+
+
+@dataclass
+class Load:
+    concurrency: int
+    total: int
+    wall_s: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def per_s(self) -> float:
+        return self.total / self.wall_s if self.wall_s > 0 else 0.0
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "concurrency": self.concurrency,
+            "requests": self.total,
+            "wall_s": rounded(self.wall_s, 3),
+            "per_s": rounded(self.per_s, 2),
+            "latency_p50_ms": rounded(percentile(self.latencies_ms, 50), 1),
+            "latency_p95_ms": rounded(percentile(self.latencies_ms, 95), 1),
+            "outcomes": dict(self.outcomes),
+        }
+
+
+async def closed_loop(
+    one: Callable[[int], Awaitable[str]], *, concurrency: int, total: int
+) -> Load:
+    """``concurrency`` lanes, each starting its next request when its last one finished,
+    until ``total`` requests are done. ``one`` returns an outcome label."""
+    load = Load(concurrency=concurrency, total=total)
+    counter = itertools.count()
+
+    async def lane() -> None:
+        while (i := next(counter)) < total:
+            began = time.perf_counter()
+            outcome = await one(i)
+            load.latencies_ms.append((time.perf_counter() - began) * 1000)
+            load.outcomes[outcome] += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+    load.wall_s = time.perf_counter() - began
+    return load
+
+
+def orchestration_request(
+    client: Client, settings: Settings, at: datetime, questions: Sequence[tuple[str, str]]
+) -> Callable[[int], Awaitable[str]]:
+    async def one(i: int) -> str:
+        tenant, question = questions[i % len(questions)]
+        _, result, _ = await timed_orchestration(
+            client, settings, question=question, tenant=tenant, at=at
+        )
+        return result.status.value
+
+    return one
+
+
+async def sample_shape(
+    client: Client, settings: Settings, at: datetime, questions: Sequence[tuple[str, str]]
+) -> BareShape:
+    """Run every question once (warm-up) and take the activity shape of the first."""
+    shape: BareShape | None = None
+    for tenant, question in questions:
+        _, result, handle = await timed_orchestration(
+            client, settings, question=question, tenant=tenant, at=at
+        )
+        if shape is None:
+            shape = shape_from_run(result, await history_events(handle), max_parallel=4)
+    assert shape is not None
+    return shape
+
+
+async def throughput_scenario(
+    client: Client,
+    settings: Settings,
+    at: datetime,
+    questions: Sequence[tuple[str, str]],
+    *,
+    concurrencies: Sequence[int],
+    rounds: int,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    loads: dict[str, Any] = {}
+    async with (
+        in_process_worker(client, settings, tool_latency_ms=0) as ops_settings,
+        bare_worker(client, settings) as bare_queue,
+    ):
+        progress(f"throughput: warm-up with {len(questions)} typical questions")
+        shape = await sample_shape(client, ops_settings, at, questions)
+        await closed_loop(_bare_request(client, bare_queue, shape), concurrency=10, total=20)
+        out["activities_per_orchestration"] = shape.activity_count
+        out["bare_shape"] = {
+            "before": shape.before, "after": shape.after,
+            "steps": {s.id: s.depends_on for s in shape.steps},
+        }
+        ratios = []
+        for conc in concurrencies:
+            total = conc * rounds
+            progress(f"throughput: {total} orchestrations at concurrency {conc}")
+            ops = await closed_loop(
+                orchestration_request(client, ops_settings, at, questions),
+                concurrency=conc, total=total,
+            )
+            progress(f"throughput: {ops.per_s:.1f}/s; bare baseline at concurrency {conc}")
+            bare = await closed_loop(
+                _bare_request(client, bare_queue, shape), concurrency=conc, total=total
+            )
+            progress(f"throughput: bare {bare.per_s:.1f}/s")
+            out[f"throughput_{conc}_per_s"] = rounded(ops.per_s, 2)
+            out[f"bare_throughput_{conc}_per_s"] = rounded(bare.per_s, 2)
+            ratio = ops.per_s / bare.per_s if bare.per_s else float("nan")
+            out[f"throughput_ratio_{conc}"] = rounded(ratio, 3)
+            ratios.append(ratio)
+            loads[f"orchestration_{conc}"] = ops.figures()
+            loads[f"bare_{conc}"] = bare.figures()
+    # The goal holds only if it holds at every concurrency: report the worst.
+    out["throughput_ratio"] = rounded(min(ratios), 3)
+    out["throughput_loads"] = loads
+    return out
+
+
+def _bare_request(client: Client, queue: str, shape: BareShape) -> Callable[[int], Awaitable[str]]:
+    async def one(_: int) -> str:
+        await run_bare(client, queue, shape)
+        return "success"
+
+    return one

@@ -1,0 +1,81 @@
+"""A real embedded PostgreSQL for the ops-database tests in this folder (self-contained).
+
+One server per session; ``pg_dsn`` is a migrated database shared by the session;
+``fresh_dsn`` clones a migrated template into a new database per test, so tests that
+count rows or need an empty database do not see each other's data.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from opsflow.db.migrate import migrate
+from opsflow.stack._procs import free_port
+from opsflow.stack.postgres_server import EmbeddedPostgres
+
+TEMPLATE_DB = "opsflow_test_template"
+
+
+def dsn_for(server: EmbeddedPostgres, database: str) -> str:
+    return server.dsn.rsplit("/", 1)[0] + "/" + database
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    server = EmbeddedPostgres(Path(tmp_path_factory.mktemp("pg")), port=free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+async def pg_template(pg_server: EmbeddedPostgres) -> str:
+    admin = await asyncpg.connect(dsn_for(pg_server, "postgres"))
+    try:
+        await admin.execute(f"CREATE DATABASE {TEMPLATE_DB}")
+    finally:
+        await admin.close()
+    conn = await asyncpg.connect(dsn_for(pg_server, TEMPLATE_DB))
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return TEMPLATE_DB
+
+
+@pytest.fixture(scope="session")
+async def pg_dsn(pg_server: EmbeddedPostgres) -> str:
+    conn = await asyncpg.connect(pg_server.dsn)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return pg_server.dsn
+
+
+@pytest.fixture
+async def fresh_dsn(pg_server: EmbeddedPostgres, pg_template: str) -> AsyncIterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(dsn_for(pg_server, "postgres"))
+    try:
+        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
+        yield dsn_for(pg_server, name)
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def conn(fresh_dsn: str) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(fresh_dsn)
+    try:
+        yield connection
+    finally:
+        await connection.close()
