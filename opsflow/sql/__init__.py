@@ -3,6 +3,19 @@
 `validate_sql` decides; the `direct_query` activity raises a non-retryable `SqlBlocked`
 with the verdict's violations and runs only `safe_sql`, inside a read-only, row-level
 secured session (the database is the second line of defence, not the first).
+
+Choices worth knowing when a legitimate query is refused:
+- The `tenant` table is not readable (it lists other customers); TENANT_TABLES still
+  names it because it is tenant-keyed (by `id`).
+- A tenant filter counts only as `<ref>.tenant_id = '<tenant>'` (either order) in a
+  top-level AND term of the same SELECT's WHERE, or of the ON of the INNER/LEFT join
+  that brings that table in. Unqualified `tenant_id` counts only when the table is the
+  SELECT's sole FROM item. `IN ('<tenant>')`, casts, `tenant_id = other.tenant_id` and
+  filters reached through USING or an outer scope give no credit.
+- Refused although harmless: parenthesised join groups, column alias lists on ops
+  tables, CTE names that shadow a table, dollar-quoted/E''/U&'' strings, parameters.
+- Outermost LIMIT: added, or lowered to the cap when larger or not a literal.
+- `safe_sql` is rendered without comments, parsed again and re-checked before use.
 """
 
 from opsflow.sql._models import (

@@ -1,4 +1,4 @@
-"""validate_sql: the only entry point; pure, no I/O, safe to call on any string.
+"""validate_sql decides, check_sql_lines adapts it for the CLI; pure, no I/O, total.
 
 Order of work, cheapest and most defensive first: size and bracket depth on the raw
 text, one parse, the statement count and root kind, one walk over every node, the LIMIT.

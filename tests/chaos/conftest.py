@@ -64,7 +64,9 @@ def new_task_queue(prefix: str = "chaos") -> str:
 def chaos_stack_servers() -> Iterator[EmbeddedStack]:
     data_dir = Path(tempfile.mkdtemp(prefix="opsflow-chaos-stack-"))
     # Never the servers of the environment: these get stopped and killed.
-    base = Settings(OPSFLOW_ENV="test").model_copy(update={"temporal_address": None, "db_dsn": None})
+    base = Settings(OPSFLOW_ENV="test").model_copy(
+        update={"temporal_address": None, "db_dsn": None}
+    )
     stack = EmbeddedStack(
         base, data_dir=data_dir, temporal_port=free_port(), ui_port=free_port(),
         pg_port=free_port(), ui=False,

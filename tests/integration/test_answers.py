@@ -109,3 +109,25 @@ async def test_unknown_tenant_and_foreign_ci_fail_with_codes(
     foreign = await ask(temporal_client, worker_settings, globex[0].question, "t_acme", at=seeded)
     assert foreign.status is Status.FAILURE
     assert foreign.error_code == "UNKNOWN_CI"
+
+
+async def test_history_export_and_replay_through_the_cli(
+    temporal_client, worker_settings: Settings, seeded: datetime, tmp_path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    handle = await start_question(temporal_client, worker_settings, "what depends on orders-db?",
+                                  "t_acme", at=seeded)
+    await handle.result()
+    env = {**os.environ, "TEMPORAL_ADDRESS": worker_settings.temporal_address or ""}
+    out = tmp_path / "run.json"
+    exported = subprocess.run(
+        [sys.executable, "client.py", "history", handle.id, "-o", str(out)],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert exported.returncode == 0, exported.stderr
+    replayed = subprocess.run([sys.executable, "client.py", "replay", str(out)],
+                              env=env, capture_output=True, text=True, timeout=60)
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr

@@ -1,0 +1,65 @@
+"""Every recorded history replays against the current workflow code, and the replay
+check really catches an incompatible change (and accepts one guarded by patched)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from tests.replay.variants import PatchedWorkflow, ReorderedWorkflow
+from workflows import OpsOrchestrationWorkflow
+
+HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
+REPO = Path(__file__).resolve().parents[2]
+REQUIRED_PATHS = {"success", "degraded_fallback", "partial_success", "failure_unknown_tenant",
+                  "deadline", "cancelled", "llm_success", "llm_outage_degraded"}
+
+
+def _history(path: Path) -> WorkflowHistory:
+    return WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
+
+
+def test_every_path_has_a_recorded_history() -> None:
+    assert REQUIRED_PATHS <= {p.stem for p in HISTORIES}
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+async def test_history_replays(path: Path) -> None:
+    replayer = Replayer(workflows=[OpsOrchestrationWorkflow],
+                        data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(_history(path))
+
+
+async def test_replay_fails_on_an_incompatible_change() -> None:
+    replayer = Replayer(workflows=[ReorderedWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(
+        _history(HISTORIES[0]), raise_on_replay_failure=False
+    )
+    assert result.replay_failure is not None
+    assert "nondetermin" in str(result.replay_failure).lower()
+
+
+async def test_replay_passes_when_the_change_is_patched() -> None:
+    replayer = Replayer(workflows=[PatchedWorkflow], data_converter=pydantic_data_converter)
+    for path in HISTORIES:
+        await replayer.replay_workflow(_history(path))
+
+
+def test_cli_replay_exit_codes(tmp_path: Path) -> None:
+    ok = subprocess.run([sys.executable, "client.py", "replay", *map(str, HISTORIES)],
+                        cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert ok.stdout.count("ok ") == len(HISTORIES)
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    bad = subprocess.run([sys.executable, "client.py", "replay", str(broken)],
+                         cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert bad.returncode != 0
+    assert "VALIDATION_ERROR" in bad.stderr
