@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from datetime import datetime
 
 from opsflow.logging_setup import configure_logging
 from opsflow.seed.loader import seed_all
 from opsflow.seed.model import SIZES, TENANTS
+from opsflow.settings import Settings
 
 
 def _parse_end(text: str) -> datetime:
@@ -23,7 +23,7 @@ def _parse_end(text: str) -> datetime:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m opsflow.seed", description=__doc__)
-    parser.add_argument("--dsn", default=os.environ.get("OPSFLOW_DB_DSN"),
+    parser.add_argument("--dsn", default=Settings().db_dsn,
                         help="PostgreSQL DSN (default: $OPSFLOW_DB_DSN)")
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
     parser.add_argument("--seed", type=int, default=7)

@@ -37,7 +37,10 @@ def _literal_rows(clause: exp.Expr | None) -> int | None:
 def outermost_query(root: exp.Expr) -> exp.Expr:
     """`root` without redundant outer parentheses: `((SELECT ...))` is the SELECT."""
     query = root
-    while isinstance(query, exp.Subquery) and set(query.args) <= {"this"}:
+    # sqlglot may keep unset args as explicit None keys: only real ones count.
+    while isinstance(query, exp.Subquery) and not any(
+        value is not None for key, value in query.args.items() if key != "this"
+    ):
         query = query.this
     return query
 

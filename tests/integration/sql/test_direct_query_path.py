@@ -1,0 +1,64 @@
+"""``direct_query`` validates before it touches the pool, and only then runs the SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.direct_query import QueryTools
+from activities.resources import WorkerResources
+from opsflow.db.pool import create_pool
+from opsflow.models import ToolCall
+from opsflow.policies import load_policies
+from opsflow.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+class CountingPool:
+    """The real pool, with a count of every acquire() the code under test makes."""
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+        self.acquired = 0
+
+    def acquire(self) -> Any:
+        self.acquired += 1
+        return self.pool.acquire()
+
+
+def _call(sql: str, at: datetime) -> ToolCall:
+    return ToolCall(tenant_id="t_acme", step_id="q", tool="direct_query",
+                    capability="database_query", params={"sql": sql}, reference_time=at,
+                    row_cap=100)
+
+
+async def test_blocked_sql_never_acquires_a_connection(settings: Settings, seeded: datetime) -> None:
+    real = await create_pool(settings.db_dsn or "", min_size=1, max_size=2)
+    try:
+        pool = CountingPool(real)
+        res = WorkerResources(pool=pool, settings=settings, policies=load_policies())  # type: ignore[arg-type]
+        tools = QueryTools(res)
+        env = ActivityEnvironment()
+        for attack in [
+            "SELECT * FROM ci; DROP TABLE ci",
+            "SELECT * FROM ci WHERE tenant_id = 't_globex'",
+            "SELECT pg_sleep(10)",
+            "COPY ci TO '/tmp/x'",
+        ]:
+            with pytest.raises(ApplicationError) as raised:
+                await env.run(tools.direct_query, _call(attack, seeded))
+            assert raised.value.type == "SQL_BLOCKED"
+            assert raised.value.non_retryable
+            assert raised.value.details and raised.value.details[0]
+        assert pool.acquired == 0
+        ok = await env.run(tools.direct_query, _call(
+            "SELECT name FROM ci WHERE tenant_id = 't_acme' ORDER BY name", seeded))
+        assert pool.acquired == 1
+        assert ok.table is not None and 0 < len(ok.table.rows) <= 100
+    finally:
+        await real.close()
