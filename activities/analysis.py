@@ -56,8 +56,13 @@ def _key_series(findings: Findings, outputs: dict[str, ToolOutput]) -> list[Metr
         metric = next((e.metric for e in top.evidence if e.metric), None)
         if metric:
             wanted.append((top.ci, metric))
-            if findings.focus_ci and findings.focus_ci != top.ci:
-                wanted.append((findings.focus_ci, metric))
+        focus = findings.focus_ci
+        if focus and focus != top.ci:
+            # The symptom the operator asked about: the focus CI's own worst anomaly.
+            own = [a for a in findings.anomalies if a.ci.lower() == focus.lower()]
+            own_metric = max(own, key=lambda a: a.deviation).metric if own else metric
+            if own_metric:
+                wanted.append((focus, own_metric))
     elif findings.anomalies:
         wanted.append((findings.anomalies[0].ci, findings.anomalies[0].metric))
     chosen: list[MetricSeries] = []

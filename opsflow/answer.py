@@ -97,7 +97,7 @@ def _finding_blocks(analysis: AnalysisResult) -> list[Block]:
                     SeriesLine(name=f"{s.ci}.{s.metric}", points=[(p.ts, p.value) for p in s.points])
                     for s in analysis.key_series
                 ],
-                markers=[Marker(ts=c.ts, label=f"{c.kind} {c.ci}") for c in findings.changes[:5]],
+                markers=_markers(analysis),
                 source_steps=evidence_steps,
             )
         )
@@ -111,6 +111,19 @@ def _finding_blocks(analysis: AnalysisResult) -> list[Block]:
             )
         )
     return blocks
+
+
+def _markers(analysis: AnalysisResult) -> list[Marker]:
+    """Changes inside the plotted range, the ones cited as evidence first."""
+    points = [p.ts for s in analysis.key_series for p in s.points]
+    if not points:
+        return []
+    low, high = min(points), max(points)
+    cited = {(e.ci, e.ts) for rc in analysis.findings.root_causes for e in rc.evidence
+             if e.kind == "change"}
+    changes = [c for c in analysis.findings.changes if low <= c.ts <= high]
+    changes.sort(key=lambda c: ((c.ci, c.ts) not in cited, c.ts))
+    return [Marker(ts=c.ts, label=f"{c.kind} {c.ci}") for c in changes[:5]]
 
 
 def _output_blocks(outputs: dict[str, ToolOutput]) -> list[Block]:

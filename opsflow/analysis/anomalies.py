@@ -8,6 +8,7 @@ excursion in a bad direction, and its onset is the first point of that excursion
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from opsflow.analysis.config import AnalysisConfig
@@ -43,41 +44,42 @@ class Detection:
 
 
 @dataclass(frozen=True)
-class _Window:
+class Window:
     recent: list[int]  # indices into the series
     history: list[int]
 
 
-def split_window(series: SeriesData, ref_ts: float, cfg: AnalysisConfig) -> _Window | None:
-    lo, hi = ref_ts - cfg.recent_s, ref_ts + cfg.recent_after_s
-    times = series.times
-    recent = [i for i, t in enumerate(times) if lo <= t <= hi]
+def split_window(series: SeriesData, ref_ts: float, cfg: AnalysisConfig) -> Window | None:
+    times = series.times  # ascending
+    first = bisect_left(times, ref_ts - cfg.recent_s)
+    last = bisect_right(times, ref_ts + cfg.recent_after_s)
+    recent = list(range(first, last))
     # Points outside the recent window are all baseline, including any later than it:
     # median/MAD and a time-of-day profile do not depend on order, and an imported
     # history is sometimes stamped after the incident it serves as reference for.
-    history = [i for i, t in enumerate(times) if not lo <= t <= hi]
+    history = [*range(first), *range(last, len(times))]
     if len(history) >= cfg.min_history_points and recent:
-        return _Window(recent, history)
+        return Window(recent, history)
     # Short series (a tool returned only the last hour or two): judge the last third
     # against the first two thirds rather than skip it.
-    upto = [i for i, t in enumerate(times) if t <= hi]
-    if len(upto) < cfg.min_history_points + 1:
+    if last < cfg.min_history_points + 1:
         return None
-    cut = times[upto[0]] + (times[upto[-1]] - times[upto[0]]) * 2.0 / 3.0
-    recent = [i for i in upto if times[i] > cut]
-    history = [i for i in upto if times[i] <= cut]
-    if len(history) < cfg.min_history_points or not recent:
+    cut = times[0] + (times[last - 1] - times[0]) * 2.0 / 3.0
+    split = bisect_right(times, cut, 0, last)
+    if split < cfg.min_history_points or split >= last:
         return None
-    return _Window(recent, history)
+    return Window(list(range(split, last)), list(range(split)))
 
 
-def detect(series: SeriesData, ref_ts: float, cfg: AnalysisConfig) -> Detection | None:
+def detect(
+    series: SeriesData, ref_ts: float, cfg: AnalysisConfig, window: Window | None = None
+) -> Detection | None:
     """The worst sustained excursion of ``series`` in its recent window, if any.
 
-    Raises nothing for short or flat series: those simply have no detection; the
-    caller counts skipped series through :func:`split_window`.
+    Short series simply have no detection; callers that need to tell "normal" from
+    "not judged" call :func:`split_window` first and pass its window in.
     """
-    window = split_window(series, ref_ts, cfg)
+    window = window if window is not None else split_window(series, ref_ts, cfg)
     if window is None:
         return None
     hist_t = [series.times[i] for i in window.history]

@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC
+from itertools import pairwise
 
-from opsflow.analysis.series import SeriesData, epoch
+from opsflow.analysis.series import SeriesData, epoch, observed_step
 from opsflow.models.tool_io import CiRecord, EdgeRecord, EventRecord, MetricSeries, ToolOutput
 
 
@@ -68,19 +70,32 @@ def _add_edge(edges: set[tuple[str, str]], edge: EdgeRecord, name_of: Callable[[
 
 
 def _to_data(ci: str, s: MetricSeries, step: str) -> SeriesData | None:
-    # Duplicate timestamps keep the last value; NaN/inf samples carry no information.
-    by_ts: dict[float, tuple[float, int]] = {}
-    for idx, p in enumerate(s.points):
-        if math.isfinite(p.value):
-            by_ts[epoch(p.ts)] = (p.value, idx)
-    if not by_ts:
+    points = s.points
+    # Hot path (hundreds of thousands of points): one pass, no per-point function calls
+    # beyond ``timestamp``; naive stamps are read as UTC like everywhere else.
+    times = [
+        (p.ts if p.ts.tzinfo is not None else p.ts.replace(tzinfo=UTC)).timestamp() for p in points
+    ]
+    values = [p.value for p in points]
+    ordered = all(a < b for a, b in pairwise(times))
+    if not ordered or not all(map(math.isfinite, values)):
+        # Unsorted or duplicate stamps (the last value wins), NaN/inf samples dropped.
+        by_ts: dict[float, int] = {}
+        for idx, (t, v) in enumerate(zip(times, values, strict=True)):
+            if math.isfinite(v):
+                by_ts[t] = idx
+        keep = [by_ts[t] for t in sorted(by_ts)]
+    else:
+        keep = list(range(len(points)))
+    if not keep:
         return None
-    times = sorted(by_ts)
+    kept_times = [times[i] for i in keep]
     return SeriesData(
         ci=ci,
         metric=s.metric,
         step_id=step,
-        stamps=[s.points[by_ts[t][1]].ts for t in times],
-        times=times,
-        values=[by_ts[t][0] for t in times],
+        stamps=[points[i].ts for i in keep],
+        times=kept_times,
+        values=[values[i] for i in keep],
+        step_s=observed_step(kept_times),
     )

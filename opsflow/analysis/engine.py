@@ -37,10 +37,11 @@ def analyze(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> Find
     detections: list[Detection] = []
     skipped = 0
     for series in data.series:
-        if split_window(series, ref_ts, config) is None:
+        window = split_window(series, ref_ts, config)
+        if window is None:
             skipped += 1
             continue
-        found = detect(series, ref_ts, config)
+        found = detect(series, ref_ts, config, window)
         if found is not None:
             detections.append(found)
     detections.sort(key=lambda d: (d.onset_ts, d.anomaly.ci, d.anomaly.metric))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 from statistics import median
 
 
@@ -23,10 +24,11 @@ class SeriesData:
     stamps: list[datetime]  # original timestamps, reported back as onsets
     times: list[float]  # epoch seconds, ascending, unique
     values: list[float]
+    # Sampling interval actually observed (``bucket_s`` is not always set right).
+    step_s: float
 
-    @property
-    def step_s(self) -> float:
-        """Sampling interval actually observed (``bucket_s`` is not always set right)."""
-        if len(self.times) < 2:
-            return 60.0
-        return max(1.0, median(b - a for a, b in zip(self.times, self.times[1:], strict=False)))
+
+def observed_step(times: list[float]) -> float:
+    if len(times) < 2:
+        return 60.0
+    return max(1.0, median([b - a for a, b in pairwise(times)]))

@@ -13,10 +13,11 @@ import json
 import signal
 import time
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.api.enums.v1 import EventType, PendingActivityState
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
@@ -235,10 +236,12 @@ async def test_temporal_server_killed_and_restarted_mid_run_completes_the_workfl
             await async_wait_until(tool_running, timeout_s=30, interval_s=0.05,
                                    what="a tool activity in flight")
             await asyncio.to_thread(temporal.kill)
+            killed_at = datetime.now(UTC)
             assert not port_open(temporal.host, temporal.port)
             await asyncio.sleep(1.0)
             # Same port, same SQLite file: the history written before the kill is kept.
             await asyncio.to_thread(temporal.start)
+            restarted_at = datetime.now(UTC)
             result = await _result_across_outages(handle, 90)
         finally:
             if not port_open(temporal.host, temporal.port):
@@ -251,3 +254,8 @@ async def test_temporal_server_killed_and_restarted_mid_run_completes_the_workfl
     assert sorted(r.name for r in runs if r.name in TOOLS) == sorted(
         ["ci_lookup", "topology_traverse", "metric_query", "event_query"])
     assert all(r.completions == 1 for r in runs if r.name in TOOLS)
+    # One history across the outage: started before the kill, closed after the restart.
+    events = list((await handle.fetch_history()).events)
+    assert events[0].event_time.ToDatetime(tzinfo=UTC) < killed_at
+    assert events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
+    assert events[-1].event_time.ToDatetime(tzinfo=UTC) > restarted_at

@@ -8,6 +8,7 @@ failing test prints. Nothing here patches the code under test: faults are signal
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import signal
 import socket
@@ -27,6 +28,18 @@ WORKER_SCRIPT = REPO_ROOT / "worker.py"
 READY_EVENT = '"worker_started"'
 
 _LOGS: dict[int, Path] = {}
+_LIVE: dict[int, subprocess.Popen[bytes]] = {}
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    """Last resort when a test run ends abruptly: no worker outlives the test process."""
+    for proc in list(_LIVE.values()):
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def worker_env(env_overrides: Mapping[str, str]) -> dict[str, str]:
@@ -61,6 +74,7 @@ def spawn_worker(
             start_new_session=True,
         )
     _LOGS[proc.pid] = log_path
+    _LIVE[proc.pid] = proc
     return proc
 
 
@@ -104,6 +118,7 @@ def kill_worker(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
+    _LIVE.pop(proc.pid, None)
 
 
 def stop_worker(proc: subprocess.Popen[bytes], timeout_s: float = 15.0) -> int:
@@ -124,6 +139,7 @@ def stop_worker(proc: subprocess.Popen[bytes], timeout_s: float = 15.0) -> int:
             except ProcessLookupError:
                 pass
             proc.wait(timeout=10)
+    _LIVE.pop(proc.pid, None)
     return proc.returncode
 
 
@@ -137,6 +153,10 @@ def worker_process(
     try:
         wait_until_ready(proc, ready_timeout_s)
         yield proc
+    except BaseException:
+        # Shown by pytest with the failure: what the worker was doing when it went wrong.
+        print(f"--- worker {proc.pid} log tail ---\n{log_tail(proc)}", file=sys.stderr)
+        raise
     finally:
         stop_worker(proc)
         _LOGS.pop(proc.pid, None)

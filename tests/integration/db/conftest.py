@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
+import shutil
+import tempfile
 from pathlib import Path
 
 import asyncpg
@@ -26,13 +28,16 @@ def dsn_for(server: EmbeddedPostgres, database: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    server = EmbeddedPostgres(Path(tmp_path_factory.mktemp("pg")), port=free_port())
+def pg_server() -> Iterator[EmbeddedPostgres]:
+    # Not tmp_path_factory: a concurrent pytest run may prune its numbered directories.
+    data_dir = Path(tempfile.mkdtemp(prefix="opsflow-test-db-"))
+    server = EmbeddedPostgres(data_dir, port=free_port())
     server.start()
     try:
         yield server
     finally:
         server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -165,7 +165,9 @@ async def test_codec_server_decodes_history_payloads_for_the_ui(
     }
     for path, d in zip(plain, decoded, strict=True):
         assert base64.b64decode(d["metadata"]["encoding"]) == b"json/plain", path
-    started = next(v for k, v in plain.items() if "workflowExecutionStarted" in k and "/input/" in k)
+    started = next(
+        v for k, v in plain.items() if "workflowExecutionStarted" in k and "/input/" in k
+    )
     request = json.loads(started)
     assert (request["question"], request["tenant_id"]) == (QUESTION, TENANT)
     summary = next(v for k, v in plain.items() if k.endswith("/userMetadata/summary"))

@@ -84,11 +84,13 @@ async def _render(url: str, profile: Path, budget_ms: int) -> str:
     return out.decode(errors="replace")
 
 
+@pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"{CHROMIUM} is absent (Debian package `chromium`; .ci/run installs it)",
+)
 async def test_ui_page_shows_the_tool_activities(
     finished_run: FinishedRun, worker_settings: Settings, tmp_path: Path
 ) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent (Debian package `chromium`; .ci/run installs it)")
     ARTIFACTS.mkdir(exist_ok=True)
     SCREENSHOT.unlink(missing_ok=True)
     url = f"{worker_settings.temporal_ui_url}/namespaces/default/workflows/{finished_run.handle.id}"

@@ -34,7 +34,9 @@ STOP_TIMEOUT_S = 20.0
 
 
 @asynccontextmanager
-async def worker_process(env: dict[str, str], log: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+async def worker_process(
+    env: dict[str, str], log: Path
+) -> AsyncIterator[asyncio.subprocess.Process]:
     """The worker entry point; the test must stop it itself (that is what it checks)."""
     with log.open("wb") as out:
         proc = await asyncio.create_subprocess_exec(
