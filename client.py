@@ -28,7 +28,8 @@ from opsflow.settings import Settings
 
 
 def _ui_link(settings: Settings, workflow_id: str) -> str:
-    return f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows/{workflow_id}"
+    namespace = settings.temporal_namespace
+    return f"{settings.temporal_ui_url}/namespaces/{namespace}/workflows/{workflow_id}"
 
 
 def _emit(result: OrchestrationResult, settings: Settings, *, as_json: bool) -> int:
@@ -48,23 +49,32 @@ async def _connect(settings: Settings):  # type: ignore[no-untyped-def]
     try:
         return await connect(settings)
     except (RuntimeError, ConnectionError) as err:
-        raise CliError("TEMPORAL_UNAVAILABLE", f"cannot reach Temporal at "
-                       f"{settings.temporal_address}: {err}", EXIT_UNREACHABLE) from err
+        raise CliError(
+            "TEMPORAL_UNAVAILABLE",
+            f"cannot reach Temporal at {settings.temporal_address}: {err}",
+            EXIT_UNREACHABLE,
+        ) from err
 
 
 async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from opsflow.cli.ask import build_request, start, wait_with_progress
 
     request = build_request(
-        args.question, args.tenant, at=args.at, deadline_s=args.deadline,
-        max_parallel=args.max_parallel, require_llm=args.llm,
+        args.question,
+        args.tenant,
+        at=args.at,
+        deadline_s=args.deadline,
+        max_parallel=args.max_parallel,
+        require_llm=args.llm,
     )
     client = await _connect(settings)
     handle = await start(client, request, settings)
     try:
         result = await wait_with_progress(handle, None if args.json else Console(stderr=True))
     except WorkflowFailureError as err:
-        raise CliError("WORKFLOW_FAILED", f"{handle.id}: {err.cause or err}", EXIT_FAILED_ANSWER) from err
+        raise CliError(
+            "WORKFLOW_FAILED", f"{handle.id}: {err.cause or err}", EXIT_FAILED_ANSWER
+        ) from err
     return _emit(result, settings, as_json=args.json)
 
 
@@ -88,8 +98,14 @@ async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     rows = []
     async for wf in client.list_workflows(query, limit=args.limit):
         status = wf.typed_search_attributes.get(OPS_STATUS)
-        rows.append({"workflow_id": wf.id, "status": status, "started": wf.start_time.isoformat(),
-                     "execution": wf.status.name.lower() if wf.status else None})
+        rows.append(
+            {
+                "workflow_id": wf.id,
+                "status": status,
+                "started": wf.start_time.isoformat(),
+                "execution": wf.status.name.lower() if wf.status else None,
+            }
+        )
     if args.json:
         print(json.dumps(rows))
     else:
@@ -109,10 +125,12 @@ async def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_check_sql(args: argparse.Namespace, settings: Settings) -> int:
     from opsflow.sql import check_sql_lines
 
-    stream = sys.stdin if args.file == "-" else Path(args.file).open(encoding="utf-8")
-    with stream:
-        for verdict in check_sql_lines(stream, args.tenant):
-            print(json.dumps(verdict))
+    if args.file == "-":
+        lines: list[str] = sys.stdin.readlines()
+    else:
+        lines = Path(args.file).read_text(encoding="utf-8").splitlines()
+    for verdict in check_sql_lines(lines, args.tenant):
+        print(json.dumps(verdict))
     return 0
 
 
@@ -211,8 +229,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check-sql":
             return cmd_check_sql(args, settings)
         handlers = {
-            "ask": cmd_ask, "result": cmd_result, "list": cmd_list, "history": cmd_history,
-            "import": cmd_import, "seed": cmd_seed, "codec-server": cmd_codec_server,
+            "ask": cmd_ask,
+            "result": cmd_result,
+            "list": cmd_list,
+            "history": cmd_history,
+            "import": cmd_import,
+            "seed": cmd_seed,
+            "codec-server": cmd_codec_server,
         }
         return asyncio.run(handlers[args.command](args, settings))
     except CliError as err:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from datetime import timedelta
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -80,7 +80,8 @@ def build_worker(
     """``activity_overrides`` replace activities by name (tests isolating a failure)."""
     overridden = {getattr(a, "__temporal_activity_definition").name for a in activity_overrides}
     activities = [
-        a for a in build_activities(res)
+        a
+        for a in build_activities(res)
         if getattr(a, "__temporal_activity_definition").name not in overridden
     ] + list(activity_overrides)
     settings = res.settings
@@ -101,8 +102,12 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         client = await connect(settings, runtime=metrics.runtime)
         async with worker_resources(settings) as res:
             worker = build_worker(client, res)
-            log.info("worker_started", task_queue=settings.task_queue,
-                     temporal=settings.temporal_address, llm=res.llm is not None)
+            log.info(
+                "worker_started",
+                task_queue=settings.task_queue,
+                temporal=settings.temporal_address,
+                llm=res.llm is not None,
+            )
             run = asyncio.create_task(worker.run())
             stopper = asyncio.create_task(stop.wait())
             await asyncio.wait({run, stopper}, return_when=asyncio.FIRST_COMPLETED)

@@ -68,7 +68,9 @@ def _key_series(findings: Findings, outputs: dict[str, ToolOutput]) -> list[Metr
     chosen: list[MetricSeries] = []
     for ci, metric in wanted:
         candidates = [
-            s for out in outputs.values() for s in out.series
+            s
+            for out in outputs.values()
+            for s in out.series
             if s.ci.lower() == ci.lower() and s.metric == metric
         ]
         if candidates:

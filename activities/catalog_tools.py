@@ -61,8 +61,11 @@ class CatalogTools:
                 " AND ($3::text IS NULL OR ci_type = $3)"
                 " AND ($4::text IS NULL OR environment = $4)"
                 " ORDER BY name LIMIT $5",
-                call.tenant_id, name, str_param(call, "ci_type"),
-                str_param(call, "environment"), limit,
+                call.tenant_id,
+                name,
+                str_param(call, "ci_type"),
+                str_param(call, "environment"),
+                limit,
             )
         cis = [CiRecord(**dict(r)) for r in rows]
         return ToolOutput(tool="ci_lookup", step_id=call.step_id, cis=cis, row_count=len(cis))
@@ -81,22 +84,38 @@ class CatalogTools:
                 direction, [_WALK_UP, _WALK_DOWN]
             )
             for walk in walks:
-                rows += await conn.fetch(walk + _WALK_SELECT, call.tenant_id, ci_id, depth,
-                                         call.row_cap)
+                rows += await conn.fetch(
+                    walk + _WALK_SELECT, call.tenant_id, ci_id, depth, call.row_cap
+                )
                 hb.progress({"edges": len(rows)})
             focus_row = await conn.fetch(
                 "SELECT id, name, ci_type, environment, status FROM ci"
-                " WHERE tenant_id = $1 AND id = $2", call.tenant_id, ci_id)
-        edges = [EdgeRecord(source=r["source"], target=r["target"], relation=r["relation"],
-                            depth=r["depth"]) for r in rows]
+                " WHERE tenant_id = $1 AND id = $2",
+                call.tenant_id,
+                ci_id,
+            )
+        edges = [
+            EdgeRecord(
+                source=r["source"], target=r["target"], relation=r["relation"], depth=r["depth"]
+            )
+            for r in rows
+        ]
         types = {r["source"]: r["source_type"] for r in rows} | {
-            r["target"]: r["target_type"] for r in rows}
+            r["target"]: r["target_type"] for r in rows
+        }
         cis = [CiRecord(**dict(focus_row[0]))] + [
             CiRecord(id=name, name=name, ci_type=ci_type)
-            for name, ci_type in sorted(types.items()) if name != canonical
+            for name, ci_type in sorted(types.items())
+            if name != canonical
         ]
-        return ToolOutput(tool="topology_traverse", step_id=call.step_id, cis=cis, edges=edges,
-                          row_count=len(edges), note=f"{direction} of {canonical}, depth {depth}")
+        return ToolOutput(
+            tool="topology_traverse",
+            step_id=call.step_id,
+            cis=cis,
+            edges=edges,
+            row_count=len(edges),
+            note=f"{direction} of {canonical}, depth {depth}",
+        )
 
     @tool_activity("topology_snapshot_fallback")
     async def topology_snapshot_fallback(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
@@ -105,7 +124,8 @@ class CatalogTools:
             rows = await conn.fetch(
                 "SELECT taken_at, edges FROM topology_snapshot WHERE tenant_id = $1"
                 " AND taken_at <= $2 ORDER BY taken_at DESC LIMIT 1",
-                call.tenant_id, call.reference_time,
+                call.tenant_id,
+                call.reference_time,
             )
         if not rows:
             raise ToolExecutionError(f"no topology snapshot for tenant {call.tenant_id}")
@@ -113,9 +133,11 @@ class CatalogTools:
         edges = walk_edges(snapshot, focus, direction, depth)
         names = sorted({e.source for e in edges} | {e.target for e in edges} | {focus})
         return ToolOutput(
-            tool="topology_snapshot_fallback", step_id=call.step_id,
+            tool="topology_snapshot_fallback",
+            step_id=call.step_id,
             cis=[CiRecord(id=n, name=n, ci_type="unknown") for n in names],
-            edges=edges, row_count=len(edges),
+            edges=edges,
+            row_count=len(edges),
             note=f"snapshot taken {rows[0]['taken_at'].isoformat()} (may be stale)",
         )
 
@@ -133,7 +155,7 @@ def _topology_params(call: ToolCall) -> tuple[str, str, int]:
 def walk_edges(edges: list[EdgeRecord], focus: str, direction: str, depth: int) -> list[EdgeRecord]:
     """Breadth-first walk of a snapshot, the same semantics as the recursive CTE."""
     result: dict[tuple[str, str, str], EdgeRecord] = {}
-    for upstream in ([True, False] if direction == "both" else [direction == "upstream"]):
+    for upstream in [True, False] if direction == "both" else [direction == "upstream"]:
         frontier = deque([(focus.lower(), 0)])
         seen = {focus.lower()}
         while frontier:

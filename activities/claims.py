@@ -24,8 +24,8 @@ async def store_claim(pool: asyncpg.Pool, tenant_id: str, output: ToolOutput) ->
         pool, tenant_id, statement_timeout_ms=30_000, readonly=False, commit=True
     ) as conn:
         await conn.fetch(
-            "INSERT INTO tool_result_claim (tenant_id, id, payload) VALUES ($1, $2, $3::text::jsonb)"
-            " RETURNING id",
+            "INSERT INTO tool_result_claim (tenant_id, id, payload)"
+            " VALUES ($1, $2, $3::text::jsonb) RETURNING id",
             tenant_id,
             uuid.UUID(claim_id),
             # Sent as text and cast in SQL: the pool's jsonb codec would encode it twice.
@@ -52,7 +52,7 @@ def preview(output: ToolOutput, claim_id: str) -> ToolOutput:
         table = table.model_copy(update={"rows": table.rows[:PREVIEW_ITEMS]})
     series = [
         s.model_copy(update={"points": s.points[-PREVIEW_POINTS:]})
-        for s in output.series[:PREVIEW_ITEMS // 5]
+        for s in output.series[: PREVIEW_ITEMS // 5]
     ]
     return output.model_copy(
         update={

@@ -37,13 +37,17 @@ class QueryTools:
                 details=[v.model_dump() for v in verdict.violations],
             )
         timeout_ms = int(self.res.policy("direct_query").start_to_close_s * 1000)
-        async with tenant_session(self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms) as conn:
+        async with tenant_session(
+            self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms
+        ) as conn:
             hb.progress({"phase": "query"})
             records = await conn.fetch(verdict.safe_sql)
         columns = list(records[0].keys()) if records else []
         rows = [[jsonable(v) for v in r.values()] for r in records[: call.row_cap]]
         return ToolOutput(
-            tool="direct_query", step_id=call.step_id,
-            table=TableData(columns=columns, rows=rows), row_count=len(rows),
+            tool="direct_query",
+            step_id=call.step_id,
+            table=TableData(columns=columns, rows=rows),
+            row_count=len(rows),
             truncated=len(records) >= call.row_cap,
         )

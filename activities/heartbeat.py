@@ -47,8 +47,7 @@ class Heartbeater:
         while True:
             await asyncio.sleep(self._interval_s)
             stalled = (
-                self._stall_s is not None
-                and time.monotonic() - self._last_progress > self._stall_s
+                self._stall_s is not None and time.monotonic() - self._last_progress > self._stall_s
             )
             if not stalled:
                 activity.heartbeat(self._details)

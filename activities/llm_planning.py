@@ -43,8 +43,11 @@ async def plan_with_llm(res: WorkerResources, request: PlanInput, cis: list[CiIn
     registry = default_registry()
     capabilities = registry.capabilities()
     messages = build_plan_messages(
-        request.question, request.tenant_id, request.catalog_json or registry.catalog_text(),
-        [c.name for c in cis], request.reference_time.isoformat(),
+        request.question,
+        request.tenant_id,
+        request.catalog_json or registry.catalog_text(),
+        [c.name for c in cis],
+        request.reference_time.isoformat(),
     )
     schema = plan_json_schema(capabilities)
     models = [res.settings.llm_model]
@@ -55,11 +58,17 @@ async def plan_with_llm(res: WorkerResources, request: PlanInput, cis: list[CiIn
     for model_index, model in enumerate(models):
         conversation = messages
         for purpose in ("plan", "repair"):
-            if sum(u.prompt_tokens + u.completion_tokens for u in usage) >= res.settings.llm_max_tokens:
+            if (
+                sum(u.prompt_tokens + u.completion_tokens for u in usage)
+                >= res.settings.llm_max_tokens
+            ):
                 raise PlanInvalidError("LLM token budget spent before a valid plan", details=errors)
             try:
                 content, used = await res.llm.complete_json(
-                    purpose=purpose, model=model, messages=conversation, schema=schema,
+                    purpose=purpose,
+                    model=model,
+                    messages=conversation,
+                    schema=schema,
                     schema_name="plan",
                 )
             except LlmCallError as err:
@@ -76,8 +85,14 @@ async def plan_with_llm(res: WorkerResources, request: PlanInput, cis: list[CiIn
             except PlanParseError as err:
                 errors = err.errors
             if not errors:
-                return PlanOutcome(plan=plan, planner=PLANNER_LLM, usage=usage,
-                                   notes=[f"planned by {model}" + (" after repair" if purpose == "repair" else "")])
+                return PlanOutcome(
+                    plan=plan,
+                    planner=PLANNER_LLM,
+                    usage=usage,
+                    notes=[
+                        f"planned by {model}" + (" after repair" if purpose == "repair" else "")
+                    ],
+                )
             log.warning("llm_plan_invalid", model=model, purpose=purpose, errors=errors[:5])
             conversation = build_repair_messages(messages, content, errors)
     raise PlanInvalidError(

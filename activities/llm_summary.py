@@ -24,8 +24,14 @@ async def summarize_with_llm(res: WorkerResources, request: SummaryInput) -> Sum
             f"request already used {request.tokens_used} of {res.settings.llm_max_tokens} tokens"
         )
     steps = [
-        {"step_id": s.id, "capability": s.capability, "tool": s.tool, "status": s.status.value,
-         "rows": s.row_count, "reason": s.reason}
+        {
+            "step_id": s.id,
+            "capability": s.capability,
+            "tool": s.tool,
+            "status": s.status.value,
+            "rows": s.row_count,
+            "reason": s.reason,
+        }
         for s in request.steps
     ]
     messages = build_summary_messages(

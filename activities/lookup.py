@@ -28,8 +28,10 @@ async def ci_ids_by_name(
     found = {r["name"].lower(): (r["id"], r["name"]) for r in rows}
     missing = [n for n in names if n.lower() not in found]
     if missing:
-        known = [r["name"] for r in await conn.fetch(
-            "SELECT name FROM ci WHERE tenant_id = $1", tenant_id)]
+        known = [
+            r["name"]
+            for r in await conn.fetch("SELECT name FROM ci WHERE tenant_id = $1", tenant_id)
+        ]
         hints = {n: difflib.get_close_matches(n, known, n=3) for n in missing}
         raise UnknownCiError(
             f"unknown CI {', '.join(missing)} for tenant {tenant_id}"

@@ -70,13 +70,20 @@ class TelemetryTools:
         timeout_ms = int(self.res.policy(tool).start_to_close_s * 1000)
         series: dict[tuple[str, str], MetricSeries] = {}
         rows_seen = 0
-        async with tenant_session(self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms) as conn:
+        async with tenant_session(
+            self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms
+        ) as conn:
             found = await ci_ids_by_name(conn, call.tenant_id, names)
             ids = [ci_id for ci_id, _ in found.values()]
             for offset in range(0, len(ids), BATCH):
                 rows = await conn.fetch(
-                    sql, call.tenant_id, ids[offset:offset + BATCH], start, end,
-                    timedelta(seconds=bucket_s), metrics,
+                    sql,
+                    call.tenant_id,
+                    ids[offset : offset + BATCH],
+                    start,
+                    end,
+                    timedelta(seconds=bucket_s),
+                    metrics,
                 )
                 rows_seen += len(rows)
                 for r in rows:
@@ -85,14 +92,19 @@ class TelemetryTools:
                     key = (r["name"], r["metric"])
                     if key not in series:
                         series[key] = MetricSeries(
-                            ci=r["name"], metric=r["metric"], bucket_s=bucket_s,
+                            ci=r["name"],
+                            metric=r["metric"],
+                            bucket_s=bucket_s,
                             source="raw" if tool == "metric_query" else "rollup",
                         )
                     series[key].points.append(MetricPoint(ts=r["bucket"], value=r["value"]))
                 hb.progress({"cis_done": min(offset + BATCH, len(ids)), "cis": len(ids)})
         return ToolOutput(
-            tool=tool, step_id=call.step_id, series=list(series.values()), row_count=rows_seen,
-            note=f"{len(series)} series, {bucket_s}s buckets, {start.isoformat()}..{end.isoformat()}",
+            tool=tool,
+            step_id=call.step_id,
+            series=list(series.values()),
+            row_count=rows_seen,
+            note=f"{len(series)} series, {bucket_s}s buckets, {start:%Y-%m-%dT%H:%M}..{end:%H:%M}",
         )
 
     @tool_activity("event_query")
@@ -105,7 +117,9 @@ class TelemetryTools:
         names = target_ci_names(call)
         end = call.reference_time
         timeout_ms = int(self.res.policy("event_query").start_to_close_s * 1000)
-        async with tenant_session(self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms) as conn:
+        async with tenant_session(
+            self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms
+        ) as conn:
             ids = [i for i, _ in (await ci_ids_by_name(conn, call.tenant_id, names)).values()]
             rows = await conn.fetch(
                 "SELECT e.id, c.name AS ci, e.ts, e.kind, e.severity, e.message"
@@ -116,9 +130,19 @@ class TelemetryTools:
                 "   AND (CASE e.severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END)"
                 "       >= $6"
                 " ORDER BY e.ts DESC LIMIT $7",
-                call.tenant_id, end - timedelta(minutes=window), end, ids, kinds,
-                SEVERITY_RANK[severity], call.row_cap,
+                call.tenant_id,
+                end - timedelta(minutes=window),
+                end,
+                ids,
+                kinds,
+                SEVERITY_RANK[severity],
+                call.row_cap,
             )
         events = [EventRecord(**dict(r)) for r in rows]
-        return ToolOutput(tool="event_query", step_id=call.step_id, events=events,
-                          row_count=len(events), truncated=len(events) >= call.row_cap)
+        return ToolOutput(
+            tool="event_query",
+            step_id=call.step_id,
+            events=events,
+            row_count=len(events),
+            truncated=len(events) >= call.row_cap,
+        )

@@ -72,8 +72,9 @@ async def _run(
     policy = res.policy(name)
     started = time.monotonic()
     outcome = "ok"
-    bound = log.bind(tool=name, tenant_id=call.tenant_id, step=call.step_id,
-                     attempt=activity.info().attempt)
+    bound = log.bind(
+        tool=name, tenant_id=call.tenant_id, step=call.step_id, attempt=activity.info().attempt
+    )
     if call.fallback_reason is not None:
         telemetry.count_fallback(call.capability, call.fallback_reason)
     try:
@@ -115,4 +116,3 @@ async def _run(
 
 def _interval(heartbeat_timeout_s: float | None) -> float:
     return min(1.0, heartbeat_timeout_s / 4) if heartbeat_timeout_s else 1.0
-

@@ -52,7 +52,9 @@ def build_answer(
     blocks += _finding_blocks(analysis)
     blocks += _output_blocks(outputs)
     if missing:
-        lines = [f"- `{m.step_id}`: {m.reason}{' — ' + m.detail if m.detail else ''}" for m in missing]
+        lines = [
+            f"- `{m.step_id}`: {m.reason}{' — ' + m.detail if m.detail else ''}" for m in missing
+        ]
         blocks.append(MarkdownBlock(title="Missing from this answer", text="\n".join(lines)))
     references = [
         Reference(label=f"{s.id} via {s.tool}", step_id=s.id, claim_id=s.claim_id)
@@ -94,7 +96,9 @@ def _finding_blocks(analysis: AnalysisResult) -> list[Block]:
             TimeseriesBlock(
                 title="Key metric",
                 series=[
-                    SeriesLine(name=f"{s.ci}.{s.metric}", points=[(p.ts, p.value) for p in s.points])
+                    SeriesLine(
+                        name=f"{s.ci}.{s.metric}", points=[(p.ts, p.value) for p in s.points]
+                    )
                     for s in analysis.key_series
                 ],
                 markers=_markers(analysis),
@@ -119,8 +123,12 @@ def _markers(analysis: AnalysisResult) -> list[Marker]:
     if not points:
         return []
     low, high = min(points), max(points)
-    cited = {(e.ci, e.ts) for rc in analysis.findings.root_causes for e in rc.evidence
-             if e.kind == "change"}
+    cited = {
+        (e.ci, e.ts)
+        for rc in analysis.findings.root_causes
+        for e in rc.evidence
+        if e.kind == "change"
+    }
     changes = [c for c in analysis.findings.changes if low <= c.ts <= high]
     changes.sort(key=lambda c: ((c.ci, c.ts) not in cited, c.ts))
     return [Marker(ts=c.ts, label=f"{c.kind} {c.ci}") for c in changes[:5]]

@@ -29,8 +29,14 @@ class ToolPolicy(BaseModel):
 # Answers an LLM retry cannot change (auth, quota, bad request, invalid plan, budget, open
 # breaker): these go straight to the rule planner or the template summary.
 LLM_FINAL_CODES: tuple[str, ...] = (
-    "LLM_AUTH", "LLM_QUOTA", "LLM_BAD_REQUEST", "LLM_EMPTY_RESPONSE", "LLM_NOT_CONFIGURED",
-    "LLM_DISABLED", "LLM_BUDGET", "PLAN_INVALID",
+    "LLM_AUTH",
+    "LLM_QUOTA",
+    "LLM_BAD_REQUEST",
+    "LLM_EMPTY_RESPONSE",
+    "LLM_NOT_CONFIGURED",
+    "LLM_DISABLED",
+    "LLM_BUDGET",
+    "PLAN_INVALID",
 )
 _LLM_FINAL = list(NON_RETRYABLE_CODES + LLM_FINAL_CODES)
 
@@ -50,15 +56,21 @@ DEFAULT_POLICIES: dict[str, ToolPolicy] = {
     ),
     # Non-tool activities.
     "plan_request": ToolPolicy(
-        start_to_close_s=30.0, schedule_to_close_s=60.0, maximum_attempts=3,
-        initial_interval_s=1.0, non_retryable_error_types=_LLM_FINAL,
+        start_to_close_s=30.0,
+        schedule_to_close_s=60.0,
+        maximum_attempts=3,
+        initial_interval_s=1.0,
+        non_retryable_error_types=_LLM_FINAL,
     ),
     "rule_plan": ToolPolicy(start_to_close_s=10.0, schedule_to_close_s=30.0),
     "tool_stats_snapshot": ToolPolicy(start_to_close_s=5.0, schedule_to_close_s=10.0),
     "analyze": ToolPolicy(start_to_close_s=30.0, schedule_to_close_s=60.0),
     "summarize": ToolPolicy(
-        start_to_close_s=30.0, schedule_to_close_s=60.0, maximum_attempts=2,
-        initial_interval_s=1.0, non_retryable_error_types=_LLM_FINAL,
+        start_to_close_s=30.0,
+        schedule_to_close_s=60.0,
+        maximum_attempts=2,
+        initial_interval_s=1.0,
+        non_retryable_error_types=_LLM_FINAL,
     ),
     "template_summary": ToolPolicy(start_to_close_s=10.0, schedule_to_close_s=20.0),
 }

@@ -100,7 +100,9 @@ class ToolCapabilityRegistry:
         if not tools:
             return [f"unknown capability {capability!r}"]
         spec = _merged_params(tools)
-        problems = [f"missing parameter {n!r}" for n, p in spec.items() if p.required and n not in params]
+        problems = [
+            f"missing parameter {n!r}" for n, p in spec.items() if p.required and n not in params
+        ]
         for name, value in params.items():
             if name not in spec:
                 problems.append(f"unknown parameter {name!r} for {capability}")

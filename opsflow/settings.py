@@ -18,7 +18,9 @@ class Settings(BaseSettings):
     env: str = Field(default="dev", validation_alias="OPSFLOW_ENV")
     temporal_address: str | None = Field(default=None, validation_alias="TEMPORAL_ADDRESS")
     temporal_namespace: str = Field(default="default", validation_alias="TEMPORAL_NAMESPACE")
-    temporal_ui_url: str = Field(default="http://localhost:8233", validation_alias="TEMPORAL_UI_URL")
+    temporal_ui_url: str = Field(
+        default="http://localhost:8233", validation_alias="TEMPORAL_UI_URL"
+    )
     task_queue: str = Field(default="opsflow", validation_alias="OPSFLOW_TASK_QUEUE")
     db_dsn: str | None = Field(default=None, validation_alias="OPSFLOW_DB_DSN")
     db_pool_min: int = Field(default=2, validation_alias="OPSFLOW_DB_POOL_MIN")
@@ -48,22 +50,24 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=20.0, validation_alias="OPSFLOW_LLM_TIMEOUT_S")
     llm_max_tokens: int = Field(default=20000, validation_alias="OPSFLOW_LLM_MAX_TOKENS")
     llm_required: bool = Field(default=False, validation_alias="OPSFLOW_LLM_REQUIRED")
-    breaker_failure_threshold: int = Field(
-        default=5, validation_alias="OPSFLOW_BREAKER_FAILURES"
-    )
+    breaker_failure_threshold: int = Field(default=5, validation_alias="OPSFLOW_BREAKER_FAILURES")
     breaker_recovery_s: float = Field(default=60.0, validation_alias="OPSFLOW_BREAKER_RECOVERY_S")
     # Payload encryption (AES-GCM). Format: "keyid:base64key[,keyid:base64key...]"; first encrypts.
     codec_keys: str | None = Field(default=None, validation_alias="OPSFLOW_CODEC_KEYS")
-    codec_server_token: str | None = Field(
-        default=None, validation_alias="OPSFLOW_CODEC_TOKEN"
-    )
+    codec_server_token: str | None = Field(default=None, validation_alias="OPSFLOW_CODEC_TOKEN")
     codec_cors_origin: str = Field(
         default="http://localhost:8233", validation_alias="OPSFLOW_CODEC_CORS_ORIGIN"
     )
 
     @field_validator(
-        "temporal_address", "db_dsn", "openai_base_url", "openai_api_key",
-        "llm_fallback_model", "codec_keys", "codec_server_token", "metrics_port",
+        "temporal_address",
+        "db_dsn",
+        "openai_base_url",
+        "openai_api_key",
+        "llm_fallback_model",
+        "codec_keys",
+        "codec_server_token",
+        "metrics_port",
         mode="before",
     )
     @classmethod

@@ -32,7 +32,10 @@ def stack() -> Iterator[EmbeddedStack]:
     if os.environ.get("OPSFLOW_TEST_USE_ENV") != "1":
         base = base.model_copy(update={"temporal_address": None, "db_dsn": None})
     stack = EmbeddedStack(
-        base, data_dir=data_dir, temporal_port=free_port(), ui_port=free_port(),
+        base,
+        data_dir=data_dir,
+        temporal_port=free_port(),
+        ui_port=free_port(),
         pg_port=free_port(),
     )
     stack.start()
@@ -77,7 +80,9 @@ async def temporal_client(settings: Settings):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 async def worker_settings(
-    temporal_client, settings: Settings, seeded: datetime  # type: ignore[no-untyped-def]
+    temporal_client,
+    settings: Settings,
+    seeded: datetime,  # type: ignore[no-untyped-def]
 ) -> AsyncIterator[Settings]:
     """One shared worker for tests that do not change worker configuration."""
     from tests.support.harness import running_worker

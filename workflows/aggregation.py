@@ -67,10 +67,11 @@ async def aggregate_phase(
 async def _summarize(
     name: str, summary_input: SummaryInput, policies: dict[str, ToolPolicy]
 ) -> SummaryOutcome:
-    return await workflow.execute_activity(
+    outcome: SummaryOutcome = await workflow.execute_activity(
         name,
         summary_input,
         result_type=SummaryOutcome,
         summary=f"{name} [{summary_input.tenant_id}]",
         **activity_options(policies.get(name, ToolPolicy()), AGGREGATION_BUDGET_S),
     )
+    return outcome

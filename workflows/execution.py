@@ -103,7 +103,9 @@ class DataflowScheduler:
                     if dep_state.finished_at is not None and not dep_state.has_result:
                         cause = dep_state.reason or dep_state.status.value
                         self._finish(
-                            sid, StepStatus.SKIPPED, reason="dependency_failed",
+                            sid,
+                            StepStatus.SKIPPED,
+                            reason="dependency_failed",
                             detail=f"dependency {dep} has no result ({cause})",
                         )
                         pending.remove(sid)
@@ -114,12 +116,20 @@ class DataflowScheduler:
     async def _expire(self, running: dict[asyncio.Task[None], str], pending: list[str]) -> None:
         for task, sid in running.items():
             task.cancel()
-            self._finish(sid, StepStatus.CANCELLED, reason=DEADLINE_REASON,
-                         detail="cancelled at the request deadline")
+            self._finish(
+                sid,
+                StepStatus.CANCELLED,
+                reason=DEADLINE_REASON,
+                detail="cancelled at the request deadline",
+            )
         await asyncio.gather(*running, return_exceptions=True)
         for sid in pending:
-            self._finish(sid, StepStatus.SKIPPED, reason=DEADLINE_REASON,
-                         detail="not started before the request deadline")
+            self._finish(
+                sid,
+                StepStatus.SKIPPED,
+                reason=DEADLINE_REASON,
+                detail="not started before the request deadline",
+            )
 
     def _remaining_s(self) -> float:
         return (self._deadline - workflow.now()).total_seconds()
@@ -141,7 +151,10 @@ class DataflowScheduler:
             info: FailureInfo | None
             try:
                 output = await self._call(
-                    sid, invocation, inputs, remaining,
+                    sid,
+                    invocation,
+                    inputs,
+                    remaining,
                     first_failure.reason if first_failure else None,
                 )
             except ActivityError as err:
@@ -149,8 +162,11 @@ class DataflowScheduler:
             except pydantic.ValidationError as err:
                 # A worker returned something that is not a ToolOutput: fail the step with a
                 # code, never the workflow task (that would retry forever).
-                info = FailureInfo("invalid_output", "TOOL_OUTPUT_INVALID",
-                                   f"output failed its schema: {err.error_count()} errors")
+                info = FailureInfo(
+                    "invalid_output",
+                    "TOOL_OUTPUT_INVALID",
+                    f"output failed its schema: {err.error_count()} errors",
+                )
             else:
                 info = None
             if info is not None:
@@ -176,12 +192,20 @@ class DataflowScheduler:
                     step_id=sid,
                     error_code=first_failure.code,
                 )
-                self._finish(sid, StepStatus.FALLBACK, reason=first_failure.reason,
-                             detail=first_failure.message)
+                self._finish(
+                    sid,
+                    StepStatus.FALLBACK,
+                    reason=first_failure.reason,
+                    detail=first_failure.message,
+                )
             return
         if first_failure is None:
-            self._finish(sid, StepStatus.SKIPPED, reason=DEADLINE_REASON,
-                         detail="no time left before the request deadline")
+            self._finish(
+                sid,
+                StepStatus.SKIPPED,
+                reason=DEADLINE_REASON,
+                detail="no time left before the request deadline",
+            )
             return
         if len(resolved.chain) > 1:
             state.fallback = FallbackDetails(
@@ -192,8 +216,9 @@ class DataflowScheduler:
                 error_code=first_failure.code,
             )
         state.error_code = first_failure.code
-        self._finish(sid, StepStatus.FAILED, reason=first_failure.reason,
-                     detail=first_failure.message)
+        self._finish(
+            sid, StepStatus.FAILED, reason=first_failure.reason, detail=first_failure.message
+        )
 
     async def _call(
         self,

@@ -37,7 +37,8 @@ class FailureInfo:
 def classify(err: BaseException) -> FailureInfo:
     cause = err.cause if isinstance(err, ActivityError) and err.cause is not None else err
     if isinstance(cause, TimeoutError):
-        return FailureInfo("primary_timeout", "TIMEOUT", f"{cause.type.name.lower()} timeout")
+        kind = cause.type.name.lower() if cause.type else "activity"
+        return FailureInfo("primary_timeout", "TIMEOUT", f"{kind} timeout")
     if isinstance(cause, CancelledError):
         return FailureInfo("cancelled", "CANCELLED", "cancelled")
     if isinstance(cause, ApplicationError):

@@ -28,12 +28,11 @@ with workflow.unsafe.imports_passed_through():
     from opsflow.resolution import dag_problems, resolve_plan
     from opsflow.search_attributes import OPS_STATUS
 
+from workflows.aggregation import aggregate_phase
 from workflows.execution import DataflowScheduler
 from workflows.failures import classify
 from workflows.options import activity_options
 from workflows.planning import RequestRejected, plan_phase
-from workflows.aggregation import aggregate_phase
-
 
 
 @workflow.defn(name="OpsOrchestrationWorkflow")
@@ -45,9 +44,7 @@ class OpsOrchestrationWorkflow:
 
     @workflow.query
     def progress(self) -> Progress:
-        return Progress(
-            phase=self._phase, steps=list(self._states.values()), planner=self._planner
-        )
+        return Progress(phase=self._phase, steps=list(self._states.values()), planner=self._planner)
 
     @workflow.run
     async def run(self, request: OpsRequest) -> OrchestrationResult:
@@ -159,12 +156,13 @@ class OpsOrchestrationWorkflow:
     async def _tool_context(self) -> ToolContext:
         """Observed tool stats and configured policies, recorded in history for replay."""
         try:
-            return await workflow.execute_activity(
+            context: ToolContext = await workflow.execute_activity(
                 "load_tool_context",
                 result_type=ToolContext,
                 summary="load_tool_context",
                 **activity_options(DEFAULT_POLICIES["tool_stats_snapshot"], None),
             )
+            return context
         except ActivityError as err:
             # Declared figures and default policies still make a sound plan.
             workflow.logger.warning("tool_context_unavailable", extra={"code": classify(err).code})
@@ -194,4 +192,3 @@ def _left(deadline: datetime) -> float:
 
 def _ms_since(mark: datetime) -> float:
     return round((workflow.now() - mark) / timedelta(milliseconds=1), 1)
-

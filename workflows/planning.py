@@ -72,10 +72,11 @@ async def plan_phase(
 async def _execute(
     name: str, plan_input: PlanInput, policies: dict[str, ToolPolicy], remaining_s: float
 ) -> PlanOutcome:
-    return await workflow.execute_activity(
+    outcome: PlanOutcome = await workflow.execute_activity(
         name,
         plan_input,
         result_type=PlanOutcome,
         summary=f"{name} [{plan_input.tenant_id}] {plan_input.question[:80]}",
         **activity_options(policies.get(name, ToolPolicy()), remaining_s),
     )
+    return outcome

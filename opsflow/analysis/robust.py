@@ -7,6 +7,7 @@ touch pydantic objects or datetimes.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass
 from statistics import median
 
@@ -76,8 +77,9 @@ def build_baseline(
     flat = flat_baseline(values)
     if len(times) < 2 or times[-1] - times[0] <= seasonal_min_span_s:
         return flat
-    profile = _daily_profile(times, values, bin_s)
-    residuals = _residuals(profile, bin_s, times, values, flat.level)
+    bins = _day_bins(times, bin_s)
+    profile = _daily_profile(bins, values, bin_s)
+    residuals = _residuals(profile, bin_s, bins, times, values, flat.level)
     r_center = median(residuals)
     r_scale = robust_scale(residuals, r_center, flat.level)
     if r_scale >= seasonal_gain * flat.scale:
@@ -87,27 +89,46 @@ def build_baseline(
     return Baseline(flat.level, r_scale, bin_s, shifted)
 
 
+def _day_bins(times: list[float], bin_s: float) -> list[tuple[int, int, float, int]]:
+    """Contiguous runs of ``times`` (ascending) in one time-of-day bin of one day.
+
+    Returns ``(lo, hi, bin_start_epoch, bin_index)``; working on slices keeps the
+    per-point Python work to list comprehensions over the hot history.
+    """
+    out: list[tuple[int, int, float, int]] = []
+    i, n = 0, len(times)
+    while i < n:
+        t = times[i]
+        b = int((t % _DAY_S) // bin_s)
+        start = t - (t % _DAY_S) + b * bin_s
+        j = bisect_left(times, start + bin_s, i + 1)
+        out.append((i, j, start, b))
+        i = j
+    return out
+
+
 def _daily_profile(
-    times: list[float], values: list[float], bin_s: float
+    bins: list[tuple[int, int, float, int]], values: list[float], bin_s: float
 ) -> tuple[float | None, ...]:
     n_bins = max(1, round(_DAY_S / bin_s))
     buckets: list[list[float]] = [[] for _ in range(n_bins)]
-    for t, v in zip(times, values, strict=True):
-        buckets[int((t % _DAY_S) // bin_s) % n_bins].append(v)
+    for lo, hi, _start, b in bins:
+        buckets[b % n_bins].extend(values[lo:hi])
     return tuple(median(b) if b else None for b in buckets)
 
 
 def _residuals(
     profile: tuple[float | None, ...],
     bin_s: float,
+    bins: list[tuple[int, int, float, int]],
     times: list[float],
     values: list[float],
     default: float,
 ) -> list[float]:
-    """``value - expected`` for every point, the same as :func:`_interpolate` but inlined.
+    """``value - expected`` for every point, the same as :func:`_interpolate` but by slice.
 
-    This runs over the whole history of every series; per-point calls cost more than
-    the arithmetic.
+    Within half a bin the expected value is linear in time, so each half-slice is one
+    comprehension instead of a function call per point.
     """
     n = len(profile)
     centre = [default if p is None else p for p in profile]
@@ -119,14 +140,22 @@ def _residuals(
         if profile[(b + 1) % n] is None:
             nxt[b] = centre[b]
     out: list[float] = []
-    append = out.append
-    floor = math.floor
-    for t, v in zip(times, values, strict=True):
-        pos = (t % _DAY_S) / bin_s - 0.5
-        lo = floor(pos)
-        b = lo % n
-        a = centre[b]
-        append(v - (a + (nxt[b] - a) * (pos - lo)))
+    for lo, hi, start, b in bins:
+        mid = bisect_left(times, start + bin_s / 2.0, lo, hi)
+        # First half: between the previous bin's centre and this one's; second half:
+        # between this centre and the next.
+        for k, a, z in ((b - 1, lo, mid), (b, mid, hi)):
+            if a == z:
+                continue
+            base = centre[k % n]
+            slope = (nxt[k % n] - base) / bin_s
+            t0 = start + (k - b + 0.5) * bin_s
+            out.extend(
+                [
+                    v - (base + slope * (t - t0))
+                    for t, v in zip(times[a:z], values[a:z], strict=True)
+                ]
+            )
     return out
 
 

@@ -66,9 +66,9 @@ def workflow_id_for(request: OpsRequest) -> str:
     return f"opsflow-{request.tenant_id}-{uuid.uuid4().hex[:12]}"
 
 
-async def start(client: Client, request: OpsRequest, settings: Settings) -> WorkflowHandle[
-    object, OrchestrationResult
-]:
+async def start(
+    client: Client, request: OpsRequest, settings: Settings
+) -> WorkflowHandle[object, OrchestrationResult]:
     try:
         return await client.start_workflow(
             WORKFLOW_NAME,
@@ -86,7 +86,9 @@ async def start(client: Client, request: OpsRequest, settings: Settings) -> Work
             ),
         )
     except RPCError as err:
-        raise CliError("TEMPORAL_UNAVAILABLE", f"cannot start workflow: {err}", EXIT_UNREACHABLE) from err
+        raise CliError(
+            "TEMPORAL_UNAVAILABLE", f"cannot start workflow: {err}", EXIT_UNREACHABLE
+        ) from err
 
 
 async def wait_with_progress(
@@ -97,8 +99,11 @@ async def wait_with_progress(
     if console is None:
         return await result_task
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        console=console, transient=True,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        console=console,
+        transient=True,
     ) as bar:
         task = bar.add_task("planning", total=None)
         while not result_task.done():
@@ -111,7 +116,11 @@ async def wait_with_progress(
                 bar.update(task, description=f"waiting ({err.status.name.lower()})")
             else:
                 done = sum(1 for s in snapshot.steps if s.finished_at is not None)
-                bar.update(task, description=snapshot.phase, total=len(snapshot.steps) or None,
-                           completed=done)
+                bar.update(
+                    task,
+                    description=snapshot.phase,
+                    total=len(snapshot.steps) or None,
+                    completed=done,
+                )
             await asyncio.wait({result_task}, timeout=0.3)
     return await result_task

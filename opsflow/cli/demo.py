@@ -35,7 +35,9 @@ async def demo_questions(dsn: str) -> list[tuple[str, str]]:
     return questions
 
 
-async def _run(settings: Settings, dsn: str, console: Console, ui_url: str) -> list[OrchestrationResult]:
+async def _run(
+    settings: Settings, dsn: str, console: Console, ui_url: str
+) -> list[OrchestrationResult]:
     import worker as worker_module
 
     await prepare_database(dsn, reseed=True, end=datetime.now(UTC).replace(second=0, microsecond=0))
@@ -48,7 +50,9 @@ async def _run(settings: Settings, dsn: str, console: Console, ui_url: str) -> l
                 request = build_request(question, tenant)
                 handle = await start(client, request, settings)
                 result = await wait_with_progress(handle, console)
-                result.ui_url = f"{ui_url}/namespaces/{settings.temporal_namespace}/workflows/{handle.id}"
+                result.ui_url = (
+                    f"{ui_url}/namespaces/{settings.temporal_namespace}/workflows/{handle.id}"
+                )
                 render(result, console)
                 console.rule()
                 results.append(result)
@@ -64,7 +68,9 @@ def run_demo(settings: Settings, *, keep: bool) -> int:
         )
         results = asyncio.run(_run(settings, endpoints.db_dsn, console, endpoints.ui_url))
         answered = sum(1 for r in results if r.status is not Status.FAILURE)
-        console.print(f"{answered}/{len(results)} questions answered. Temporal UI: {endpoints.ui_url}")
+        console.print(
+            f"{answered}/{len(results)} questions answered. Temporal UI: {endpoints.ui_url}"
+        )
         if keep:
             for line in endpoints.env_lines():
                 print(line)

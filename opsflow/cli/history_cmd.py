@@ -18,7 +18,8 @@ from opsflow.temporal_client import connect
 async def export_history(settings: Settings, workflow_id: str, output: Path) -> int:
     client = await connect(settings)
     history = await client.get_workflow_handle(workflow_id).fetch_history()
-    output.write_text(json.dumps(history.to_json_dict(), indent=1))
+    text = json.dumps(history.to_json_dict(), indent=1)
+    await asyncio.to_thread(output.write_text, text)
     return len(history.events)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import cast
 
 import asyncpg
 
@@ -38,7 +39,8 @@ async def tenant_session(
                 str(int(statement_timeout_ms)),
             )
             await conn.fetch(f"SET LOCAL ROLE {TOOL_ROLE}")
-            yield conn
+            # The pool's proxy forwards every Connection method.
+            yield cast(asyncpg.Connection, conn)
             if commit:
                 await tx.commit()
                 committed = True

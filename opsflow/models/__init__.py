@@ -3,8 +3,8 @@
 from opsflow.models.blocks import (
     Block,
     GraphBlock,
-    Marker,
     MarkdownBlock,
+    Marker,
     Reference,
     ReferencesBlock,
     SeriesLine,

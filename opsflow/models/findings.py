@@ -62,4 +62,3 @@ class AnalysisInput(BaseModel):
     intent: str
     reference_time: datetime
     outputs: dict[str, ToolOutput] = Field(default_factory=dict)
-

@@ -35,21 +35,45 @@ class ParsedQuestion:
 
 
 _TYPE_WORDS = {
-    "host": "host", "hosts": "host", "server": "host", "servers": "host",
-    "service": "service", "services": "service", "database": "database",
-    "databases": "database", "db": "database", "dbs": "database",
-    "queue": "queue", "queues": "queue", "load balancer": "load_balancer",
-    "load balancers": "load_balancer", "lb": "load_balancer", "lbs": "load_balancer",
+    "host": "host",
+    "hosts": "host",
+    "server": "host",
+    "servers": "host",
+    "service": "service",
+    "services": "service",
+    "database": "database",
+    "databases": "database",
+    "db": "database",
+    "dbs": "database",
+    "queue": "queue",
+    "queues": "queue",
+    "load balancer": "load_balancer",
+    "load balancers": "load_balancer",
+    "lb": "load_balancer",
+    "lbs": "load_balancer",
 }
 _METRIC_WORDS = {
-    "cpu": "cpu", "memory": "memory", "mem": "memory", "latency": "latency_p95",
-    "latency_p95": "latency_p95", "p95": "latency_p95", "errors": "error_rate",
-    "error rate": "error_rate", "error_rate": "error_rate", "rps": "rps",
-    "traffic": "rps", "requests": "rps",
+    "cpu": "cpu",
+    "memory": "memory",
+    "mem": "memory",
+    "latency": "latency_p95",
+    "latency_p95": "latency_p95",
+    "p95": "latency_p95",
+    "errors": "error_rate",
+    "error rate": "error_rate",
+    "error_rate": "error_rate",
+    "rps": "rps",
+    "traffic": "rps",
+    "requests": "rps",
 }
 _WINDOWS = (
-    (re.compile(r"last\s+(\d+)\s*min"), 1), (re.compile(r"last\s+(\d+)\s*h"), 60),
-    (re.compile(r"last\s+hour"), 0), (re.compile(r"last\s+(\d+)\s*d"), 1440),
+    (re.compile(r"last\s+(\d+)\s*min"), 1),
+    (re.compile(r"last\s+(\d+)\s*h"), 60),
+    (re.compile(r"last\s+hour"), 0),
+    (re.compile(r"last\s+(\d+)\s*d"), 1440),
+)
+_DEPENDENTS = re.compile(
+    r"what (?:services |cis |things )?depends? on|who (?:calls|uses)|dependents|downstream|impact"
 )
 _CI_CANDIDATE = re.compile(
     r"(?:why is|why are|is|for|of|on|around|to|does|with)\s+([a-z0-9][\w.\-]*[\w])", re.I
@@ -89,19 +113,32 @@ def detect_intent(question: str, ci_names: list[str]) -> ParsedQuestion:
     text = question.lower()
     ci = find_ci(question, ci_names)
     window = _window(text)
-    top = re.search(r"\btop\s*(\d+)?\b(.*?)\bby\s+([a-z_ ]+?)(?:\s+(?:in|over|during)\b|[?.]|$)", text)
+    top = re.search(
+        r"\btop\s*(\d+)?\b(.*?)\bby\s+([a-z_ ]+?)(?:\s+(?:in|over|during)\b|[?.]|$)", text
+    )
     if top:
-        kind = next((t for w, t in _TYPE_WORDS.items() if re.search(rf"\b{w}\b", top.group(2))), None)
+        kind = next(
+            (t for w, t in _TYPE_WORDS.items() if re.search(rf"\b{w}\b", top.group(2))), None
+        )
         metric = _METRIC_WORDS.get(top.group(3).strip(), top.group(3).strip().replace(" ", "_"))
-        return ParsedQuestion(Intent.TOP_N, top_n=int(top.group(1) or 5), ci_type=kind,
-                              metric=metric, window_minutes=window)
+        return ParsedQuestion(
+            Intent.TOP_N,
+            top_n=int(top.group(1) or 5),
+            ci_type=kind,
+            metric=metric,
+            window_minutes=window,
+        )
     if re.search(r"how many|count|number of", text) and "alert" in text:
         per = next((t for w, t in _TYPE_WORDS.items() if re.search(rf"per {w}\b", text)), None)
         minutes = 0 if "today" in text else window
-        return ParsedQuestion(Intent.ALERT_COUNTS, ci_type=per, window_minutes=minutes,
-                              extras={"severity": "critical" if "critical" in text else "info"})
+        return ParsedQuestion(
+            Intent.ALERT_COUNTS,
+            ci_type=per,
+            window_minutes=minutes,
+            extras={"severity": "critical" if "critical" in text else "info"},
+        )
     if ci is not None:
-        if re.search(r"what (?:services |cis |things )?depends? on|who (?:calls|uses)|dependents|downstream|impact", text):
+        if re.search(_DEPENDENTS, text):
             return ParsedQuestion(Intent.DEPENDENTS, ci=ci)
         if re.search(r"depend(?:s|encies)?\b|upstream|rel(?:y|ies) on", text):
             return ParsedQuestion(Intent.DEPENDENCIES, ci=ci)

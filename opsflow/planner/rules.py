@@ -3,6 +3,7 @@ changes in parallel after it, while the focus CI's own metrics start at once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,8 +23,7 @@ class CiInfo:
 
 def rule_plan(question: str, tenant_id: str, cis: list[CiInfo], reference_time: datetime) -> Plan:
     parsed = detect_intent(question, [c.name for c in cis])
-    builder = _BUILDERS[parsed.intent]
-    return builder(parsed, tenant_id, cis, reference_time)
+    return _BUILDERS[parsed.intent](parsed, tenant_id, cis, reference_time)
 
 
 def _investigation(parsed: ParsedQuestion, *_: object) -> Plan:
@@ -32,23 +32,43 @@ def _investigation(parsed: ParsedQuestion, *_: object) -> Plan:
     window = max(parsed.window_minutes, 60)
     metrics_params = {"window_minutes": window, "history_hours": HISTORY_HOURS}
     steps = [
-        PlanStep(id="topology", capability="graph_traversal",
-                 params={"ci": ci, "direction": "upstream", "depth": 4},
-                 description=f"what {ci} depends on"),
-        PlanStep(id="focus_metrics", capability="metric_timeseries",
-                 params={"ci": ci, **metrics_params},
-                 description=f"metrics of {ci} against its baseline"),
-        PlanStep(id="upstream_metrics", capability="metric_timeseries",
-                 params={"include_inputs": True, **metrics_params}, depends_on=["topology"],
-                 description="metrics of every upstream CI"),
-        PlanStep(id="changes", capability="event_search",
-                 params={"ci": ci, "include_inputs": True,
-                         "window_minutes": max(window, CHANGE_WINDOW_MINUTES)},
-                 depends_on=["topology"],
-                 description="deploys, config changes and alerts on the path"),
+        PlanStep(
+            id="topology",
+            capability="graph_traversal",
+            params={"ci": ci, "direction": "upstream", "depth": 4},
+            description=f"what {ci} depends on",
+        ),
+        PlanStep(
+            id="focus_metrics",
+            capability="metric_timeseries",
+            params={"ci": ci, **metrics_params},
+            description=f"metrics of {ci} against its baseline",
+        ),
+        PlanStep(
+            id="upstream_metrics",
+            capability="metric_timeseries",
+            params={"include_inputs": True, **metrics_params},
+            depends_on=["topology"],
+            description="metrics of every upstream CI",
+        ),
+        PlanStep(
+            id="changes",
+            capability="event_search",
+            params={
+                "ci": ci,
+                "include_inputs": True,
+                "window_minutes": max(window, CHANGE_WINDOW_MINUTES),
+            },
+            depends_on=["topology"],
+            description="deploys, config changes and alerts on the path",
+        ),
     ]
-    return Plan(steps=steps, focus_ci=ci, intent=parsed.intent.value,
-                rationale="topology first, then upstream metrics and changes in parallel")
+    return Plan(
+        steps=steps,
+        focus_ci=ci,
+        intent=parsed.intent.value,
+        rationale="topology first, then upstream metrics and changes in parallel",
+    )
 
 
 def _what_changed(parsed: ParsedQuestion, *_: object) -> Plan:
@@ -62,34 +82,54 @@ def _what_changed(parsed: ParsedQuestion, *_: object) -> Plan:
 def _topology(parsed: ParsedQuestion, *_: object) -> Plan:
     direction = "downstream" if parsed.intent is Intent.DEPENDENTS else "upstream"
     return Plan(
-        steps=[PlanStep(id="topology", capability="graph_traversal",
-                        params={"ci": parsed.ci, "direction": direction, "depth": 6})],
-        focus_ci=parsed.ci, intent=parsed.intent.value,
+        steps=[
+            PlanStep(
+                id="topology",
+                capability="graph_traversal",
+                params={"ci": parsed.ci, "direction": direction, "depth": 6},
+            )
+        ],
+        focus_ci=parsed.ci,
+        intent=parsed.intent.value,
         rationale=f"{direction} walk of the dependency graph",
     )
 
 
 def _alerts(parsed: ParsedQuestion, *_: object) -> Plan:
-    params: dict[str, object] = {"kinds": ["alert", "incident"],
-                                 "window_minutes": parsed.window_minutes}
+    params: dict[str, object] = {
+        "kinds": ["alert", "incident"],
+        "window_minutes": parsed.window_minutes,
+    }
     if parsed.ci:
         params["ci"] = parsed.ci
-    return Plan(steps=[PlanStep(id="alerts", capability="event_search", params=params)],  # type: ignore[arg-type]
-                focus_ci=parsed.ci, intent=parsed.intent.value, rationale="alerts in the window")
+    return Plan(
+        steps=[PlanStep(id="alerts", capability="event_search", params=params)],  # type: ignore[arg-type]
+        focus_ci=parsed.ci,
+        intent=parsed.intent.value,
+        rationale="alerts in the window",
+    )
 
 
 def _top_n(parsed: ParsedQuestion, tenant_id: str, cis: list[CiInfo], at: datetime) -> Plan:
     metric = parsed.metric or "cpu"
     candidates = [c.name for c in cis if parsed.ci_type is None or c.ci_type == parsed.ci_type]
     step = PlanStep(
-        id="top_n", capability="database_query",
-        params={"sql": top_n_sql(tenant_id, metric, parsed.ci_type, parsed.top_n,
-                                 parsed.window_minutes, at)},
+        id="top_n",
+        capability="database_query",
+        params={
+            "sql": top_n_sql(
+                tenant_id, metric, parsed.ci_type, parsed.top_n, parsed.window_minutes, at
+            )
+        },
         description=f"top {parsed.top_n} by {metric}",
         # If the SQL is refused, the structured metric tool can still show the same CIs.
         fallback_capability="metric_timeseries",
-        fallback_params={"cis": candidates[:40], "metrics": [metric],
-                         "window_minutes": parsed.window_minutes, "history_hours": 0},
+        fallback_params={
+            "cis": candidates[:40],
+            "metrics": [metric],
+            "window_minutes": parsed.window_minutes,
+            "history_hours": 0,
+        },
     )
     return Plan(steps=[step], intent=parsed.intent.value, rationale="ad-hoc aggregate in SQL")
 
@@ -98,7 +138,8 @@ def _alert_counts(parsed: ParsedQuestion, tenant_id: str, _: list[CiInfo], at: d
     severity = parsed.extras.get("severity", "info")
     minutes = parsed.window_minutes or _minutes_since_midnight(at)
     step = PlanStep(
-        id="alert_counts", capability="database_query",
+        id="alert_counts",
+        capability="database_query",
         params={"sql": alert_counts_sql(tenant_id, severity, parsed.ci_type, minutes, at)},
         description="alert counts per CI",
         fallback_capability="event_search",
@@ -110,12 +151,21 @@ def _alert_counts(parsed: ParsedQuestion, tenant_id: str, _: list[CiInfo], at: d
 def _health(parsed: ParsedQuestion, tenant_id: str, _: list[CiInfo], at: datetime) -> Plan:
     steps = [
         PlanStep(id="inventory", capability="ci_search", params={"limit": 500}),
-        PlanStep(id="alerts", capability="event_search",
-                 params={"kinds": ["alert", "incident"], "severity": "warning",
-                         "window_minutes": max(parsed.window_minutes, 60)}),
-        PlanStep(id="error_leaders", capability="database_query",
-                 params={"sql": health_sql(tenant_id, at)},
-                 description="services with the highest error rate in the last 15 minutes"),
+        PlanStep(
+            id="alerts",
+            capability="event_search",
+            params={
+                "kinds": ["alert", "incident"],
+                "severity": "warning",
+                "window_minutes": max(parsed.window_minutes, 60),
+            },
+        ),
+        PlanStep(
+            id="error_leaders",
+            capability="database_query",
+            params={"sql": health_sql(tenant_id, at)},
+            description="services with the highest error rate in the last 15 minutes",
+        ),
     ]
     return Plan(steps=steps, intent=parsed.intent.value, rationale="tenant health overview")
 
@@ -124,7 +174,7 @@ def _minutes_since_midnight(at: datetime) -> int:
     return max(1, at.hour * 60 + at.minute)
 
 
-_BUILDERS = {
+_BUILDERS: dict[Intent, Callable[..., Plan]] = {
     Intent.WHY_SLOW: _investigation,
     Intent.WHY_FAILING: _investigation,
     Intent.INVESTIGATE: _investigation,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 
-
 def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -34,9 +33,7 @@ def alert_counts_sql(
     tenant_id: str, severity: str, ci_type: str | None, minutes: int, at: datetime
 ) -> str:
     type_filter = f" AND c.ci_type = {_literal(ci_type)}" if ci_type else ""
-    severity_filter = (
-        f" AND e.severity = {_literal(severity)}" if severity != "info" else ""
-    )
+    severity_filter = f" AND e.severity = {_literal(severity)}" if severity != "info" else ""
     return (
         "SELECT c.name, c.ci_type, count(*) AS alerts, max(e.ts) AS last_alert"
         " FROM event e JOIN ci c ON c.id = e.ci_id AND c.tenant_id = e.tenant_id"

@@ -55,7 +55,12 @@ class EmbeddedPostgres:
         cmd = [str(postgres_bin_dir() / tool), *args]
         user = SYSTEM_USER if os.geteuid() == 0 else None
         done = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=timeout, user=user, check=False,
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            user=user,
+            check=False,
             stdin=subprocess.DEVNULL,
         )
         if done.returncode != 0:
@@ -92,16 +97,32 @@ class EmbeddedPostgres:
         self._prepare_user()
         if not (self.pgdata / "PG_VERSION").exists():
             self._run(
-                "initdb", "-D", str(self.pgdata), "-U", SUPERUSER, "--auth=trust",
-                "--encoding=UTF8", "--no-instructions",
+                "initdb",
+                "-D",
+                str(self.pgdata),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-instructions",
             )
         opts = (
             f"-h {self.host} -p {self.port} -k {self.data_dir.resolve()} "
             "-c max_connections=200 -c fsync=off -c shared_buffers=128MB"
         )
         self._run(
-            "pg_ctl", "-D", str(self.pgdata), "-l", str(self.data_dir / "postgres.log"),
-            "-o", opts, "-w", "-t", str(int(timeout_s)), "start", timeout=timeout_s + 5,
+            "pg_ctl",
+            "-D",
+            str(self.pgdata),
+            "-l",
+            str(self.data_dir / "postgres.log"),
+            "-o",
+            opts,
+            "-w",
+            "-t",
+            str(int(timeout_s)),
+            "start",
+            timeout=timeout_s + 5,
         )
         self._started = True
         self._ensure_database()
@@ -109,8 +130,17 @@ class EmbeddedPostgres:
 
     def _ensure_database(self) -> None:
         out = self._run(
-            "psql", "-h", self.host, "-p", str(self.port), "-U", SUPERUSER, "-d", "postgres",
-            "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'",
+            "psql",
+            "-h",
+            self.host,
+            "-p",
+            str(self.port),
+            "-U",
+            SUPERUSER,
+            "-d",
+            "postgres",
+            "-tAc",
+            f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'",
         )
         if out.strip() != "1":
             self._run("createdb", "-h", self.host, "-p", str(self.port), "-U", SUPERUSER, DB_NAME)

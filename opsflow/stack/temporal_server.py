@@ -58,10 +58,17 @@ class TemporalDevServer:
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [
-            temporal_cli_path(), "server", "start-dev",
-            "--ip", self.host, "--port", str(self.port),
-            "--db-filename", str(self.db_file),
-            "--log-level", "warn",
+            temporal_cli_path(),
+            "server",
+            "start-dev",
+            "--ip",
+            self.host,
+            "--port",
+            str(self.port),
+            "--db-filename",
+            str(self.db_file),
+            "--log-level",
+            "warn",
         ]
         args += ["--ui-port", str(self.ui_port)] if self.ui else ["--headless"]
         for attr in SEARCH_ATTRIBUTES:

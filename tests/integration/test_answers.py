@@ -41,7 +41,9 @@ async def test_why_slow_names_the_injected_root_cause(
         assert result.status is Status.SUCCESS, result.missing
         assert result.root_causes, f"no candidate for {incident.question}"
         assert result.root_causes[0].ci == incident.root_ci, (
-            incident.question, [c.ci for c in result.root_causes])
+            incident.question,
+            [c.ci for c in result.root_causes],
+        )
         # Every candidate carries the evidence that produced it.
         assert all(c.evidence for c in result.root_causes)
         kinds = {b.kind for b in result.blocks}
@@ -78,8 +80,12 @@ async def test_progress_query_reports_phase_and_steps(
     await handle.result()
     progress = await handle.query("progress", result_type=Progress)
     assert progress.phase == "done"
-    assert {s.id for s in progress.steps} == {"topology", "focus_metrics", "upstream_metrics",
-                                              "changes"}
+    assert {s.id for s in progress.steps} == {
+        "topology",
+        "focus_metrics",
+        "upstream_metrics",
+        "changes",
+    }
     assert all(s.status is StepStatus.SUCCEEDED for s in progress.steps)
 
 
@@ -87,7 +93,10 @@ async def test_top_n_question_runs_validated_sql(
     temporal_client, worker_settings: Settings, seeded: datetime
 ) -> None:
     result = await ask(
-        temporal_client, worker_settings, "top 5 hosts by cpu in the last hour", "t_acme",
+        temporal_client,
+        worker_settings,
+        "top 5 hosts by cpu in the last hour",
+        "t_acme",
         at=seeded,
     )
     assert result.status is Status.SUCCESS
@@ -99,8 +108,9 @@ async def test_top_n_question_runs_validated_sql(
 async def test_unknown_tenant_and_foreign_ci_fail_with_codes(
     temporal_client, worker_settings: Settings, seeded: datetime
 ) -> None:
-    unknown = await ask(temporal_client, worker_settings, "why is x-api slow?", "t_nobody",
-                        at=seeded)
+    unknown = await ask(
+        temporal_client, worker_settings, "why is x-api slow?", "t_nobody", at=seeded
+    )
     assert unknown.status is Status.FAILURE
     assert unknown.error_code == "UNKNOWN_TENANT"
     assert unknown.steps == []
@@ -118,16 +128,25 @@ async def test_history_export_and_replay_through_the_cli(
     import subprocess
     import sys
 
-    handle = await start_question(temporal_client, worker_settings, "what depends on orders-db?",
-                                  "t_acme", at=seeded)
+    handle = await start_question(
+        temporal_client, worker_settings, "what depends on orders-db?", "t_acme", at=seeded
+    )
     await handle.result()
     env = {**os.environ, "TEMPORAL_ADDRESS": worker_settings.temporal_address or ""}
     out = tmp_path / "run.json"
     exported = subprocess.run(
         [sys.executable, "client.py", "history", handle.id, "-o", str(out)],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert exported.returncode == 0, exported.stderr
-    replayed = subprocess.run([sys.executable, "client.py", "replay", str(out)],
-                              env=env, capture_output=True, text=True, timeout=60)
+    replayed = subprocess.run(
+        [sys.executable, "client.py", "replay", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr

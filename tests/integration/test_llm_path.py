@@ -23,7 +23,6 @@ from tests.support.harness import activity_timeline, ask, history_events, start_
 pytestmark = pytest.mark.integration
 
 
-
 @pytest.fixture(scope="module")
 async def incident(settings: Settings, seeded: datetime) -> Incident:
     conn = await asyncpg.connect(settings.db_dsn)
@@ -47,20 +46,38 @@ def plan_builder(incident: Incident) -> Callable[[dict[str, Any]], str]:
 
 
 def investigation_plan(ci: str) -> str:
-    return json.dumps({
-        "focus_ci": ci,
-        "intent": "why_slow",
-        "steps": [
-            {"id": "topo", "capability": "graph_traversal",
-             "params": {"ci": ci, "direction": "upstream"}, "depends_on": []},
-            {"id": "own", "capability": "metric_timeseries",
-             "params": {"ci": ci}, "depends_on": []},
-            {"id": "up", "capability": "metric_timeseries",
-             "params": {"include_inputs": True}, "depends_on": ["topo"]},
-            {"id": "chg", "capability": "event_search",
-             "params": {"include_inputs": True, "window_minutes": 240}, "depends_on": ["topo"]},
-        ],
-    })
+    return json.dumps(
+        {
+            "focus_ci": ci,
+            "intent": "why_slow",
+            "steps": [
+                {
+                    "id": "topo",
+                    "capability": "graph_traversal",
+                    "params": {"ci": ci, "direction": "upstream"},
+                    "depends_on": [],
+                },
+                {
+                    "id": "own",
+                    "capability": "metric_timeseries",
+                    "params": {"ci": ci},
+                    "depends_on": [],
+                },
+                {
+                    "id": "up",
+                    "capability": "metric_timeseries",
+                    "params": {"include_inputs": True},
+                    "depends_on": ["topo"],
+                },
+                {
+                    "id": "chg",
+                    "capability": "event_search",
+                    "params": {"include_inputs": True, "window_minutes": 240},
+                    "depends_on": ["topo"],
+                },
+            ],
+        }
+    )
 
 
 @asynccontextmanager
@@ -71,8 +88,13 @@ async def llm_worker(
 
     reset_breakers()
     async with running_worker(
-        temporal_client, settings, openai_api_key="test-key", openai_base_url=server.base_url,
-        llm_model="fake-model", llm_timeout_s=1.0, **extra,
+        temporal_client,
+        settings,
+        openai_api_key="test-key",
+        openai_base_url=server.base_url,
+        llm_model="fake-model",
+        llm_timeout_s=1.0,
+        **extra,
     ) as s:
         yield s
 
@@ -82,8 +104,9 @@ async def test_llm_plans_and_narrates_a_successful_answer(
 ) -> None:
     async with FakeLlmServer(mode="auto", plan_builder=plan_builder(incident)) as server:
         async with llm_worker(temporal_client, settings, server) as s:
-            handle = await start_question(temporal_client, s, incident.question, "t_acme",
-                                          at=seeded)
+            handle = await start_question(
+                temporal_client, s, incident.question, "t_acme", at=seeded
+            )
             result: OrchestrationResult = await handle.result()
     assert result.status is Status.SUCCESS, result.fallbacks
     assert result.planner == "llm"
@@ -111,8 +134,11 @@ async def test_llm_failures_degrade_to_the_rule_planner(
     planner_fallback = result.fallbacks[0]
     assert planner_fallback.tool_attempted == "plan_request"
     assert planner_fallback.tool_used_fallback == "rule_plan"
-    expected = {"http_500": "llm_error", "malformed_json": "invalid_plan",
-                "unknown_tool": "invalid_plan"}[mode]
+    expected = {
+        "http_500": "llm_error",
+        "malformed_json": "invalid_plan",
+        "unknown_tool": "invalid_plan",
+    }[mode]
     assert planner_fallback.reason == expected
     assert result.root_causes[0].ci == incident.root_ci
     if mode != "http_500":
@@ -128,20 +154,23 @@ async def test_rate_limit_retry_after_becomes_the_next_retry_delay(
     async with FakeLlmServer(mode="auto", plan_builder=plan_builder(incident)) as server:
         server.enqueue("http_429")
         async with llm_worker(temporal_client, settings, server) as s:
-            handle = await start_question(temporal_client, s, incident.question, "t_acme",
-                                          at=seeded)
+            handle = await start_question(
+                temporal_client, s, incident.question, "t_acme", at=seeded
+            )
             result = await handle.result()
     assert result.status is Status.SUCCESS
     assert result.planner == "llm"
     events = await history_events(handle)
     started = [e for e in events if "activityTaskStartedEventAttributes" in e]
     plan_scheduled = next(
-        e["eventId"] for e in events
+        e["eventId"]
+        for e in events
         if e.get("activityTaskScheduledEventAttributes", {}).get("activityType", {}).get("name")
         == "plan_request"
     )
     plan_started = next(
-        e for e in started
+        e
+        for e in started
         if e["activityTaskStartedEventAttributes"]["scheduledEventId"] == plan_scheduled
     )
     assert plan_started["activityTaskStartedEventAttributes"]["attempt"] == 2
@@ -164,21 +193,26 @@ async def test_injected_sql_from_the_llm_is_blocked_end_to_end(
 async def test_breaker_opens_after_five_failures_and_requests_stop_reaching_the_server(
     temporal_client, settings: Settings, seeded: datetime, incident: Incident
 ) -> None:
-    async with FakeLlmServer(mode="http_500") as server:
-        async with llm_worker(
-            temporal_client, settings, server,
-            tool_policies_json=json.dumps({"plan_request": {"maximum_attempts": 1},
-                                           "summarize": {"maximum_attempts": 1}}),
-        ) as s:
-            reasons = []
-            for _ in range(4):
-                result = await ask(temporal_client, s, incident.question, "t_acme", at=seeded)
-                assert result.status is Status.DEGRADED
-                reasons.append(result.fallbacks[0].reason)
-            hits = server.hits
-            # plan + summary per question: the breaker opened at the fifth failure.
-            assert hits == 5
-            late = await ask(temporal_client, s, incident.question, "t_acme", at=seeded)
+    async with (
+        FakeLlmServer(mode="http_500") as server,
+        llm_worker(
+            temporal_client,
+            settings,
+            server,
+            tool_policies_json=json.dumps(
+                {"plan_request": {"maximum_attempts": 1}, "summarize": {"maximum_attempts": 1}}
+            ),
+        ) as s,
+    ):
+        reasons = []
+        for _ in range(4):
+            result = await ask(temporal_client, s, incident.question, "t_acme", at=seeded)
+            assert result.status is Status.DEGRADED
+            reasons.append(result.fallbacks[0].reason)
+        hits = server.hits
+        # plan + summary per question: the breaker opened at the fifth failure.
+        assert hits == 5
+        late = await ask(temporal_client, s, incident.question, "t_acme", at=seeded)
     assert server.hits == hits
     assert late.fallbacks[0].reason == "circuit_open"
     assert reasons[0] == "llm_error" and "circuit_open" in reasons

@@ -22,12 +22,23 @@ from tests.support.harness import (
 
 pytestmark = pytest.mark.integration
 
-FAST_FAIL = json.dumps({
-    "metric_query": {"heartbeat_timeout_s": 1, "start_to_close_s": 8, "schedule_to_close_s": 20,
-                     "maximum_attempts": 2, "initial_interval_s": 0.2},
-    "event_query": {"start_to_close_s": 1.5, "schedule_to_close_s": 5, "maximum_attempts": 2,
-                    "initial_interval_s": 0.2},
-})
+FAST_FAIL = json.dumps(
+    {
+        "metric_query": {
+            "heartbeat_timeout_s": 1,
+            "start_to_close_s": 8,
+            "schedule_to_close_s": 20,
+            "maximum_attempts": 2,
+            "initial_interval_s": 0.2,
+        },
+        "event_query": {
+            "start_to_close_s": 1.5,
+            "schedule_to_close_s": 5,
+            "maximum_attempts": 2,
+            "initial_interval_s": 0.2,
+        },
+    }
+)
 
 
 def _plan(*steps: PlanStep, focus: str | None = None) -> Plan:
@@ -37,12 +48,18 @@ def _plan(*steps: PlanStep, focus: str | None = None) -> Plan:
 async def test_hung_metric_scan_is_abandoned_at_heartbeat_timeout_and_replaced(
     temporal_client, settings: Settings, seeded: datetime
 ) -> None:
-    plan = _plan(PlanStep(id="m", capability="metric_timeseries",
-                          params={"ci": "payments-api", "window_minutes": 60}))
+    plan = _plan(
+        PlanStep(
+            id="m",
+            capability="metric_timeseries",
+            params={"ci": "payments-api", "window_minutes": 60},
+        )
+    )
     async with running_worker(temporal_client, settings, tool_policies_json=FAST_FAIL) as s:
         async with table_locked(s.db_dsn or "", "metric_sample"):
-            handle = await start_question(temporal_client, s, "metrics of payments-api",
-                                          "t_acme", at=seeded, plan=plan)
+            handle = await start_question(
+                temporal_client, s, "metrics of payments-api", "t_acme", at=seeded, plan=plan
+            )
             result = await asyncio.wait_for(handle.result(), 60)
     assert result.status is Status.DEGRADED
     step = result.steps[0]
@@ -68,14 +85,19 @@ async def test_failure_without_fallback_is_partial_success_and_skips_dependents(
 ) -> None:
     plan = _plan(
         PlanStep(id="events", capability="event_search", params={"ci": "payments-api"}),
-        PlanStep(id="after_events", capability="metric_timeseries",
-                 params={"ci": "payments-api"}, depends_on=["events"]),
+        PlanStep(
+            id="after_events",
+            capability="metric_timeseries",
+            params={"ci": "payments-api"},
+            depends_on=["events"],
+        ),
         PlanStep(id="topology", capability="graph_traversal", params={"ci": "payments-api"}),
     )
     async with running_worker(temporal_client, settings, tool_policies_json=FAST_FAIL) as s:
         async with table_locked(s.db_dsn or "", "event"):
-            result = await ask(temporal_client, s, "events of payments-api", "t_acme",
-                               at=seeded, plan=plan)
+            result = await ask(
+                temporal_client, s, "events of payments-api", "t_acme", at=seeded, plan=plan
+            )
     states = {st.id: st for st in result.steps}
     assert result.status is Status.PARTIAL_SUCCESS
     assert states["events"].status is StepStatus.FAILED
@@ -97,8 +119,15 @@ async def test_deadline_cancels_pending_steps_and_answers_from_what_finished(
         PlanStep(id="topology", capability="graph_traversal", params={"ci": "payments-api"}),
     )
     async with table_locked(worker_settings.db_dsn or "", "event"):
-        handle = await start_question(temporal_client, worker_settings, "deadline", "t_acme",
-                                      at=seeded, plan=plan, deadline_s=3)
+        handle = await start_question(
+            temporal_client,
+            worker_settings,
+            "deadline",
+            "t_acme",
+            at=seeded,
+            plan=plan,
+            deadline_s=3,
+        )
         result = await asyncio.wait_for(handle.result(), 30)
     states = {st.id: st for st in result.steps}
     assert result.status is Status.PARTIAL_SUCCESS
@@ -114,15 +143,26 @@ async def test_deadline_cancels_pending_steps_and_answers_from_what_finished(
 async def test_large_result_goes_by_claim_check_and_history_stays_small(
     temporal_client, worker_settings: Settings, seeded: datetime
 ) -> None:
-    inventory = await ask(temporal_client, worker_settings, "health of the tenant", "t_acme",
-                          at=seeded)
-    names = [row[0] for b in inventory.blocks if b.kind == "table" and b.source_steps == ["inventory"]
-             for row in b.rows]  # type: ignore[union-attr]
+    inventory = await ask(
+        temporal_client, worker_settings, "health of the tenant", "t_acme", at=seeded
+    )
+    names = [
+        row[0]
+        for b in inventory.blocks
+        if b.kind == "table" and b.source_steps == ["inventory"]
+        for row in b.rows
+    ]  # type: ignore[union-attr]
     assert len(names) >= 20
-    plan = _plan(PlanStep(id="everything", capability="metric_timeseries",
-                          params={"cis": names, "history_hours": 24, "window_minutes": 60}))
-    handle = await start_question(temporal_client, worker_settings, "all metrics", "t_acme",
-                                  at=seeded, plan=plan)
+    plan = _plan(
+        PlanStep(
+            id="everything",
+            capability="metric_timeseries",
+            params={"cis": names, "history_hours": 24, "window_minutes": 60},
+        )
+    )
+    handle = await start_question(
+        temporal_client, worker_settings, "all metrics", "t_acme", at=seeded, plan=plan
+    )
     result = await handle.result()
     assert result.status is Status.SUCCESS
     step = result.steps[0]
@@ -142,8 +182,9 @@ async def test_cancelling_the_workflow_stops_its_database_query(
         " AND a.value + b.value > -1"
     )
     plan = _plan(PlanStep(id="heavy", capability="database_query", params={"sql": sql}))
-    handle = await start_question(temporal_client, worker_settings, "heavy", "t_acme",
-                                  at=seeded, plan=plan)
+    handle = await start_question(
+        temporal_client, worker_settings, "heavy", "t_acme", at=seeded, plan=plan
+    )
     dsn = worker_settings.db_dsn or ""
     for _ in range(100):
         if await active_queries(dsn, marker):

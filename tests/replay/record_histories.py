@@ -30,49 +30,74 @@ from tests.fakes.llm_server import FakeLlmServer
 from tests.support.faults import active_queries, table_locked
 from tests.support.harness import running_worker, start_question
 
-FAST_FAIL = json.dumps({
-    "metric_query": {"heartbeat_timeout_s": 1, "start_to_close_s": 8, "maximum_attempts": 2,
-                     "initial_interval_s": 0.2},
-    "event_query": {"start_to_close_s": 1.5, "maximum_attempts": 2, "initial_interval_s": 0.2},
-})
+FAST_FAIL = json.dumps(
+    {
+        "metric_query": {
+            "heartbeat_timeout_s": 1,
+            "start_to_close_s": 8,
+            "maximum_attempts": 2,
+            "initial_interval_s": 0.2,
+        },
+        "event_query": {"start_to_close_s": 1.5, "maximum_attempts": 2, "initial_interval_s": 0.2},
+    }
+)
 QUESTION = "why is payments-api slow?"
 
 
 async def record(out: Path) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="opsflow-record-"))
     base = Settings().model_copy(update={"temporal_address": None, "db_dsn": None})
-    stack = EmbeddedStack(base, data_dir=data_dir, temporal_port=free_port(),
-                          ui_port=free_port(), pg_port=free_port(), ui=False)
+    stack = EmbeddedStack(
+        base,
+        data_dir=data_dir,
+        temporal_port=free_port(),
+        ui_port=free_port(),
+        pg_port=free_port(),
+        ui=False,
+    )
     endpoints = stack.start()
     try:
         end = datetime.now(UTC).replace(second=0, microsecond=0)
         await prepare_database(endpoints.db_dsn, reseed=True, end=end)
-        settings = base.model_copy(update={"temporal_address": endpoints.temporal_address,
-                                           "db_dsn": endpoints.db_dsn})
+        settings = base.model_copy(
+            update={"temporal_address": endpoints.temporal_address, "db_dsn": endpoints.db_dsn}
+        )
         client = await connect(settings)
         out.mkdir(parents=True, exist_ok=True)
 
-        async def save(name: str, run: Callable[[Settings], Awaitable[Any]], **overrides: Any) -> None:
+        async def save(
+            name: str, run: Callable[[Settings], Awaitable[Any]], **overrides: Any
+        ) -> None:
             async with running_worker(client, settings, **overrides) as s:
                 handle = await run(s)
             history = await handle.fetch_history()
             (out / f"{name}.json").write_text(json.dumps(history.to_json_dict(), indent=1))
             print(f"recorded {name}: {len(history.events)} events")
 
-        async def finished(s: Settings, question: str = QUESTION, tenant: str = "t_acme",
-                           **kw: Any) -> Any:
+        async def finished(
+            s: Settings, question: str = QUESTION, tenant: str = "t_acme", **kw: Any
+        ) -> Any:
             handle = await start_question(client, s, question, tenant, at=end, **kw)
             await handle.result()
             return handle
 
-        metrics_only = Plan(steps=[PlanStep(id="m", capability="metric_timeseries",
-                                            params={"ci": "payments-api"})])
-        events_then_metrics = Plan(steps=[
-            PlanStep(id="events", capability="event_search", params={"ci": "payments-api"}),
-            PlanStep(id="after", capability="metric_timeseries", params={"ci": "payments-api"},
-                     depends_on=["events"]),
-            PlanStep(id="topology", capability="graph_traversal", params={"ci": "payments-api"}),
-        ])
+        metrics_only = Plan(
+            steps=[PlanStep(id="m", capability="metric_timeseries", params={"ci": "payments-api"})]
+        )
+        events_then_metrics = Plan(
+            steps=[
+                PlanStep(id="events", capability="event_search", params={"ci": "payments-api"}),
+                PlanStep(
+                    id="after",
+                    capability="metric_timeseries",
+                    params={"ci": "payments-api"},
+                    depends_on=["events"],
+                ),
+                PlanStep(
+                    id="topology", capability="graph_traversal", params={"ci": "payments-api"}
+                ),
+            ]
+        )
 
         await save("success", finished)
 
@@ -96,11 +121,14 @@ async def record(out: Path) -> None:
         await save("deadline", deadline)
 
         async def cancelled(s: Settings) -> Any:
-            sql = ("SELECT count(*) AS record_cancel FROM metric_sample a JOIN metric_sample b"
-                   " ON a.tenant_id = b.tenant_id WHERE a.tenant_id = 't_acme'"
-                   " AND b.tenant_id = 't_acme' AND a.value + b.value > -1")
-            plan = Plan(steps=[PlanStep(id="heavy", capability="database_query",
-                                        params={"sql": sql})])
+            sql = (
+                "SELECT count(*) AS record_cancel FROM metric_sample a JOIN metric_sample b"
+                " ON a.tenant_id = b.tenant_id WHERE a.tenant_id = 't_acme'"
+                " AND b.tenant_id = 't_acme' AND a.value + b.value > -1"
+            )
+            plan = Plan(
+                steps=[PlanStep(id="heavy", capability="database_query", params={"sql": sql})]
+            )
             handle = await start_question(client, s, "heavy", "t_acme", at=end, plan=plan)
             while not await active_queries(endpoints.db_dsn, "record_cancel"):
                 await asyncio.sleep(0.1)
@@ -112,8 +140,11 @@ async def record(out: Path) -> None:
         await save("cancelled", cancelled)
 
         async with FakeLlmServer(mode="auto", plan_builder=_plan_for_payments) as server:
-            llm = {"openai_api_key": "k", "openai_base_url": server.base_url,
-                   "llm_model": "fake-model"}
+            llm = {
+                "openai_api_key": "k",
+                "openai_base_url": server.base_url,
+                "llm_model": "fake-model",
+            }
             await save("llm_success", finished, **llm)
             server.mode = "http_500"
             await save("llm_outage_degraded", finished, **llm)
@@ -123,12 +154,22 @@ async def record(out: Path) -> None:
 
 
 def _plan_for_payments(_: dict[str, Any]) -> str:
-    return json.dumps({"focus_ci": "payments-api", "intent": "why_slow", "steps": [
-        {"id": "topo", "capability": "graph_traversal", "params": {"ci": "payments-api"}},
-        {"id": "own", "capability": "metric_timeseries", "params": {"ci": "payments-api"}},
-        {"id": "up", "capability": "metric_timeseries", "params": {"include_inputs": True},
-         "depends_on": ["topo"]},
-    ]})
+    return json.dumps(
+        {
+            "focus_ci": "payments-api",
+            "intent": "why_slow",
+            "steps": [
+                {"id": "topo", "capability": "graph_traversal", "params": {"ci": "payments-api"}},
+                {"id": "own", "capability": "metric_timeseries", "params": {"ci": "payments-api"}},
+                {
+                    "id": "up",
+                    "capability": "metric_timeseries",
+                    "params": {"include_inputs": True},
+                    "depends_on": ["topo"],
+                },
+            ],
+        }
+    )
 
 
 def main() -> None:

@@ -37,7 +37,8 @@ class PatchedWorkflow(OpsOrchestrationWorkflow):
     async def _tool_context(self) -> ToolContext:
         if workflow.patched("reload-tool-context"):
             await workflow.execute_activity(
-                "load_tool_context", result_type=ToolContext,
+                "load_tool_context",
+                result_type=ToolContext,
                 **activity_options(DEFAULT_POLICIES["tool_stats_snapshot"], None),
             )
         return await super()._tool_context()

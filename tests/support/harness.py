@@ -26,11 +26,11 @@ async def running_worker(
     custom = settings.model_copy(
         update={"task_queue": f"test-{uuid.uuid4().hex[:10]}", **overrides}
     )
-    async with worker_module.worker_resources(custom) as res:
-        async with worker_module.build_worker(
-            client, res, activity_overrides=activity_overrides
-        ):
-            yield custom
+    async with (
+        worker_module.worker_resources(custom) as res,
+        worker_module.build_worker(client, res, activity_overrides=activity_overrides),
+    ):
+        yield custom
 
 
 async def start_question(
@@ -67,13 +67,22 @@ def event_types(events: list[dict[str, Any]]) -> list[str]:
 
 def seconds_between(a: str, b: str) -> float:
     parse = datetime.fromisoformat
-    return (parse(b.replace("Z", "+00:00")) - parse(a.replace("Z", "+00:00"))) / timedelta(seconds=1)
+    return (parse(b.replace("Z", "+00:00")) - parse(a.replace("Z", "+00:00"))) / timedelta(
+        seconds=1
+    )
 
 
-TOOLS = frozenset({
-    "ci_lookup", "topology_traverse", "topology_snapshot_fallback", "metric_query",
-    "metric_rollup_fallback", "event_query", "direct_query",
-})
+TOOLS = frozenset(
+    {
+        "ci_lookup",
+        "topology_traverse",
+        "topology_snapshot_fallback",
+        "metric_query",
+        "metric_rollup_fallback",
+        "event_query",
+        "direct_query",
+    }
+)
 
 
 def activity_timeline(events: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
@@ -90,5 +99,7 @@ def activity_timeline(events: list[dict[str, Any]]) -> list[tuple[str, str, str]
         for key in ("Completed", "Failed", "TimedOut", "Canceled"):
             done = event.get(f"activityTask{key}EventAttributes")
             if done is not None:
-                timeline.append((kind, names.get(done["scheduledEventId"], "?"), event["eventTime"]))
+                timeline.append(
+                    (kind, names.get(done["scheduledEventId"], "?"), event["eventTime"])
+                )
     return timeline

@@ -15,7 +15,11 @@ def _check(path: Path | None, stdin: str | None = None) -> list[dict[str, object
     target = str(path) if path else "-"
     done = subprocess.run(
         [sys.executable, "client.py", "check-sql", "--tenant", "t_acme", "--file", target],
-        cwd=REPO, input=stdin, capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     return [json.loads(line) for line in done.stdout.splitlines()]

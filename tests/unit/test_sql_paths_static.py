@@ -52,8 +52,12 @@ def _module_constants(tree: ast.Module) -> set[str]:
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign | ast.AnnAssign):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            names |= {t.id for t in targets if isinstance(t, ast.Name) and t.id.isupper() or
-                      isinstance(t, ast.Name) and t.id.startswith("_")}
+            names |= {
+                t.id
+                for t in targets
+                if (isinstance(t, ast.Name) and t.id.isupper())
+                or (isinstance(t, ast.Name) and t.id.startswith("_"))
+            }
     return names
 
 
@@ -64,12 +68,19 @@ def test_every_query_call_uses_constant_or_validated_sql() -> None:
             tree = ast.parse(path.read_text())
             constants = _module_constants(tree)
             for node in ast.walk(tree):
-                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                        and node.func.attr in QUERY_METHODS and node.args):
+                if not (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in QUERY_METHODS
+                    and node.args
+                ):
                     continue
                 sql = node.args[0]
-                validated = (isinstance(sql, ast.Attribute) and sql.attr == "safe_sql"
-                             and path.name == "direct_query.py")
+                validated = (
+                    isinstance(sql, ast.Attribute)
+                    and sql.attr == "safe_sql"
+                    and path.name == "direct_query.py"
+                )
                 reviewed = (str(path.relative_to(REPO)), ast.unparse(sql)) in REVIEWED
                 # walk_sql + _WALK_SELECT style concatenations of constants are fine.
                 if not (validated or reviewed or _is_constant_sql(sql, constants | {"walk"})):

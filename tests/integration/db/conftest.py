@@ -7,10 +7,10 @@ count rows or need an empty database do not see each other's data.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Iterator
 import shutil
 import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg

@@ -32,12 +32,20 @@ class CountingPool:
 
 
 def _call(sql: str, at: datetime) -> ToolCall:
-    return ToolCall(tenant_id="t_acme", step_id="q", tool="direct_query",
-                    capability="database_query", params={"sql": sql}, reference_time=at,
-                    row_cap=100)
+    return ToolCall(
+        tenant_id="t_acme",
+        step_id="q",
+        tool="direct_query",
+        capability="database_query",
+        params={"sql": sql},
+        reference_time=at,
+        row_cap=100,
+    )
 
 
-async def test_blocked_sql_never_acquires_a_connection(settings: Settings, seeded: datetime) -> None:
+async def test_blocked_sql_never_acquires_a_connection(
+    settings: Settings, seeded: datetime
+) -> None:
     real = await create_pool(settings.db_dsn or "", min_size=1, max_size=2)
     try:
         pool = CountingPool(real)
@@ -56,8 +64,10 @@ async def test_blocked_sql_never_acquires_a_connection(settings: Settings, seede
             assert raised.value.non_retryable
             assert raised.value.details and raised.value.details[0]
         assert pool.acquired == 0
-        ok = await env.run(tools.direct_query, _call(
-            "SELECT name FROM ci WHERE tenant_id = 't_acme' ORDER BY name", seeded))
+        ok = await env.run(
+            tools.direct_query,
+            _call("SELECT name FROM ci WHERE tenant_id = 't_acme' ORDER BY name", seeded),
+        )
         assert pool.acquired == 1
         assert ok.table is not None and 0 < len(ok.table.rows) <= 100
     finally:

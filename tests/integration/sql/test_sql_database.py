@@ -8,7 +8,9 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from opsflow.db.pool import create_pool
 from opsflow.db.session import tenant_session
@@ -18,8 +20,9 @@ from opsflow.sql import validate_sql
 pytestmark = pytest.mark.integration
 
 CORPORA = Path(__file__).resolve().parents[2] / "corpora"
-BENIGN = [line.strip() for line in (CORPORA / "sql_benign.txt").read_text().splitlines()
-          if line.strip()]
+BENIGN = [
+    line.strip() for line in (CORPORA / "sql_benign.txt").read_text().splitlines() if line.strip()
+]
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +59,14 @@ async def test_database_refuses_what_a_bypassed_validator_would_let_through(
         foreign = await conn.fetch("SELECT * FROM event WHERE tenant_id = 't_globex'")
         assert foreign == []
     for statement, error in [
-        ("INSERT INTO ci (tenant_id, id, name, ci_type) VALUES ('t_acme','x','x','service')",
-         asyncpg.ReadOnlySQLTransactionError),
-        ("SELECT set_config('app.tenant_id', 't_globex', true)",
-         asyncpg.InsufficientPrivilegeError),
+        (
+            "INSERT INTO ci (tenant_id, id, name, ci_type) VALUES ('t_acme','x','x','service')",
+            asyncpg.ReadOnlySQLTransactionError,
+        ),
+        (
+            "SELECT set_config('app.tenant_id', 't_globex', true)",
+            asyncpg.InsufficientPrivilegeError,
+        ),
         ("SELECT pg_sleep(0.1)", asyncpg.InsufficientPrivilegeError),
         ("SELECT pg_read_file('/etc/passwd')", asyncpg.InsufficientPrivilegeError),
         ("SELECT * FROM seed_incident", asyncpg.InsufficientPrivilegeError),
@@ -70,8 +77,9 @@ async def test_database_refuses_what_a_bypassed_validator_would_let_through(
                 await conn.fetch(statement)
     # A write is refused even outside a read-only transaction: the tool role may not write.
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
-        async with tenant_session(pool, "t_acme", statement_timeout_ms=5000,
-                                  readonly=False) as conn:
+        async with tenant_session(
+            pool, "t_acme", statement_timeout_ms=5000, readonly=False
+        ) as conn:
             await conn.fetch("DELETE FROM ci WHERE tenant_id = 't_acme'")
 
 
@@ -86,11 +94,15 @@ FILTERS = {
 }
 
 
-@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hsettings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     table=st.sampled_from(TABLES),
     outer=st.sampled_from(sorted(FILTERS)),
-    union_with=st.one_of(st.none(), st.tuples(st.sampled_from(TABLES), st.sampled_from(sorted(FILTERS)))),
+    union_with=st.one_of(
+        st.none(), st.tuples(st.sampled_from(TABLES), st.sampled_from(sorted(FILTERS)))
+    ),
 )
 async def test_validator_verdict_agrees_with_row_level_security(
     pool: asyncpg.Pool, table: str, outer: str, union_with: tuple[str, str] | None
@@ -100,8 +112,10 @@ async def test_validator_verdict_agrees_with_row_level_security(
     sql = f"SELECT a.tenant_id FROM {table} a WHERE {FILTERS[outer].format(a='a')}"
     if union_with is not None:
         other_table, other_filter = union_with
-        sql += (f" UNION ALL SELECT b.tenant_id FROM {other_table} b"
-                f" WHERE {FILTERS[other_filter].format(a='b')}")
+        sql += (
+            f" UNION ALL SELECT b.tenant_id FROM {other_table} b"
+            f" WHERE {FILTERS[other_filter].format(a='b')}"
+        )
     verdict = validate_sql(sql, "t_acme", row_cap=50)
     filters = [outer] + ([union_with[1]] if union_with else [])
     expected_valid = all(f in ("own", "own_and_extra") for f in filters)

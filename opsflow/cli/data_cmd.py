@@ -1,0 +1,56 @@
+"""``import``: load telemetry CSVs for a tenant in one transaction."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+import asyncpg
+
+from opsflow.cli.errors import EXIT_NOT_FOUND, EXIT_UNREACHABLE, CliError
+from opsflow.db.migrate import migrate
+from opsflow.errors import AppError
+from opsflow.models.request import TENANT_ID_PATTERN
+from opsflow.settings import Settings
+
+
+def _path(value: str | None) -> Path | None:
+    if value is None:
+        return None
+    path = Path(value)
+    if not path.is_file():
+        raise CliError("NOT_FOUND", f"{value}: no such file", EXIT_NOT_FOUND)
+    return path
+
+
+async def run_import(args: argparse.Namespace, settings: Settings) -> int:
+    from opsflow.importer import import_telemetry
+
+    if not re.match(TENANT_ID_PATTERN, args.tenant):
+        raise CliError(
+            "VALIDATION_ERROR", f"tenant id {args.tenant!r} must match {TENANT_ID_PATTERN}"
+        )
+    if not settings.db_dsn:
+        raise CliError("CONFIG", "OPSFLOW_DB_DSN is not set (run `python client.py stack`)")
+    files = {name: _path(getattr(args, name)) for name in ("metrics", "graph", "events", "cis")}
+    try:
+        conn = await asyncpg.connect(settings.db_dsn)
+    except (OSError, asyncpg.PostgresError) as err:
+        raise CliError(
+            "DB_UNAVAILABLE", f"cannot reach the ops database: {err}", EXIT_UNREACHABLE
+        ) from err
+    try:
+        await migrate(conn)
+        stats = await import_telemetry(conn, args.tenant, **files)  # type: ignore[arg-type]
+    except AppError as err:
+        raise CliError(err.code, err.message) from err
+    finally:
+        await conn.close()
+    report = stats.as_dict()
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(", ".join(f"{k}={v}" for k, v in report.items() if v not in (None, 0, [])))
+    return 0
