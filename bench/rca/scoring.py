@@ -1,0 +1,117 @@
+"""Cases, outcomes and the accuracy figures of a ranking (AC@k and Avg@5).
+
+AC@k is the fraction of cases whose true root cause is among the first k candidates;
+Avg@5 is the mean of AC@1..AC@5 (the PetShop paper's summary figure). A case that got no
+answer at all (workflow failure) counts as a miss, never as skipped.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+K_MAX = 5
+
+
+@dataclass(frozen=True)
+class Case:
+    suite: str  # synthetic | petshop | petshop_fault_free
+    group: str  # incident kind, or the PetShop issue kind (latency | availability)
+    key: str  # stable identifier, for the per-case listing
+    tenant: str
+    question: str
+    at: datetime
+    truth: str | None  # None: a fault-free window, where no candidate is the right answer
+    scenario: str = ""
+
+
+@dataclass
+class Outcome:
+    case: Case
+    ranking: list[str] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    status: str = ""
+    error: str | None = None
+    leaked: list[str] = field(default_factory=list)  # CIs named that the tenant does not have
+    top_evidence: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def rank(self) -> int | None:
+        """1-based position of the true root cause, None when it is not ranked."""
+        truth = self.case.truth
+        if truth is None:
+            return None
+        for pos, ci in enumerate(self.ranking, start=1):
+            if ci == truth:
+                return pos
+        return None
+
+    def hit(self, k: int) -> bool:
+        rank = self.rank
+        return rank is not None and rank <= k
+
+    def brief(self) -> dict[str, Any]:
+        return {
+            "key": self.case.key,
+            "question": self.case.question,
+            "truth": self.case.truth,
+            "rank": self.rank,
+            "ranking": self.ranking,
+            "scores": self.scores,
+            "status": self.status,
+            **({"error": self.error} if self.error else {}),
+        }
+
+
+def accuracy(outcomes: list[Outcome]) -> dict[str, Any]:
+    """top1/top3/avg5 over cases that have a truth; None when there are none."""
+    scored = [o for o in outcomes if o.case.truth is not None]
+    n = len(scored)
+    if n == 0:
+        return {"n": 0, "top1": None, "top3": None, "avg5": None}
+    ac = [sum(o.hit(k) for o in scored) / n for k in range(1, K_MAX + 1)]
+    return {
+        "n": n,
+        "top1": round(ac[0], 3),
+        "top3": round(ac[2], 3),
+        "avg5": round(sum(ac) / K_MAX, 3),
+        "no_candidate": sum(1 for o in scored if not o.ranking),
+        "failed": sum(1 for o in scored if o.error is not None),
+    }
+
+
+def specificity(outcomes: list[Outcome]) -> dict[str, Any]:
+    """Fault-free windows: the fraction whose ranking is empty (higher is better)."""
+    clean = [o for o in outcomes if o.case.truth is None]
+    if not clean:
+        return {"n": 0, "empty_fraction": None}
+    empty = sum(1 for o in clean if not o.ranking and o.error is None)
+    return {
+        "n": len(clean),
+        "empty_fraction": round(empty / len(clean), 3),
+        "failed": sum(1 for o in clean if o.error is not None),
+    }
+
+
+def grouped(
+    outcomes: Iterable[Outcome], key: Callable[[Outcome], str],
+    figure: Callable[[list[Outcome]], dict[str, Any]] = accuracy,
+) -> dict[str, dict[str, Any]]:
+    groups: dict[str, list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        groups[key(o)].append(o)
+    return {name: figure(groups[name]) for name in sorted(groups)}
+
+
+def leak_report(outcomes: Iterable[Outcome]) -> dict[str, Any]:
+    leaks = [o for o in outcomes if o.leaked]
+    return {
+        "tenant_leak": bool(leaks),
+        "leaks": [{"key": o.case.key, "tenant": o.case.tenant, "named": o.leaked}
+                  for o in leaks[:10]],
+    }
