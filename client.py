@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -245,4 +246,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        status = main()
+    except SystemExit as stop:
+        if isinstance(stop.code, str):
+            print(stop.code, file=sys.stderr)
+            status = 1
+        else:
+            status = stop.code or 0
+    # The Temporal SDK's Rust threads can call into Python during interpreter shutdown and
+    # abort it (temporalio/sdk-python#300): flush, then skip that shutdown.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

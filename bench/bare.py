@@ -3,6 +3,7 @@ real orchestration run (so both do the same number of activities in the same ord
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,18 +11,20 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import activity
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from bench.bare_workflow import NOOP, BareShape, BareStep, BareWorkflow
 from bench.common import unique_queue
 from bench.history import shape_of
-from opsflow.models import OrchestrationResult
+from opsflow.models import OrchestrationResult, Plan
 from opsflow.settings import Settings
 
 
 @activity.defn(name=NOOP)
-async def noop(label: str) -> str:
+async def noop(label: str, sleep_ms: int) -> str:
+    if sleep_ms:
+        await asyncio.sleep(sleep_ms / 1000)
     return label
 
 
@@ -51,12 +54,26 @@ async def bare_worker(client: Client, settings: Settings) -> AsyncIterator[str]:
         yield queue
 
 
-async def run_bare(client: Client, queue: str, shape: BareShape) -> int:
-    count: int = await client.execute_workflow(
+def shape_of_plan(
+    plan: Plan, before: list[str], after: list[str], *, max_parallel: int, sleep_ms: int
+) -> BareShape:
+    steps = [BareStep(id=s.id, depends_on=list(s.depends_on)) for s in plan.steps]
+    return BareShape(before=before, steps=steps, after=after, max_parallel=max_parallel,
+                     step_sleep_ms=sleep_ms)
+
+
+async def start_bare(
+    client: Client, queue: str, shape: BareShape
+) -> WorkflowHandle[BareWorkflow, int]:
+    return await client.start_workflow(
         BareWorkflow.run,
         shape,
         id=f"bench-bare-{uuid.uuid4().hex[:12]}",
         task_queue=queue,
         execution_timeout=timedelta(seconds=300),
     )
-    return count
+
+
+async def run_bare(client: Client, queue: str, shape: BareShape) -> int:
+    handle = await start_bare(client, queue, shape)
+    return await handle.result()

@@ -30,6 +30,8 @@ class BareShape:
     steps: list[BareStep]
     after: list[str]
     max_parallel: int = 4
+    # Each step's activity sleeps this long: the same known tool latency as the product.
+    step_sleep_ms: int = 0
 
     @property
     def activity_count(self) -> int:
@@ -41,15 +43,15 @@ class BareWorkflow:
     @workflow.run
     async def run(self, shape: BareShape) -> int:
         for name in shape.before:
-            await self._noop(name)
+            await self._noop(name, 0)
         await self._dataflow(shape)
         for name in shape.after:
-            await self._noop(name)
+            await self._noop(name, 0)
         return shape.activity_count
 
-    async def _noop(self, label: str) -> str:
+    async def _noop(self, label: str, sleep_ms: int) -> str:
         return await workflow.execute_activity(
-            NOOP, label, result_type=str, start_to_close_timeout=_TIMEOUT
+            NOOP, args=[label, sleep_ms], result_type=str, start_to_close_timeout=_TIMEOUT
         )
 
     async def _dataflow(self, shape: BareShape) -> None:
@@ -61,7 +63,7 @@ class BareWorkflow:
                 if len(running) >= shape.max_parallel:
                     break
                 pending.remove(step)
-                running[asyncio.create_task(self._noop(step.id))] = step.id
+                running[asyncio.create_task(self._noop(step.id, shape.step_sleep_ms))] = step.id
             if not running:
                 raise ApplicationError("bare shape has a cycle or an unknown dependency",
                                        non_retryable=True)

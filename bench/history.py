@@ -53,8 +53,10 @@ def breakdown(events: list[dict[str, Any]], e2e_ms: float) -> dict[str, float]:
     """Milliseconds by cause for one run.
 
     - ``client_ms``: end-to-end minus the server's start->close (start RPC, result poll).
-    - ``wf_task_ms``: workflow tasks (scheduled -> completed), the worker's decision time
-      plus its dispatch; all of them sit on the critical path of a sequential workflow.
+    - ``wf_task_ms``: workflow tasks, summed: ``wf_task_queue_ms`` (scheduled -> started:
+      the server handing the task to the worker) + ``wf_task_run_ms`` (started ->
+      completed: the worker's activation and the completion's round trip). Every one of
+      them sits on the critical path of this workflow.
     - per activity name: ``<name>.queue_ms`` (scheduled -> started: dispatch to the
       worker) and ``<name>.run_ms`` (started -> closed: the activity body plus reporting).
       Tool steps of one dependency level are folded into ``tools_l<level>.*`` as the
@@ -64,15 +66,20 @@ def breakdown(events: list[dict[str, Any]], e2e_ms: float) -> dict[str, float]:
     out: dict[str, float] = {"server_wall_ms": _ms(first, last)}
     out["client_ms"] = e2e_ms - out["server_wall_ms"]
     wft_scheduled: datetime | None = None
-    wf_task_ms = 0.0
+    wft_started: datetime | None = None
+    out["wf_tasks"] = out["wf_task_queue_ms"] = out["wf_task_run_ms"] = 0.0
     for event in events:
-        kind = event["eventType"]
+        kind, at = event["eventType"], _ts(event["eventTime"])
         if kind == "EVENT_TYPE_WORKFLOW_TASK_SCHEDULED":
-            wft_scheduled = _ts(event["eventTime"])
-        elif kind == "EVENT_TYPE_WORKFLOW_TASK_COMPLETED" and wft_scheduled is not None:
-            wf_task_ms += _ms(wft_scheduled, _ts(event["eventTime"]))
-            wft_scheduled = None
-    out["wf_task_ms"] = wf_task_ms
+            wft_scheduled = at
+        elif kind == "EVENT_TYPE_WORKFLOW_TASK_STARTED" and wft_scheduled is not None:
+            wft_started = at
+            out["wf_task_queue_ms"] += _ms(wft_scheduled, at)
+        elif kind == "EVENT_TYPE_WORKFLOW_TASK_COMPLETED" and wft_started is not None:
+            out["wf_tasks"] += 1
+            out["wf_task_run_ms"] += _ms(wft_started, at)
+            wft_scheduled = wft_started = None
+    out["wf_task_ms"] = out["wf_task_queue_ms"] + out["wf_task_run_ms"]
     spans = activity_spans(events)
     tool_levels = _tool_levels(spans)
     for span in spans:

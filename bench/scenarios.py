@@ -4,12 +4,15 @@ the dataflow scheduler over the serial runner, with tools of a known latency."""
 from __future__ import annotations
 
 import statistics
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from temporalio.client import Client
 
+from bench.bare import bare_worker, shape_from_run, start_bare
+from bench.bare_workflow import BareShape
 from bench.common import (
     in_process_worker,
     median_by_key,
@@ -52,6 +55,7 @@ class LatencyRuns:
     e2e_ms: list[float]
     phases: list[dict[str, float]]
     history: list[dict[str, float]]
+    shape: BareShape | None = None
 
 
 async def _runs(
@@ -69,9 +73,27 @@ async def _runs(
             raise RuntimeError(f"bench plan did not succeed: {result.status} {result.missing}")
         if i < warmup:
             continue
+        events = await history_events(handle)
         out.e2e_ms.append(e2e)
         out.phases.append(dict(result.phase_timings_ms))
-        out.history.append(breakdown(await history_events(handle), e2e))
+        out.history.append(breakdown(events, e2e))
+        if out.shape is None:
+            out.shape = shape_from_run(result, events, max_parallel)
+            out.shape.step_sleep_ms = TOOL_LATENCY_MS
+    return out
+
+
+async def _bare_runs(client: Client, queue: str, shape: BareShape, runs: int) -> LatencyRuns:
+    """The same activity shape as a bare workflow: Temporal's own floor on this machine."""
+    out = LatencyRuns([], [], [])
+    for i in range(runs + 1):
+        began = time.perf_counter()
+        handle = await start_bare(client, queue, shape)
+        await handle.result()
+        e2e = (time.perf_counter() - began) * 1000
+        if i:
+            out.e2e_ms.append(e2e)
+            out.history.append(breakdown(await history_events(handle), e2e))
     return out
 
 
@@ -88,6 +110,13 @@ async def latency_scenarios(
         progress(f"speedup: {serial_runs} runs with max_parallel={SERIAL_PARALLEL}")
         serial = await _runs(client, custom, at, runs=serial_runs, warmup=1,
                              max_parallel=SERIAL_PARALLEL)
+    assert default.shape is not None and serial.shape is not None
+    progress("baseline: the same shape as a bare workflow with no-op activities")
+    async with bare_worker(client, settings) as queue:
+        bare = await _bare_runs(client, queue, default.shape, runs)
+        bare_serial = await _bare_runs(client, queue, serial.shape, serial_runs)
+    bare_p50 = statistics.median(bare.e2e_ms)
+    bare_serial_p50 = statistics.median(bare_serial.e2e_ms)
     p50 = statistics.median(default.e2e_ms)
     serial_p50 = statistics.median(serial.e2e_ms)
     speedup = serial_p50 / p50
@@ -106,4 +135,11 @@ async def latency_scenarios(
         "serial_p50_ms": rounded(serial_p50, 1),
         "serial_runs": serial_runs,
         "serial_phase_timings_ms": median_by_key(serial.phases),
+        # Temporal alone, same activities, same dependency shape, same tool sleeps.
+        "bare_p50_ms": rounded(bare_p50, 1),
+        "bare_overhead_ratio": rounded(bare_p50 / critical_ms, 3),
+        "bare_breakdown_ms": median_by_key(bare.history),
+        "bare_serial_p50_ms": rounded(bare_serial_p50, 1),
+        "bare_parallel_speedup": rounded(bare_serial_p50 / bare_p50, 3),
+        "overhead_over_bare_ms": rounded(p50 - bare_p50, 1),
     }

@@ -141,6 +141,7 @@ class DataflowScheduler:
         state.started_at = workflow.now()
         inputs = {d: self.outputs[d] for d in resolved.step.depends_on}
         first_failure: FailureInfo | None = None
+        last_failure: FailureInfo | None = None
         for position, invocation in enumerate(resolved.chain):
             remaining = self._remaining_s()
             if remaining < MIN_USEFUL_S:
@@ -159,6 +160,10 @@ class DataflowScheduler:
                 )
             except ActivityError as err:
                 info = classify(err)
+                if info.code == "CANCELLED":
+                    # We cancelled it (deadline or workflow cancel): the canceller records
+                    # the step's state; the activity error is only the echo of that.
+                    raise asyncio.CancelledError from err
             except pydantic.ValidationError as err:
                 # A worker returned something that is not a ToolOutput: fail the step with a
                 # code, never the workflow task (that would retry forever).
@@ -172,6 +177,7 @@ class DataflowScheduler:
             if info is not None:
                 state.attempts += 1
                 first_failure = first_failure or info
+                last_failure = info
                 workflow.logger.info(
                     "tool_failed", extra={"step": sid, "tool": invocation.tool, "code": info.code}
                 )
@@ -205,6 +211,16 @@ class DataflowScheduler:
                 StepStatus.SKIPPED,
                 reason=DEADLINE_REASON,
                 detail="no time left before the request deadline",
+            )
+            return
+        if (
+            last_failure is not None
+            and last_failure.code == "TIMEOUT"
+            and self._remaining_s() < MIN_USEFUL_S
+        ):
+            # Its timeouts were clipped to the deadline: the deadline stopped it, not the tool.
+            self._finish(
+                sid, StepStatus.CANCELLED, reason=DEADLINE_REASON, detail="stopped at the deadline"
             )
             return
         if len(resolved.chain) > 1:

@@ -120,8 +120,11 @@ def _detect_direction(
     thr = cfg.z_threshold
     zs: list[float] = []
     rels: list[float] = []
+    expecteds: list[float] = []
     for i in recent:
-        expected = baseline.expected(series.times[i])
+        low, high = baseline.expected_range(series.times[i])
+        expected = high if sign > 0 else low
+        expecteds.append(expected)
         diff = sign * (series.values[i] - expected)
         zs.append(diff / baseline.scale)
         denom = abs(expected)
@@ -157,7 +160,7 @@ def _detect_direction(
     sev, start, end = best
     peak_pos = max(range(start, end + 1), key=lambda k: zs[k])
     peak_idx, onset_idx = recent[peak_pos], recent[start]
-    expected = baseline.expected(series.times[peak_idx])
+    expected = expecteds[peak_pos]
     value = series.values[peak_idx]
     anomaly = Anomaly(
         ci=series.ci,

@@ -73,8 +73,10 @@ def analyze(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> Find
         focus_ci=focus,
         anomalies=[d.anomaly for d in detections],
         changes=changes,
-        notes=notes,
     )
+    # Pydantic copies lists on validation: keep appending to the model's own list.
+    findings.notes.extend(notes)
+    notes = findings.notes
     if inp.intent not in RANKED_INTENTS:
         notes.append(f"intent {inp.intent!r}: root causes not ranked")
         return findings

@@ -54,6 +54,21 @@ class Baseline:
             return self.level
         return _interpolate(self.profile, self.bin_s, ts, self.level)
 
+    def expected_range(self, ts: float) -> tuple[float, float]:
+        """Lowest and highest plausible expected value at ``ts``.
+
+        Interpolating between bin centres suits smooth daily curves but blurs a sharp
+        daily step (traffic at 09:00 sharp); the bin's own median suits the step. A
+        point is judged against whichever is closer, so neither shape is a false alarm.
+        """
+        if not self.profile:
+            return self.level, self.level
+        smooth = _interpolate(self.profile, self.bin_s, ts, self.level)
+        own = self.profile[int((ts % _DAY_S) // self.bin_s) % len(self.profile)]
+        if own is None:
+            return smooth, smooth
+        return min(smooth, own), max(smooth, own)
+
 
 def flat_baseline(values: list[float]) -> Baseline:
     center = median(values)

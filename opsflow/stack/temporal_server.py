@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,7 +79,24 @@ class TemporalDevServer:
                 args, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True
             )
         wait_for_port(self.host, self.port, timeout_s, self._proc)
+        self._wait_until_serving(timeout_s)
         log.info("temporal_started", address=self.address, ui=self.ui_url, db=str(self.db_file))
+
+    def _wait_until_serving(self, timeout_s: float) -> None:
+        """The port opens before the frontend is healthy: ask the server itself."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            probe = subprocess.run(
+                [temporal_cli_path(), "operator", "cluster", "health", "--address", self.address],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            )
+            if probe.returncode == 0 and "SERVING" in probe.stdout:
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"Temporal at {self.address} not healthy within {timeout_s:.0f}s")
 
     def stop(self) -> None:
         if self._proc is not None:

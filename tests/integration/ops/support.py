@@ -77,9 +77,17 @@ async def run_process(
 
 
 async def run_cli(*args: str, env: Mapping[str, str], timeout_s: float = 60.0) -> Completed:
-    return await run_process(
+    run = await run_process(
         [sys.executable, str(REPO_ROOT / "client.py"), *args], env=env, timeout_s=timeout_s
     )
+    # Named apart from other failures: the answer was printed, then the process aborted
+    # while the interpreter finalized under the Temporal SDK's still-running Rust threads
+    # (temporalio/sdk-python#300). The cure is in client.py (flush, then os._exit), not here.
+    assert "Fatal Python error" not in run.stderr, (
+        f"client.py {args[0]} aborted at interpreter exit (returncode {run.returncode}, "
+        f"temporalio/sdk-python#300):\n{run.stderr}"
+    )
+    return run
 
 
 async def poll(
