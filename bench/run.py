@@ -11,14 +11,17 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Awaitable, Callable
-from contextlib import redirect_stdout
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 if __package__ in (None, ""):
     # Run as a script: the repository root holds the bench package and worker.py.
@@ -73,10 +76,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-async def bench(args: argparse.Namespace, figures: dict[str, Any]) -> list[str]:
-    """Fill ``figures`` section by section; returns the sections that failed."""
+async def bench(args: argparse.Namespace, figures: dict[str, Any]) -> dict[str, str]:
+    """Fill ``figures`` section by section; returns the failed sections and their errors."""
     profile = QUICK if args.quick else FULL
-    failed: list[str] = []
+    failed: dict[str, str] = {}
 
     async def section(name: str, body: Callable[[], Awaitable[dict[str, Any]]]) -> None:
         if name not in args.sections:
@@ -84,11 +87,12 @@ async def bench(args: argparse.Namespace, figures: dict[str, Any]) -> list[str]:
         began = time.perf_counter()
         try:
             figures.update(await body())
-        except Exception:
+        except Exception as err:
             # One section's failure must not hide the others' figures; it is logged with
-            # its traceback and makes the exit status 1.
+            # its traceback, named in the JSON, and makes the exit status 1.
             log.exception("bench section %s failed", name)
-            failed.append(name)
+            progress(f"section {name} failed:\n{traceback.format_exc()}")
+            failed[name] = f"{type(err).__name__}: {err}"[:500]
         figures["section_seconds"][name] = round(time.perf_counter() - began, 1)
 
     async def validator() -> dict[str, Any]:
@@ -124,6 +128,25 @@ async def bench(args: argparse.Namespace, figures: dict[str, Any]) -> list[str]:
     return failed
 
 
+@contextmanager
+def json_stdout() -> Iterator[TextIO]:
+    """The real stdout, for the JSON alone; meanwhile file descriptor 1 is stderr.
+
+    Redirecting ``sys.stdout`` is not enough: Temporal's Rust core writes its warnings
+    to descriptor 1 directly.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        with os.fdopen(os.dup(saved), "w") as out:
+            yield out
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure_logging("WARNING")
@@ -131,16 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict[str, Any] = {
         "mode": "quick" if args.quick else "full", "machine": machine(), "section_seconds": {},
     }
-    out = sys.stdout
-    # Anything printed by libraries lands on stderr: stdout carries only the JSON.
-    with redirect_stdout(sys.stderr):
+    with json_stdout() as out:
         failed = asyncio.run(bench(args, figures))
-    figures["goals"] = evaluate(figures)
-    figures["failed_sections"] = failed
-    figures["bench_seconds"] = round(time.perf_counter() - began, 1)
-    progress(f"done in {figures['bench_seconds']} s")
-    json.dump(figures, out, indent=2, sort_keys=False)
-    out.write("\n")
+        figures["goals"] = evaluate(figures)
+        figures["failed_sections"] = failed
+        figures["bench_seconds"] = round(time.perf_counter() - began, 1)
+        progress(f"done in {figures['bench_seconds']} s")
+        json.dump(figures, out, indent=2)
+        out.write("\n")
     return 1 if failed else 0
 
 

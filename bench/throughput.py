@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
 
 from bench.bare import bare_worker, run_bare, shape_from_run
 from bench.bare_workflow import BareShape
@@ -66,14 +66,24 @@ async def closed_loop(
     return load
 
 
+def failure_label(err: WorkflowFailureError) -> str:
+    cause = err.cause
+    detail = getattr(cause, "type", None) or getattr(cause, "message", "")
+    return f"{type(cause).__name__}:{detail}"[:120]
+
+
 def orchestration_request(
     client: Client, settings: Settings, at: datetime, questions: Sequence[tuple[str, str]]
 ) -> Callable[[int], Awaitable[str]]:
     async def one(i: int) -> str:
         tenant, question = questions[i % len(questions)]
-        _, result, _ = await timed_orchestration(
-            client, settings, question=question, tenant=tenant, at=at
-        )
+        try:
+            _, result, _ = await timed_orchestration(
+                client, settings, question=question, tenant=tenant, at=at
+            )
+        except WorkflowFailureError as err:
+            # A run that ends without a result is an outcome to count, not a bench crash.
+            return f"workflow_failed:{failure_label(err)}"
         return result.status.value
 
     return one

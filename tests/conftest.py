@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -89,3 +90,21 @@ async def worker_settings(
 
     async with running_worker(temporal_client, settings) as custom:
         yield custom
+
+
+_exit_status: list[int] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _exit_status.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # The Temporal SDK's Rust threads can call into Python while the interpreter shuts down
+    # and abort it (temporalio/sdk-python#300), turning a green run into exit 134. Every
+    # report has been written by now: leave with pytest's own status.
+    if _exit_status:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit_status[-1])
