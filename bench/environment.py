@@ -8,6 +8,7 @@ removed afterwards.
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,36 @@ from opsflow.seed import TENANTS, default_end, read_incidents, seed_all
 from opsflow.settings import Settings
 from opsflow.stack import EmbeddedStack
 from opsflow.stack._procs import free_port
+
+
+@contextmanager
+def bytecode_cache(enabled: bool) -> Iterator[None]:
+    """Cache compiled bytecode in a temporary directory, as an installed worker has it.
+
+    The workflow sandbox re-imports ``workflows/*`` for every workflow run. pip compiles
+    a wheel's modules at install time, so a deployed worker reads ``.pyc`` files; a dev
+    shell with ``PYTHONDONTWRITEBYTECODE=1`` makes every run recompile the source
+    instead. The worker subprocess inherits the same choice (see ``bench.rss``).
+    """
+    if not enabled:
+        yield
+        return
+    saved = (sys.dont_write_bytecode, sys.pycache_prefix)
+    with tempfile.TemporaryDirectory(prefix="opsflow-bench-pyc-") as prefix:
+        sys.dont_write_bytecode, sys.pycache_prefix = False, prefix
+        try:
+            yield
+        finally:
+            sys.dont_write_bytecode, sys.pycache_prefix = saved
+
+
+def bytecode_env(env: dict[str, str]) -> dict[str, str]:
+    """``env`` for a child Python process that caches bytecode as this process does."""
+    if sys.pycache_prefix:
+        env["PYTHONPYCACHEPREFIX"] = sys.pycache_prefix
+    if not sys.dont_write_bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,14 @@ def _version(package: str) -> str | None:
         return None
 
 
+def load_average() -> list[float] | None:
+    """1, 5 and 15 minute load: other work on the machine skews every figure."""
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+
+
 def machine() -> dict[str, Any]:
     return {
+        "load_average_at_start": load_average(),
         "cores": os.cpu_count(),
         "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "memory_gb": round(psutil.virtual_memory().total / 1024**3, 1),

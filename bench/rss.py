@@ -26,6 +26,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from bench.common import progress, rounded, unique_queue
+from bench.environment import bytecode_env
 from bench.throughput import closed_loop, orchestration_request
 from opsflow.settings import Settings
 
@@ -78,6 +79,11 @@ class RssSampler:
         return max((rss for _, rss in window), default=0)
 
 
+def _cpu_s(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
 def worker_env(settings: Settings, queue: str) -> dict[str, str]:
     env = dict(os.environ)
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPSFLOW_METRICS_PORT"):
@@ -90,7 +96,7 @@ def worker_env(settings: Settings, queue: str) -> dict[str, str]:
         "OPSFLOW_LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     })
-    return env
+    return bytecode_env(env)
 
 
 @contextmanager
@@ -165,10 +171,12 @@ async def rss_scenario(
                               concurrency=len(questions), total=len(questions))
             warm = sampler.samples[-1][1] if sampler.samples else 0
             sampler.mark()
+            cpu_before = _cpu_s(proc.pid)
             load = await closed_loop(
                 orchestration_request(client, worker_settings, at, questions),
                 concurrency=concurrency, total=concurrency * rounds,
             )
+            worker_cpu_s = _cpu_s(proc.pid) - cpu_before
             await asyncio.sleep(2 * SAMPLE_INTERVAL_S)
             peak = sampler.window_peak()
         finally:
@@ -179,5 +187,8 @@ async def rss_scenario(
         "worker_idle_rss_mb": rounded(idle / MB, 1),
         "worker_warm_rss_mb": rounded(warm / MB, 1),
         "rss_samples": len(sampler.samples),
+        # The worker process alone (every thread: Python, Rust core, asyncpg).
+        "worker_cpu_ms_per_orchestration": rounded(worker_cpu_s * 1000 / load.total, 1),
+        "throughput_200_subprocess_worker_per_s": rounded(load.per_s, 2),
         "rss_load": load.figures(),
     }

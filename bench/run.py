@@ -16,8 +16,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Awaitable, Callable
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +27,15 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import progress, rounded
-from bench.environment import bench_stack, latest_sample, seed, typical_questions
+from bench.environment import (
+    bench_stack,
+    bytecode_cache,
+    latest_sample,
+    seed,
+    typical_questions,
+)
 from bench.goals import evaluate
-from bench.machine import machine
+from bench.machine import load_average, machine
 from bench.rss import rss_scenario
 from bench.scenarios import latency_scenarios
 from bench.throughput import throughput_scenario
@@ -53,8 +58,8 @@ class Profile:
     share_reps: int
 
 
-QUICK = Profile(runs=10, serial_runs=3, rounds=1, validator_reps=5, share_reps=3)
-FULL = Profile(runs=30, serial_runs=8, rounds=3, validator_reps=20, share_reps=10)
+QUICK = Profile(runs=8, serial_runs=3, rounds=1, validator_reps=5, share_reps=3)
+FULL = Profile(runs=30, serial_runs=8, rounds=2, validator_reps=20, share_reps=10)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -64,7 +69,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--size", choices=sorted(SIZES), default=None,
                         help="seed size (default: small with --quick, else large)")
     parser.add_argument("--no-seed", action="store_true",
-                        help="use the data already in OPSFLOW_DB_DSN")
+                        help="use the data already there (seeding replaces the demo "
+                             "tenants' rows, also in a database named by OPSFLOW_DB_DSN)")
+    parser.add_argument("--no-bytecode-cache", action="store_true",
+                        help="honour PYTHONDONTWRITEBYTECODE (the sandbox then recompiles "
+                             "workflows/*.py on every workflow run)")
     parser.add_argument("--only", default=",".join(SECTIONS),
                         help=f"comma-separated sections to run (default: all of {SECTIONS})")
     args = parser.parse_args(argv)
@@ -154,8 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict[str, Any] = {
         "mode": "quick" if args.quick else "full", "machine": machine(), "section_seconds": {},
     }
-    with json_stdout() as out:
+    figures["bytecode_cache"] = not args.no_bytecode_cache
+    with json_stdout() as out, bytecode_cache(not args.no_bytecode_cache):
         failed = asyncio.run(bench(args, figures))
+        figures["machine"]["load_average_at_end"] = load_average()
         figures["goals"] = evaluate(figures)
         figures["failed_sections"] = failed
         figures["bench_seconds"] = round(time.perf_counter() - began, 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -56,6 +56,8 @@ class LatencyRuns:
     phases: list[dict[str, float]]
     history: list[dict[str, float]]
     shape: BareShape | None = None
+    # CPU of this process (client + in-process worker, every thread) per run.
+    cpu_ms: list[float] = field(default_factory=list)
 
 
 async def _runs(
@@ -65,15 +67,18 @@ async def _runs(
     plan = two_level_plan()
     out = LatencyRuns([], [], [])
     for i in range(warmup + runs):
+        cpu = time.process_time()
         e2e, result, handle = await timed_orchestration(
             client, settings, question=f"why is {FOCUS_CI} slow?", tenant=TENANT, at=at,
             plan=plan, max_parallel=max_parallel,
         )
+        cpu_ms = (time.process_time() - cpu) * 1000
         if result.status is not Status.SUCCESS:
             raise RuntimeError(f"bench plan did not succeed: {result.status} {result.missing}")
         if i < warmup:
             continue
         events = await history_events(handle)
+        out.cpu_ms.append(cpu_ms)
         out.e2e_ms.append(e2e)
         out.phases.append(dict(result.phase_timings_ms))
         out.history.append(breakdown(events, e2e))
@@ -87,11 +92,13 @@ async def _bare_runs(client: Client, queue: str, shape: BareShape, runs: int) ->
     """The same activity shape as a bare workflow: Temporal's own floor on this machine."""
     out = LatencyRuns([], [], [])
     for i in range(runs + 1):
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         handle = await start_bare(client, queue, shape)
         await handle.result()
         e2e = (time.perf_counter() - began) * 1000
+        cpu_ms = (time.process_time() - cpu) * 1000
         if i:
+            out.cpu_ms.append(cpu_ms)
             out.e2e_ms.append(e2e)
             out.history.append(breakdown(await history_events(handle), e2e))
     return out
@@ -142,4 +149,6 @@ async def latency_scenarios(
         "bare_serial_p50_ms": rounded(bare_serial_p50, 1),
         "bare_parallel_speedup": rounded(bare_serial_p50 / bare_p50, 3),
         "overhead_over_bare_ms": rounded(p50 - bare_p50, 1),
+        "cpu_ms_per_run": rounded(statistics.median(default.cpu_ms), 1),
+        "bare_cpu_ms_per_run": rounded(statistics.median(bare.cpu_ms), 1),
     }

@@ -26,6 +26,8 @@ class Load:
     concurrency: int
     total: int
     wall_s: float = 0.0
+    # CPU of this process (client + in-process worker) over the load.
+    cpu_s: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     outcomes: Counter[str] = field(default_factory=Counter)
 
@@ -39,6 +41,9 @@ class Load:
             "requests": self.total,
             "wall_s": rounded(self.wall_s, 3),
             "per_s": rounded(self.per_s, 2),
+            "cpu_ms_per_request": rounded(self.cpu_s * 1000 / self.total, 1),
+            # Cores this process kept busy: far below 1 means the limit was elsewhere.
+            "process_cores_busy": rounded(self.cpu_s / self.wall_s, 2) if self.wall_s else None,
             "latency_p50_ms": rounded(percentile(self.latencies_ms, 50), 1),
             "latency_p95_ms": rounded(percentile(self.latencies_ms, 95), 1),
             "outcomes": dict(self.outcomes),
@@ -60,9 +65,10 @@ async def closed_loop(
             load.latencies_ms.append((time.perf_counter() - began) * 1000)
             load.outcomes[outcome] += 1
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(lane() for _ in range(concurrency)))
     load.wall_s = time.perf_counter() - began
+    load.cpu_s = time.process_time() - cpu
     return load
 
 

@@ -32,6 +32,7 @@ from workflows.failures import FailureInfo, classify
 from workflows.options import MIN_USEFUL_S, activity_options
 
 DEADLINE_REASON = "deadline_exceeded"
+SINGLE_DEADLINE_TIMER = "single-deadline-timer"
 
 
 class DataflowScheduler:
@@ -63,6 +64,10 @@ class DataflowScheduler:
             if rejection is not None:
                 self._finish(sid, StepStatus.REJECTED, reason="rejected", detail=rejection)
         running: dict[asyncio.Task[None], str] = {}
+        # v2: one deadline timer per run instead of a fresh timeout timer per wake-up
+        # (histories recorded before it replay on the old path).
+        single_timer = workflow.patched(SINGLE_DEADLINE_TIMER)
+        deadline_timer: asyncio.Task[None] | None = None
         try:
             while True:
                 pending = self._skip_orphans(pending)
@@ -77,16 +82,25 @@ class DataflowScheduler:
                 if remaining <= 0:
                     await self._expire(running, pending)
                     break
-                done, _ = await workflow.wait(
-                    list(running), timeout=remaining, return_when=asyncio.FIRST_COMPLETED
-                )
+                if single_timer:
+                    if deadline_timer is None:
+                        deadline_timer = asyncio.create_task(asyncio.sleep(remaining))
+                    waited: list[asyncio.Task[None]] = [*running, deadline_timer]
+                    done, _ = await workflow.wait(waited, return_when=asyncio.FIRST_COMPLETED)
+                else:
+                    done, _ = await workflow.wait(
+                        list(running), timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+                    )
                 for task in done:
-                    running.pop(task)
+                    running.pop(task, None)
         except asyncio.CancelledError:
             # The workflow itself was cancelled: cancel every activity we started.
             for task in running:
                 task.cancel()
             raise
+        finally:
+            if deadline_timer is not None and not deadline_timer.done():
+                deadline_timer.cancel()
         return self.outputs
 
     def _ready(self, sid: str) -> bool:

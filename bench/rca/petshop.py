@@ -74,30 +74,38 @@ class Issue:
 class MetricMapping:
     """How PetShop columns become OpsFlow metrics.
 
-    Latency is in seconds in PetShop and in milliseconds here; ``requests`` is a Sum per
-    five-minute row and becomes requests per second; availability stays a percentage
-    (``availability``, down is bad) or becomes ``error_rate = 1 - availability / 100``.
+    Latency is in seconds in PetShop and in milliseconds here (``latency_p95``, and
+    ``latency_avg`` for the Average statistic the dataset's targets are defined on);
+    ``requests`` is a Sum per five-minute row and becomes requests per second (``rps``);
+    availability stays a percentage (``availability``, down is bad) and/or becomes
+    ``error_rate = 1 - availability / 100``.
     """
 
     latency_stats: tuple[str, ...] = ("p95",)  # of Average, p50, p90, p95, p99
-    availability_as: Literal["availability", "error_rate"] = "availability"
+    availability_as: tuple[str, ...] = ("availability",)  # availability and/or error_rate
     requests: bool = True
 
-    def convert(self, metric: str, stat: str, value: float) -> tuple[str, float] | None:
+    def convert(self, metric: str, stat: str, value: float) -> list[tuple[str, float]]:
         if metric == "latency" and stat in self.latency_stats:
-            name = "latency_avg" if stat == "Average" else f"latency_{stat}"
-            return name, value * 1000.0
+            return [(latency_name(stat), value * 1000.0)]
         if metric == "availability" and stat == "Average":
-            if self.availability_as == "error_rate":
-                return "error_rate", max(0.0, 1.0 - value / 100.0)
-            return "availability", value
+            out = []
+            if "availability" in self.availability_as:
+                out.append(("availability", value))
+            if "error_rate" in self.availability_as:
+                out.append(("error_rate", max(0.0, 1.0 - value / 100.0)))
+            return out
         if metric == "requests" and stat == "Sum" and self.requests:
-            return "rps", value / STEP_S
-        return None
+            return [("rps", value / STEP_S)]
+        return []
 
-    def label(self) -> str:
-        lat = "+".join(f"latency_{s.lower()}" for s in self.latency_stats)
-        return f"{lat},{self.availability_as}" + (",rps" if self.requests else "")
+    def metric_names(self) -> list[str]:
+        names = [latency_name(s) for s in self.latency_stats] + list(self.availability_as)
+        return names + (["rps"] if self.requests else [])
+
+
+def latency_name(stat: str) -> str:
+    return "latency_avg" if stat == "Average" else f"latency_{stat.lower()}"
 
 
 def read_wide(path: Path) -> WideMetrics:
@@ -183,9 +191,8 @@ def long_rows(
         for (node, metric, stat), value in zip(wide.columns, row, strict=True):
             if value is None or (nodes is not None and node not in nodes):
                 continue
-            converted = mapping.convert(metric, stat, value)
-            if converted is not None:
-                yield ts, node, converted[0], converted[1]
+            for name, converted in mapping.convert(metric, stat, value):
+                yield ts, node, name, converted
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,12 @@ class AnalysisConfig:
     max_run_points: int = 3
     # A change correlates with an anomaly whose onset follows it within this window.
     change_window_s: float = 1800.0
+    # With a focus CI whose series were judged and show no health anomaly there is no
+    # symptom to explain: rank nothing rather than blame whatever else is noisy.
+    require_focus_symptom: bool = True
+    # The question itself says the focus is in trouble, so its symptom is confirmed at a
+    # lower robust z than an anomaly found anywhere else.
+    focus_z_threshold: float = 3.0
     # Candidates returned.
     max_candidates: int = 5
 

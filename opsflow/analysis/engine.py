@@ -7,6 +7,7 @@ always yields the same ``Findings``, so a retried ``analyze`` activity is harmle
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime
 from statistics import median
 
@@ -14,6 +15,7 @@ from opsflow.analysis.anomalies import Detection, detect, split_window
 from opsflow.analysis.changes import changes_of, correlate
 from opsflow.analysis.collect import Collected, collect
 from opsflow.analysis.config import DEFAULT_CONFIG, AnalysisConfig
+from opsflow.analysis.metrics import HEALTH_FAMILIES
 from opsflow.analysis.paths import DependencyGraph
 from opsflow.analysis.ranking import rank, to_root_cause
 from opsflow.analysis.series import epoch
@@ -25,6 +27,8 @@ RANKED_INTENTS = frozenset(
     {"why_slow", "why_failing", "what_changed", "alerts", "health", "investigate"}
 )
 _ALERT_KINDS = frozenset({"alert", "incident"})
+# A focus anomaly in one of these is a symptom worth explaining; a traffic change is not.
+_SYMPTOM_FAMILIES = HEALTH_FAMILIES | {"unknown"}
 
 
 def analyze(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> Findings:
@@ -82,6 +86,16 @@ def analyze(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> Find
         return findings
     if focus is not None and not graph.empty and focus not in graph:
         notes.append(f"focus {focus} is not in the known topology; ranking without paths")
+    if (
+        config.require_focus_symptom
+        and focus is not None
+        and _judged_but_healthy(focus, data, by_ci, ref_ts, config)
+    ):
+        notes.append(
+            f"{focus} shows no anomaly against its baseline: no cause ranked "
+            f"({len(detections)} anomalies elsewhere are listed)"
+        )
+        return findings
     alerted = _alerts(data, ref_ts, config)
     cands = rank(by_ci, graph, focus, inp.intent, correlations, alerted, config, slack_s)
     findings.root_causes = [to_root_cause(c) for c in cands]
@@ -90,6 +104,30 @@ def analyze(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> Find
     else:
         notes.append(f"no cause found: no anomaly against baseline in {judged} judged series")
     return findings
+
+
+def _judged_but_healthy(
+    focus: str,
+    data: Collected,
+    by_ci: dict[str, list[Detection]],
+    ref_ts: float,
+    cfg: AnalysisConfig,
+) -> bool:
+    if any(d.family in _SYMPTOM_FAMILIES for d in by_ci.get(focus, [])):
+        return False
+    relaxed = replace(cfg, z_threshold=cfg.focus_z_threshold)
+    judged = False
+    for s in data.series:
+        if s.ci != focus:
+            continue
+        window = split_window(s, ref_ts, cfg)
+        if window is None:
+            continue
+        judged = True
+        weak = detect(s, ref_ts, relaxed, window)
+        if weak is not None and weak.family in _SYMPTOM_FAMILIES:
+            return False
+    return judged
 
 
 def _resolve_focus(focus: str | None, data: Collected) -> str | None:

@@ -44,7 +44,7 @@ FAST_FAIL = json.dumps(
 QUESTION = "why is payments-api slow?"
 
 
-async def record(out: Path) -> None:
+async def record(out: Path, prefix: str = "") -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="opsflow-record-"))
     base = Settings().model_copy(update={"temporal_address": None, "db_dsn": None})
     stack = EmbeddedStack(
@@ -71,7 +71,7 @@ async def record(out: Path) -> None:
             async with running_worker(client, settings, **overrides) as s:
                 handle = await run(s)
             history = await handle.fetch_history()
-            (out / f"{name}.json").write_text(json.dumps(history.to_json_dict(), indent=1))
+            (out / f"{prefix}{name}.json").write_text(json.dumps(history.to_json_dict(), indent=1))
             print(f"recorded {name}: {len(history.events)} events")
 
         async def finished(
@@ -175,7 +175,9 @@ def _plan_for_payments(_: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default=str(Path(__file__).parent.parent / "histories"))
-    asyncio.run(record(Path(parser.parse_args().out)))
+    parser.add_argument("--prefix", default="", help="e.g. v2_ for histories of a new version")
+    args = parser.parse_args()
+    asyncio.run(record(Path(args.out), args.prefix))
 
 
 if __name__ == "__main__":

@@ -150,17 +150,21 @@ def worker_process(
     """A ready worker subprocess, stopped (and its log removed) on exit."""
     proc = spawn_worker(env_overrides)
     path = log_path(proc)
+    failed = False
     try:
         wait_until_ready(proc, ready_timeout_s)
         yield proc
     except BaseException:
-        # Shown by pytest with the failure: what the worker was doing when it went wrong.
-        print(f"--- worker {proc.pid} log tail ---\n{log_tail(proc)}", file=sys.stderr)
+        failed = True
         raise
     finally:
         stop_worker(proc)
+        if failed:
+            # Shown by pytest with the failure; the whole log stays for a post-mortem.
+            print(f"--- worker {proc.pid} log ({path}), last lines ---\n{log_tail(proc, 60)}",
+                  file=sys.stderr)
         _LOGS.pop(proc.pid, None)
-        if not keep_log:
+        if not (keep_log or failed):
             path.unlink(missing_ok=True)
 
 
