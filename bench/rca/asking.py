@@ -33,15 +33,20 @@ class PlanParams:
 
     window_minutes: int | None = None
     history_hours: int | None = None
+    metrics: tuple[str, ...] = ()  # empty: every metric the CIs have
 
     @property
     def is_default(self) -> bool:
-        return self.window_minutes is None and self.history_hours is None
+        return self.window_minutes is None and self.history_hours is None and not self.metrics
 
-    def label(self) -> str:
-        if self.is_default:
-            return "rule planner defaults"
-        return f"window_minutes={self.window_minutes}, history_hours={self.history_hours}"
+    def describe(self) -> dict[str, object]:
+        return {
+            "plan": "workflow's own planning (rule planner)" if self.is_default
+            else "plan_override = rule_plan(...) with these metric-step params",
+            "window_minutes": self.window_minutes or "planner default",
+            "history_hours": self.history_hours or "planner default",
+            "metrics": list(self.metrics) or "all",
+        }
 
 
 def planned(case: Case, cis: list[CiInfo], params: PlanParams) -> Plan | None:
@@ -55,6 +60,8 @@ def planned(case: Case, cis: list[CiInfo], params: PlanParams) -> Plan | None:
             step.params["window_minutes"] = params.window_minutes
         if params.history_hours is not None:
             step.params["history_hours"] = params.history_hours
+        if params.metrics:
+            step.params["metrics"] = list(params.metrics)
     return plan
 
 
