@@ -68,6 +68,8 @@ async def worker_resources(settings: Settings) -> AsyncIterator[WorkerResources]
         await asyncio.gather(flusher, return_exceptions=True)
         await flush_stats(res)
         await pool.close()
+        if res.llm is not None:
+            await res.llm.aclose()
 
 
 def build_worker(

@@ -121,6 +121,8 @@ class CatalogTools:
     async def topology_snapshot_fallback(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
         focus, direction, depth = _topology_params(call)
         async with tenant_session(self.res.pool, call.tenant_id, statement_timeout_ms=5000) as conn:
+            # The snapshot may be stale, but the CI must be this tenant's (UNKNOWN_CI if not).
+            focus = (await ci_ids_by_name(conn, call.tenant_id, [focus]))[focus.lower()][1]
             rows = await conn.fetch(
                 "SELECT taken_at, edges FROM topology_snapshot WHERE tenant_id = $1"
                 " AND taken_at <= $2 ORDER BY taken_at DESC LIMIT 1",

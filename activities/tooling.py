@@ -78,13 +78,12 @@ async def _run(
     if call.fallback_reason is not None:
         telemetry.count_fallback(call.capability, call.fallback_reason)
     try:
-        if res.settings.tool_latency_ms:
-            await asyncio.sleep(res.settings.tool_latency_ms / 1000)
-        call = await resolve_inputs(res.pool, call)
         stall_s = policy.heartbeat_timeout_s if progress_heartbeats else None
         interval_s = _interval(policy.heartbeat_timeout_s)
         try:
             async with Heartbeater(interval_s=interval_s, stall_s=stall_s) as hb:
+                await _injected_latency(res.settings.tool_latency_ms / 1000, hb)
+                call = await resolve_inputs(res.pool, call)
                 output = await fn(owner, call, hb)
         except pydantic.ValidationError as err:
             # Records that do not fit the output schema: a retry would read the same rows.
@@ -112,6 +111,14 @@ async def _run(
         elapsed = time.monotonic() - started
         telemetry.observe_tool(name, outcome, elapsed)
         res.stats_buffer.setdefault(name, []).append((elapsed * 1000, outcome == "ok"))
+
+
+async def _injected_latency(seconds: float, hb: Heartbeater) -> None:
+    """Configured latency (benchmarks, chaos) that still heartbeats as progress."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        hb.progress({"phase": "injected_latency"})
+        await asyncio.sleep(min(left, 0.25))
 
 
 def _interval(heartbeat_timeout_s: float | None) -> float:

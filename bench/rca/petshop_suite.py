@@ -114,7 +114,7 @@ async def load_petshop(
     history_hours: float,
     fault_free_windows: int,
     issue_limit: int | None = None,
-    connections: int = 2,
+    connections: int = 3,
 ) -> PetshopLoad:
     """Convert and import every issue (``history_hours`` of shifted history before its
     window) and each scenario's fault-free history as it is."""
@@ -160,9 +160,10 @@ async def _import_all(dsn: str, jobs: list[tuple[str, ImportFiles]], connections
         await conn.close()
     pending = list(reversed(jobs))
     samples = 0
+    done = 0
 
     async def worker() -> None:
-        nonlocal samples
+        nonlocal samples, done
         own = await asyncpg.connect(dsn)
         try:
             while pending:
@@ -170,7 +171,7 @@ async def _import_all(dsn: str, jobs: list[tuple[str, ImportFiles]], connections
                 stats = await import_telemetry(own, tenant, metrics=files.metrics,
                                                graph=files.graph)
                 samples += stats.samples_written
-                done = len(jobs) - len(pending)
+                done += 1
                 if done % 10 == 0 or done == len(jobs):
                     progress(f"petshop: {done}/{len(jobs)} tenants imported")
         finally:

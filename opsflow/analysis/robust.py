@@ -21,12 +21,19 @@ _MEANAD_TO_SIGMA = 1.2533
 _REL_SCALE_FLOOR = 1e-3
 _ABS_SCALE_FLOOR = 1e-9
 _DAY_S = 86400.0
+_TRIM_DIVISOR = 50  # drop the top 1/50 = 2 % of deviations
 
 
 def robust_scale(values: list[float], center: float, level: float) -> float:
-    deviations = [abs(v - center) for v in values]
-    mad = median(deviations) if deviations else 0.0
-    mean_ad = math.fsum(deviations) / len(deviations) if deviations else 0.0
+    deviations = sorted([abs(v - center) for v in values])
+    n = len(deviations)
+    if n == 0:
+        return max(_REL_SCALE_FLOOR * abs(level), _ABS_SCALE_FLOOR)
+    mad = deviations[n // 2] if n % 2 else (deviations[n // 2 - 1] + deviations[n // 2]) / 2.0
+    # The mean absolute deviation without the largest 2 %: one past outage in the history
+    # (availability at 40 %) must not set the scale for all of it.
+    kept = deviations[: max(1, n - n // _TRIM_DIVISOR)]
+    mean_ad = math.fsum(kept) / len(kept)
     return max(
         _MAD_TO_SIGMA * mad,
         _MEANAD_TO_SIGMA * mean_ad,

@@ -12,7 +12,7 @@ import asyncio
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -103,6 +103,5 @@ async def chaos(chaos_stack_servers: EmbeddedStack) -> ChaosStack:
 
 
 @pytest.fixture(scope="module")
-async def chaos_client(chaos: ChaosStack) -> AsyncIterator[Client]:
-    client = await asyncio.wait_for(connect(chaos.settings), timeout=30)
-    yield client
+async def chaos_client(chaos: ChaosStack) -> Client:
+    return await asyncio.wait_for(connect(chaos.settings), timeout=30)

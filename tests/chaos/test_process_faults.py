@@ -36,6 +36,9 @@ from tests.support.processes import (
 
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(150)]
 
+# Far above a normal run (10-25 s): a slow machine must not turn faults into deadlines.
+DEADLINE_S = 120
+
 
 def _parallel_plan() -> Plan:
     return Plan(steps=[
@@ -109,7 +112,8 @@ async def test_worker_killed_mid_activity_is_replaced_and_nothing_completes_twic
         procs = {identity(first): first, identity(second): second}
         settings = chaos.settings.model_copy(update={"task_queue": queue})
         handle = await start_question(chaos_client, settings, "kill a worker", "t_acme",
-                                      at=chaos.seeded, plan=_parallel_plan())
+                                      at=chaos.seeded, plan=_parallel_plan(),
+                                      deadline_s=DEADLINE_S)
         in_flight: list[tuple[str, str]] = []
 
         async def tools_running() -> bool:
@@ -150,8 +154,10 @@ async def test_worker_killed_mid_activity_is_replaced_and_nothing_completes_twic
 # --------------------------------------------------------------------- PostgreSQL stopped
 
 PG_LATENCY_MS = 1500
+# Attempts, not time, end each tool: generous timeouts keep a loaded machine from turning
+# the expected "retried 3 times" into a schedule-to-close timeout.
 PG_RETRY = {"maximum_attempts": 3, "initial_interval_s": 0.3, "backoff": 2.0,
-            "max_interval_s": 1.0}
+            "max_interval_s": 1.0, "start_to_close_s": 10, "schedule_to_close_s": 60}
 PG_POLICIES = {tool: PG_RETRY for tool in (
     "ci_lookup", "topology_traverse", "topology_snapshot_fallback", "metric_query",
     "metric_rollup_fallback", "event_query")}
@@ -168,7 +174,8 @@ async def test_postgres_stopped_mid_run_degrades_and_recovers_after_restart(
     with worker_process(env) as worker:
         try:
             handle = await start_question(chaos_client, settings, "database down", "t_acme",
-                                          at=chaos.seeded, plan=_dependent_plan())
+                                          at=chaos.seeded, plan=_dependent_plan(),
+                                     deadline_s=DEADLINE_S)
 
             async def dependents_in_flight() -> bool:
                 progress = await handle.query("progress", result_type=Progress)
@@ -197,17 +204,17 @@ async def test_postgres_stopped_mid_run_degrades_and_recovers_after_restart(
             for tool in ("topology_traverse", "metric_query", "event_query",
                          "topology_snapshot_fallback", "metric_rollup_fallback"):
                 [run] = runs_of(runs, tool)
-                assert run.outcome == "failed", tool
-                assert run.failure_type == "CONNECTION_ERROR", tool
-                assert run.attempt == PG_RETRY["maximum_attempts"], tool
-                assert run.retry_state == "RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED", tool
+                seen = (run.outcome, run.failure_type, run.attempt, run.retry_state)
+                assert seen == ("failed", "CONNECTION_ERROR", PG_RETRY["maximum_attempts"],
+                                "RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED"), (tool, seen)
         finally:
             if not port_open(pg.host, pg.port):
                 await asyncio.to_thread(pg.start)
 
         # Same worker process, same pool: a new run succeeds once the database is back.
         again = await start_question(chaos_client, settings, "database back", "t_acme",
-                                     at=chaos.seeded, plan=_dependent_plan())
+                                     at=chaos.seeded, plan=_dependent_plan(),
+                                     deadline_s=DEADLINE_S)
         recovered = await asyncio.wait_for(again.result(), 60)
         assert recovered.status is Status.SUCCESS, (recovered.steps, log_tail(worker))
         assert worker.poll() is None
@@ -228,7 +235,8 @@ async def test_temporal_server_killed_and_restarted_mid_run_completes_the_workfl
     with worker_process(env) as worker:
         try:
             handle = await start_question(chaos_client, settings, "server restart", "t_acme",
-                                          at=chaos.seeded, plan=_dependent_plan())
+                                          at=chaos.seeded, plan=_dependent_plan(),
+                                     deadline_s=DEADLINE_S)
 
             async def tool_running() -> bool:
                 return any(name in TOOLS for name, _ in await _started_activities(handle))

@@ -233,12 +233,6 @@ async def test_asking_about_a_ci_of_another_tenant_fails_with_unknown_ci(
     assert _leaks(asked.model_dump_json(), globex) == ["shipment-api"]  # the question's echo
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: after UNKNOWN_CI from topology_traverse the scheduler still runs "
-    "topology_snapshot_fallback, which never checks the CI exists and 'answers' with an "
-    "empty walk, so the step is FALLBACK and the answer partial_success instead of failure",
-)
 async def test_a_foreign_ci_named_in_a_plan_fails_every_step_with_unknown_ci(
     chaos: ChaosStack, chaos_client: Client, tenant_worker: tuple[str, Any],
 ) -> None:

@@ -19,6 +19,7 @@ from temporalio import activity
 from temporalio.client import Client
 
 from opsflow.models import Plan, PlanStep, Status, StepStatus
+from opsflow.settings import Settings
 from tests.chaos.conftest import ChaosStack, new_task_queue
 from tests.chaos.history import activity_runs, runs_of, workflow_task_failures
 from tests.support.faults import table_locked
@@ -48,7 +49,7 @@ def fast_fail_worker(chaos: ChaosStack) -> Iterator[tuple[str, subprocess.Popen[
         yield queue, proc
 
 
-def _settings(chaos: ChaosStack, queue: str) -> Any:
+def _settings(chaos: ChaosStack, queue: str) -> Settings:
     return chaos.settings.model_copy(update={"task_queue": queue})
 
 
