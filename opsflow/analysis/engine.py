@@ -92,8 +92,8 @@ def analyze(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> Find
         and _judged_but_healthy(focus, data, by_ci, ref_ts, config)
     ):
         notes.append(
-            f"{focus} shows no anomaly against its baseline: no cause ranked "
-            f"({len(detections)} anomalies elsewhere are listed)"
+            f"no cause found: {focus} shows no anomaly against its baseline, so there is "
+            f"no symptom to explain ({len(detections)} anomalies elsewhere are listed)"
         )
         return findings
     alerted = _alerts(data, ref_ts, config)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from opsflow.analysis.anomalies import Detection
 from opsflow.analysis.changes import Correlation
 from opsflow.analysis.config import AnalysisConfig
+from opsflow.analysis.evidence import anomaly_evidence, change_evidence, fmt_ts
 from opsflow.analysis.metrics import HEALTH_FAMILIES, explains
 from opsflow.analysis.paths import DependencyGraph
 from opsflow.models.findings import Evidence, RootCause
@@ -219,7 +220,7 @@ def _score(
 ) -> None:
     raw = cand.strength
     ev = cand.evidence
-    ev.extend(_anomaly_evidence(d) for d in cand.detections[:_EVIDENCE_ANOMALIES])
+    ev.extend(anomaly_evidence(d) for d in cand.detections[:_EVIDENCE_ANOMALIES])
     if cand.timing < 1.0 and symptom is not None:
         ev.append(
             Evidence(
@@ -227,7 +228,7 @@ def _score(
                 ci=cand.ci,
                 description=f"timing: off baseline before {symptom.anomaly.ci}'s "
                 f"{symptom.anomaly.metric} symptom began (since "
-                f"{_fmt(symptom.anomaly.onset)}), or over before it",
+                f"{fmt_ts(symptom.anomaly.onset)}), or over before it",
             )
         )
     if cand.explained_by is not None:
@@ -283,7 +284,7 @@ def _score(
     elif upstream:
         raw += _DEPENDENCY_CHANGE_BOOST
     for corr in (own or upstream)[:2]:
-        ev.append(_change_evidence(corr))
+        ev.append(change_evidence(corr))
     if cand.ci in alerted:
         raw += _ALERT_BOOST
         ev.append(
@@ -295,45 +296,3 @@ def _score(
             )
         )
     cand.raw = raw
-
-
-def _anomaly_evidence(det: Detection) -> Evidence:
-    a = det.anomaly
-    pct = det.rel_change * 100.0
-    change = f"{'+' if a.direction == 'up' else '-'}{pct:.0f}%" if pct < 1e4 else "from ~0"
-    kind = "seasonal" if det.seasonal else "median"
-    description = (
-        f"{a.metric} {a.direction} to {a.peak:.4g} vs {kind} baseline "
-        f"{a.baseline:.4g} ({change}, robust z {a.deviation:.1f}) since "
-        f"{_fmt(a.onset)}"
-    )
-    return Evidence(
-        kind="anomaly",
-        description=description,
-        ci=a.ci,
-        metric=a.metric,
-        ts=a.onset,
-        value=a.peak,
-        baseline=a.baseline,
-        deviation=a.deviation,
-        step_id=a.step_id,
-    )
-
-
-def _change_evidence(corr: Correlation) -> Evidence:
-    ch = corr.change
-    minutes = corr.lead_s / 60.0
-    where = "its" if corr.anomalous_ci == ch.ci else f"{corr.anomalous_ci}'s"
-    return Evidence(
-        kind="change",
-        ci=ch.ci,
-        ts=ch.ts,
-        step_id=ch.step_id,
-        description=f"{ch.kind} on {ch.ci} at {_fmt(ch.ts)}, {minutes:.0f} min "
-        f"before {where} anomaly onset: {ch.message}"[:300],
-    )
-
-
-def _fmt(ts: datetime) -> str:
-    aware = ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")

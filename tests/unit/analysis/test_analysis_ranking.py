@@ -7,7 +7,7 @@ import time
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from opsflow.analysis import analyze
+from opsflow.analysis import AnalysisConfig, analyze
 from opsflow.models import MetricSeries
 from tests.unit.analysis.synth import REF, analysis_input, deploy, series
 
@@ -140,6 +140,23 @@ def test_nothing_anomalous_gives_empty_findings_with_a_note():
     assert any("no cause found" in n for n in findings.notes)
 
 
+def test_healthy_focus_gets_no_cause_unless_configured_otherwise():
+    inp = analysis_input(
+        [
+            series("A", "latency_p95", seed=1),
+            series("B", "latency_p95", seed=2, shift_from_min=20, shift_factor=2.0),
+        ],
+        edges=[("A", "B")],
+        focus="A",
+    )
+    findings = analyze(inp)
+    assert [a.ci for a in findings.anomalies] == ["B"]
+    assert findings.root_causes == []
+    assert any("A shows no anomaly" in n for n in findings.notes)
+    lenient = analyze(inp, AnalysisConfig(require_focus_symptom=False))
+    assert [rc.ci for rc in lenient.root_causes] == ["B"]
+
+
 def test_inventory_intents_are_not_ranked():
     findings = analyze(_chain_incident(intent="top_n"))
     assert findings.anomalies  # still annotated
@@ -191,7 +208,7 @@ def test_forty_cis_five_metrics_fifteen_hundred_points_is_fast():
     n = 1500
     stamps = [REF - timedelta(minutes=n - 1 - k) for k in range(n)]
     all_series = [
-        _fast_series(f"svc{c:02d}", m, stamps, c * 10 + k, n - 20 if c == 7 else None)
+        _fast_series(f"svc{c:02d}", m, stamps, c * 10 + k, n - 20 if c in (0, 7) else None)
         for c in range(40)
         for k, m in enumerate(metrics)
     ]
