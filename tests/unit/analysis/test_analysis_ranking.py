@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -203,7 +202,8 @@ def _fast_series(ci, metric, stamps, seed, shift_at=None):
     )
 
 
-def test_forty_cis_five_metrics_fifteen_hundred_points_is_fast():
+def test_forty_cis_five_metrics_fifteen_hundred_points_finds_the_deep_cause():
+    # Speed is measured in bench/ (never a timed test); here only the answer counts.
     metrics = ["latency_p95", "error_rate", "cpu", "rps", "memory"]
     n = 1500
     stamps = [REF - timedelta(minutes=n - 1 - k) for k in range(n)]
@@ -214,9 +214,5 @@ def test_forty_cis_five_metrics_fifteen_hundred_points_is_fast():
     ]
     edges = [(f"svc{c:02d}", f"svc{c + 1:02d}") for c in range(39)]
     inp = analysis_input(all_series, edges=edges, focus="svc00")
-    start = time.process_time()
     findings = analyze(inp)
-    elapsed = time.process_time() - start
     assert findings.root_causes[0].ci == "svc07"
-    # ~0.25 s on a quiet machine; the bound leaves room for a loaded CI runner.
-    assert elapsed < 2.0, elapsed

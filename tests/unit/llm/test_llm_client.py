@@ -144,7 +144,8 @@ async def test_hang_trips_client_timeout(llm_server: FakeLlmServer, client: LlmC
         await text_call(client)
     elapsed = time.perf_counter() - started
     assert info.value.code == "LLM_TIMEOUT" and info.value.retryable
-    assert 0.4 <= elapsed < 3.0
+    # The client's 0.5 s timeout ended it, not the server's 30 s hang.
+    assert 0.4 <= elapsed < 15.0
 
 
 async def test_auth_401_is_not_retryable(llm_server: FakeLlmServer, client: LlmClient) -> None:
