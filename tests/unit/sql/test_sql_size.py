@@ -8,7 +8,6 @@ from opsflow.sql import MAX_NESTING, MAX_SQL_CHARS, SQL_PARSE, SQL_TOO_LARGE, va
 
 OK = "SELECT name FROM ci WHERE tenant_id = 't_acme'"
 # Generous bound for a loaded CI machine; typical refusals take microseconds.
-BUDGET_S = 0.5
 
 
 def _padded(length: int) -> str:
