@@ -7,7 +7,6 @@ import pytest
 from opsflow.sql import MAX_NESTING, MAX_SQL_CHARS, SQL_PARSE, SQL_TOO_LARGE, validate_sql
 
 OK = "SELECT name FROM ci WHERE tenant_id = 't_acme'"
-# Generous bound for a loaded CI machine; typical refusals take microseconds.
 
 
 def _padded(length: int) -> str:
