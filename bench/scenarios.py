@@ -3,6 +3,7 @@ the dataflow scheduler over the serial runner, with tools of a known latency."""
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from bench.common import (
     timed_orchestration,
 )
 from bench.history import breakdown, history_events
-from opsflow.models import Plan, PlanStep, Status
+from opsflow.models import OrchestrationResult, Plan, PlanStep, Status
 from opsflow.settings import Settings
 
 TOOL_LATENCY_MS = 200
@@ -55,53 +56,52 @@ class LatencyRuns:
     e2e_ms: list[float]
     phases: list[dict[str, float]]
     history: list[dict[str, float]]
-    shape: BareShape | None = None
     # CPU of this process (client + in-process worker, every thread) per run.
     cpu_ms: list[float] = field(default_factory=list)
 
 
-async def _runs(
-    client: Client, settings: Settings, at: datetime, *, runs: int, warmup: int,
-    max_parallel: int,
-) -> LatencyRuns:
-    plan = two_level_plan()
-    out = LatencyRuns([], [], [])
-    for i in range(warmup + runs):
-        cpu = time.process_time()
-        e2e, result, handle = await timed_orchestration(
-            client, settings, question=f"why is {FOCUS_CI} slow?", tenant=TENANT, at=at,
-            plan=plan, max_parallel=max_parallel,
-        )
-        cpu_ms = (time.process_time() - cpu) * 1000
-        if result.status is not Status.SUCCESS:
-            raise RuntimeError(f"bench plan did not succeed: {result.status} {result.missing}")
-        if i < warmup:
-            continue
-        events = await history_events(handle)
+async def _ops_run(
+    client: Client, settings: Settings, at: datetime, max_parallel: int, out: LatencyRuns | None
+) -> tuple[OrchestrationResult, list[dict[str, Any]]]:
+    """One timed orchestration of the 6-step plan; recorded in ``out`` unless warming up."""
+    cpu = time.process_time()
+    e2e, result, handle = await timed_orchestration(
+        client, settings, question=f"why is {FOCUS_CI} slow?", tenant=TENANT, at=at,
+        plan=two_level_plan(), max_parallel=max_parallel,
+    )
+    cpu_ms = (time.process_time() - cpu) * 1000
+    if result.status is not Status.SUCCESS:
+        raise RuntimeError(f"bench plan did not succeed: {result.status} {result.missing}")
+    events = await history_events(handle)
+    if out is not None:
         out.cpu_ms.append(cpu_ms)
         out.e2e_ms.append(e2e)
         out.phases.append(dict(result.phase_timings_ms))
         out.history.append(breakdown(events, e2e))
-        if out.shape is None:
-            out.shape = shape_from_run(result, events, max_parallel)
-            out.shape.step_sleep_ms = TOOL_LATENCY_MS
-    return out
+    return result, events
 
 
-async def _bare_runs(client: Client, queue: str, shape: BareShape, runs: int) -> LatencyRuns:
+async def _bare_run(client: Client, queue: str, shape: BareShape, out: LatencyRuns) -> None:
     """The same activity shape as a bare workflow: Temporal's own floor on this machine."""
-    out = LatencyRuns([], [], [])
-    for i in range(runs + 1):
-        began, cpu = time.perf_counter(), time.process_time()
-        handle = await start_bare(client, queue, shape)
-        await handle.result()
-        e2e = (time.perf_counter() - began) * 1000
-        cpu_ms = (time.process_time() - cpu) * 1000
-        if i:
-            out.cpu_ms.append(cpu_ms)
-            out.e2e_ms.append(e2e)
-            out.history.append(breakdown(await history_events(handle), e2e))
-    return out
+    began, cpu = time.perf_counter(), time.process_time()
+    handle = await start_bare(client, queue, shape)
+    await handle.result()
+    e2e = (time.perf_counter() - began) * 1000
+    out.cpu_ms.append((time.process_time() - cpu) * 1000)
+    out.e2e_ms.append(e2e)
+    out.history.append(breakdown(await history_events(handle), e2e))
+
+
+async def _paired(
+    client: Client, settings: Settings, queue: str, at: datetime, shape: BareShape, runs: int
+) -> tuple[LatencyRuns, LatencyRuns]:
+    """Orchestration and bare runs alternate, so drifting machine load hits both alike."""
+    ops, bare = LatencyRuns([], [], []), LatencyRuns([], [], [])
+    await _bare_run(client, queue, shape, LatencyRuns([], [], []))  # warm-up
+    for _ in range(runs):
+        await _ops_run(client, settings, at, shape.max_parallel, ops)
+        await _bare_run(client, queue, shape, bare)
+    return ops, bare
 
 
 async def latency_scenarios(
@@ -109,19 +109,20 @@ async def latency_scenarios(
 ) -> dict[str, Any]:
     critical_ms = LEVELS * TOOL_LATENCY_MS
     ideal = (LEVELS * STEPS_PER_LEVEL * TOOL_LATENCY_MS) / critical_ms
-    async with in_process_worker(client, settings, tool_latency_ms=TOOL_LATENCY_MS) as custom:
+    async with (
+        in_process_worker(client, settings, tool_latency_ms=TOOL_LATENCY_MS) as custom,
+        bare_worker(client, settings) as queue,
+    ):
+        result, events = await _ops_run(client, custom, at, DEFAULT_PARALLEL, None)
+        await _ops_run(client, custom, at, DEFAULT_PARALLEL, None)
+        shape = shape_from_run(result, events, DEFAULT_PARALLEL)
+        shape.step_sleep_ms = TOOL_LATENCY_MS
         progress(f"overhead: {runs} runs of the 6-step plan, tools at {TOOL_LATENCY_MS} ms, "
-                 f"max_parallel={DEFAULT_PARALLEL}")
-        default = await _runs(client, custom, at, runs=runs, warmup=2,
-                              max_parallel=DEFAULT_PARALLEL)
+                 f"max_parallel={DEFAULT_PARALLEL}, each followed by the bare baseline")
+        default, bare = await _paired(client, custom, queue, at, shape, runs)
         progress(f"speedup: {serial_runs} runs with max_parallel={SERIAL_PARALLEL}")
-        serial = await _runs(client, custom, at, runs=serial_runs, warmup=1,
-                             max_parallel=SERIAL_PARALLEL)
-    assert default.shape is not None and serial.shape is not None
-    progress("baseline: the same shape as a bare workflow with no-op activities")
-    async with bare_worker(client, settings) as queue:
-        bare = await _bare_runs(client, queue, default.shape, runs)
-        bare_serial = await _bare_runs(client, queue, serial.shape, serial_runs)
+        serial_shape = dataclasses.replace(shape, max_parallel=SERIAL_PARALLEL)
+        serial, bare_serial = await _paired(client, custom, queue, at, serial_shape, serial_runs)
     bare_p50 = statistics.median(bare.e2e_ms)
     bare_serial_p50 = statistics.median(bare_serial.e2e_ms)
     p50 = statistics.median(default.e2e_ms)

@@ -75,7 +75,8 @@ async def closed_loop(
 def failure_label(err: WorkflowFailureError) -> str:
     cause = err.cause
     detail = getattr(cause, "type", None) or getattr(cause, "message", "")
-    return f"{type(cause).__name__}:{detail}"[:120]
+    # A TimeoutError's type is an enum: its name (START_TO_CLOSE, ...) says which timeout.
+    return f"{type(cause).__name__}:{getattr(detail, 'name', detail)}"[:120]
 
 
 def orchestration_request(
