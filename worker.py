@@ -18,6 +18,7 @@ from activities import WorkerResources, build_activities
 from activities.context import flush_stats, stats_flusher
 from opsflow.db.migrate import MigrationError, migrate_with_policy
 from opsflow.db.pool import create_pool
+from opsflow.errors import AppError
 from opsflow.logging_setup import configure_logging
 from opsflow.policies import load_policies
 from opsflow.settings import Settings
@@ -38,7 +39,11 @@ async def build_llm(settings: Settings) -> Any:
 
     client = LlmClient.from_settings(settings)
     if settings.llm_required:
-        await client.ping()
+        try:
+            await client.ping()
+        except AppError as err:
+            await client.aclose()
+            raise SystemExit(f"worker: LLM required but unreachable: {err}") from err
     return client
 
 
