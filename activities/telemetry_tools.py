@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+import asyncpg
 
 from activities.heartbeat import Heartbeater
 from activities.lookup import ci_ids_by_name, int_param, list_param, target_ci_names
@@ -40,6 +43,30 @@ SELECT c.name, m.metric, date_bin($5::interval, m.bucket, TIMESTAMPTZ 'epoch') A
 """
 
 
+def bucket_for(span_s: float, native_s: int, min_bucket_s: int) -> int:
+    """At most MAX_POINTS_PER_SERIES buckets, each a whole multiple of the data's own step:
+    a 2-minute bucket over 5-minute samples would leave holes and uneven points."""
+    step = max(min_bucket_s, native_s)
+    return step * max(1, math.ceil(span_s / MAX_POINTS_PER_SERIES / step))
+
+
+async def _native_step_s(
+    conn: asyncpg.Connection, tenant_id: str, ci_id: str, start: datetime, end: datetime
+) -> int:
+    """The sampling step of one CI's data in the window (median gap of its last samples)."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT ts FROM metric_sample WHERE tenant_id = $1 AND ci_id = $2"
+        " AND ts > $3 AND ts <= $4 ORDER BY ts DESC LIMIT 32",
+        tenant_id,
+        ci_id,
+        start,
+        end,
+    )
+    stamps = [r["ts"] for r in rows]
+    gaps = sorted(int((a - b).total_seconds()) for a, b in itertools.pairwise(stamps))
+    return gaps[len(gaps) // 2] if gaps else 60
+
+
 class TelemetryTools:
     def __init__(self, res: WorkerResources) -> None:
         self.res = res
@@ -66,7 +93,6 @@ class TelemetryTools:
         end = call.reference_time
         start = end - timedelta(minutes=window) - timedelta(hours=history)
         span_s = (end - start).total_seconds()
-        bucket_s = max(min_bucket_s, math.ceil(span_s / MAX_POINTS_PER_SERIES / 60) * 60)
         timeout_ms = int(self.res.policy(tool).start_to_close_s * 1000)
         series: dict[tuple[str, str], MetricSeries] = {}
         rows_seen = 0
@@ -75,6 +101,10 @@ class TelemetryTools:
         ) as conn:
             found = await ci_ids_by_name(conn, call.tenant_id, names)
             ids = [ci_id for ci_id, _ in found.values()]
+            native_s = min_bucket_s
+            if tool == "metric_query" and ids:
+                native_s = await _native_step_s(conn, call.tenant_id, ids[0], start, end)
+            bucket_s = bucket_for(span_s, native_s, min_bucket_s)
             for offset in range(0, len(ids), BATCH):
                 rows = await conn.fetch(
                     sql,

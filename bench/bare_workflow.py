@@ -50,9 +50,10 @@ class BareWorkflow:
         return shape.activity_count
 
     async def _noop(self, label: str, sleep_ms: int) -> str:
-        return await workflow.execute_activity(
+        echoed: str = await workflow.execute_activity(
             NOOP, args=[label, sleep_ms], result_type=str, start_to_close_timeout=_TIMEOUT
         )
+        return echoed
 
     async def _dataflow(self, shape: BareShape) -> None:
         done: set[str] = set()

@@ -82,7 +82,16 @@ def accuracy(outcomes: list[Outcome]) -> dict[str, Any]:
         "avg5": round(sum(ac) / K_MAX, 3),
         "no_candidate": sum(1 for o in scored if not o.ranking),
         "failed": sum(1 for o in scored if o.error is not None),
+        "statuses": _statuses(scored),
     }
+
+
+def _statuses(outcomes: list[Outcome]) -> dict[str, int]:
+    """Workflow statuses: ``degraded`` means a tool fell back (e.g. metric rollups)."""
+    counts: dict[str, int] = defaultdict(int)
+    for o in outcomes:
+        counts[o.status or "unknown"] += 1
+    return dict(sorted(counts.items()))
 
 
 def specificity(outcomes: list[Outcome]) -> dict[str, Any]:
@@ -95,6 +104,7 @@ def specificity(outcomes: list[Outcome]) -> dict[str, Any]:
         "n": len(clean),
         "empty_fraction": round(empty / len(clean), 3),
         "failed": sum(1 for o in clean if o.error is not None),
+        "statuses": _statuses(clean),
     }
 
 

@@ -23,8 +23,10 @@ from opsflow.seed import TENANTS, TenantDataset, generate_tenant, load_dataset
 BASE_END = datetime(2024, 3, 4, 12, 0, tzinfo=UTC)
 
 
-def eval_tenant_id(catalog: str, seed: int) -> str:
-    return f"t_eval_{catalog.removeprefix('t_')}_s{seed}"
+def eval_tenant_id(catalog: str, seed: int, size: str = "small") -> str:
+    # The size is part of the id: the same seed at two sizes is two different tenants.
+    suffix = "" if size == "small" else f"_{size}"
+    return f"t_eval_{catalog.removeprefix('t_')}_s{seed}{suffix}"
 
 
 def eval_end(seed: int) -> datetime:
@@ -34,7 +36,7 @@ def eval_end(seed: int) -> datetime:
 
 def eval_dataset(catalog: str, seed: int, size: str) -> TenantDataset:
     ds = generate_tenant(catalog, seed=seed, size=size, end=eval_end(seed))
-    return dataclasses.replace(ds, tenant_id=eval_tenant_id(catalog, seed),
+    return dataclasses.replace(ds, tenant_id=eval_tenant_id(catalog, seed, size),
                                tenant_name=f"{TENANTS[catalog]} (eval seed {seed})")
 
 

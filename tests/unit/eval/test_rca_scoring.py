@@ -8,6 +8,7 @@ import pytest
 
 from bench.rca.asking import PlanParams, foreign_mentions, planned
 from bench.rca.scoring import Case, Outcome, accuracy, grouped, leak_report, specificity
+from bench.rca.synthetic import eval_tenant_id
 from opsflow.planner import CiInfo
 
 AT = datetime(2024, 3, 4, 12, 0, tzinfo=UTC)
@@ -37,6 +38,7 @@ def test_ac_at_k_and_avg5() -> None:
     ]
     fig = accuracy(outcomes)
     assert fig["n"] == 4 and fig["no_candidate"] == 1
+    assert fig["statuses"] == {"unknown": 4}
     assert fig["top1"] == 0.25 and fig["top3"] == 0.5
     # AC@1..5 = .25 .25 .5 .5 .75 -> mean .45
     assert fig["avg5"] == pytest.approx(0.45)
@@ -50,8 +52,9 @@ def test_a_failed_question_is_a_miss_not_skipped() -> None:
 
 def test_fault_free_windows_are_scored_by_specificity_only() -> None:
     outcomes = [_out(None, []), _out(None, ["x"]), _out(None, []), _out("a", ["a"])]
-    assert specificity(outcomes) == {"n": 3, "empty_fraction": pytest.approx(0.667),
-                                     "failed": 0}
+    fig = specificity(outcomes)
+    assert fig["n"] == 3 and fig["empty_fraction"] == pytest.approx(0.667)
+    assert fig["failed"] == 0
     assert accuracy(outcomes)["n"] == 1
     by = grouped(outcomes, lambda o: o.case.group, specificity)
     assert by["latency"]["n"] == 3
@@ -87,3 +90,9 @@ def test_plan_override_changes_only_metric_steps() -> None:
         assert step.params["metrics"] == ["latency_avg", "availability"]
     topology = next(s for s in plan.steps if s.capability == "graph_traversal")
     assert "history_hours" not in topology.params
+
+
+def test_eval_tenant_ids_differ_by_seed_and_size() -> None:
+    ids = {eval_tenant_id("t_acme", seed, size) for seed in (1, 2) for size in ("small", "medium")}
+    assert len(ids) == 4
+    assert eval_tenant_id("t_acme", 11) == "t_eval_acme_s11"
