@@ -7,6 +7,7 @@ The workflow carries a bounded preview plus the claim id; whoever needs the full
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 
 import asyncpg
 
@@ -18,7 +19,23 @@ PREVIEW_ITEMS = 50
 PREVIEW_POINTS = 60
 
 
-async def store_claim(pool: asyncpg.Pool, tenant_id: str, output: ToolOutput) -> str:
+# Claims are immutable: the worker that stored one usually analyses it too, so keep the
+# most recent ones parsed in memory (bounded) and skip a database read and a JSON parse.
+_CACHE: OrderedDict[tuple[str, str], ToolOutput] = OrderedDict()
+CACHE_SIZE = 64
+
+
+def _remember(tenant_id: str, claim_id: str, output: ToolOutput) -> None:
+    _CACHE[(tenant_id, claim_id)] = output
+    _CACHE.move_to_end((tenant_id, claim_id))
+    while len(_CACHE) > CACHE_SIZE:
+        _CACHE.popitem(last=False)
+
+
+async def store_claim(
+    pool: asyncpg.Pool, tenant_id: str, output: ToolOutput, payload: str | None = None
+) -> str:
+    """``payload``: the output's JSON when the caller already has it (serialise once)."""
     claim_id = str(uuid.uuid4())
     async with tenant_session(
         pool, tenant_id, statement_timeout_ms=30_000, readonly=False, commit=True
@@ -29,12 +46,17 @@ async def store_claim(pool: asyncpg.Pool, tenant_id: str, output: ToolOutput) ->
             tenant_id,
             uuid.UUID(claim_id),
             # Sent as text and cast in SQL: the pool's jsonb codec would encode it twice.
-            output.model_dump_json(),
+            payload if payload is not None else output.model_dump_json(),
         )
+    _remember(tenant_id, claim_id, output)
     return claim_id
 
 
 async def load_claim(pool: asyncpg.Pool, tenant_id: str, claim_id: str) -> ToolOutput:
+    cached = _CACHE.get((tenant_id, claim_id))
+    if cached is not None:
+        # A copy: callers may adjust fields (attempt, duration) on what they get.
+        return cached.model_copy()
     async with tenant_session(pool, tenant_id, statement_timeout_ms=30_000) as conn:
         rows = await conn.fetch(
             "SELECT payload::text AS payload FROM tool_result_claim WHERE id = $1",

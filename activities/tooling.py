@@ -90,8 +90,9 @@ async def _run(
             raise ToolOutputError(f"tool output failed its schema: {err.errors()[:3]}") from err
         output.attempt = activity.info().attempt
         output.duration_ms = round((time.monotonic() - started) * 1000, 1)
-        if len(output.model_dump_json()) > res.settings.claim_threshold_bytes:
-            claim_id = await store_claim(res.pool, call.tenant_id, output)
+        payload = output.model_dump_json()
+        if len(payload) > res.settings.claim_threshold_bytes:
+            claim_id = await store_claim(res.pool, call.tenant_id, output, payload)
             output = preview(output, claim_id)
         return output
     except AppError as err:

@@ -17,7 +17,8 @@ _SHARED: list[structlog.types.Processor] = [
 
 def configure_logging(level: str = "INFO", *, json_output: bool = True) -> None:
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer()
+        # default=repr: never reach for optional imports (the workflow sandbox forbids them).
+        structlog.processors.JSONRenderer(default=repr)
         if json_output
         else structlog.dev.ConsoleRenderer(colors=False)
     )

@@ -11,6 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from opsflow.contracts import AnalysisResult, SummaryInput, SummaryOutcome
     from opsflow.models import AnalysisInput, FallbackDetails, Findings
     from opsflow.policies import ToolPolicy
+    from opsflow.summary import template_summary
 
 from workflows.failures import classify
 from workflows.options import activity_options
@@ -60,7 +61,18 @@ async def aggregate_phase(
                 error_code=info.code,
             )
         )
-        summary = await _summarize("template_summary", summary_input, policies)
+        try:
+            summary = await _summarize("template_summary", summary_input, policies)
+        except ActivityError as fallback_err:
+            # Even the template activity failed (an overloaded worker): the template is a
+            # pure function, so the answer is still written, here, deterministically.
+            notes.append(f"template_summary failed ({classify(fallback_err).code})")
+            summary = SummaryOutcome(
+                text=template_summary(
+                    summary_input.question, summary_input.findings, summary_input.steps
+                ),
+                writer="template",
+            )
     return AggregationResult(analysis=analysis, summary=summary, fallbacks=fallbacks, notes=notes)
 
 

@@ -70,6 +70,12 @@ class TemporalDevServer:
             str(self.db_file),
             "--log-level",
             "warn",
+            # WAL + synchronous=normal: commits survive a killed server (chaos tests) and
+            # no longer wait on a full fsync per state change (2x lower latency in bench/).
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=normal",
         ]
         args += ["--ui-port", str(self.ui_port)] if self.ui else ["--headless"]
         for attr in SEARCH_ATTRIBUTES:
