@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+import pydantic
 from pydantic import BaseModel, Field
 
 from opsflow.errors import NON_RETRYABLE_CODES, ValidationError
@@ -89,6 +90,12 @@ def load_policies(overrides_json: str = "") -> dict[str, ToolPolicy]:
     for tool, fields in overrides.items():
         if tool not in policies:
             raise ValidationError(f"OPSFLOW_TOOL_POLICIES names unknown tool {tool!r}")
-        merged = policies[tool].model_dump() | dict(fields)
-        policies[tool] = ToolPolicy.model_validate(merged)
+        if not isinstance(fields, Mapping):
+            raise ValidationError(f"OPSFLOW_TOOL_POLICIES[{tool!r}] must be an object")
+        try:
+            policies[tool] = ToolPolicy.model_validate(policies[tool].model_dump() | dict(fields))
+        except pydantic.ValidationError as err:
+            raise ValidationError(
+                f"OPSFLOW_TOOL_POLICIES[{tool!r}]: {err.errors()[0]['msg']}"
+            ) from err
     return policies
