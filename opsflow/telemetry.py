@@ -33,21 +33,20 @@ from __future__ import annotations
 
 import socket
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from threading import Thread
-from typing import TypeVar
 from wsgiref.simple_server import WSGIServer
 
 import structlog
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
-log = structlog.get_logger(__name__)
+from opsflow.prometheus_registry import counter, histogram
 
-_M = TypeVar("_M", Counter, Histogram)
+log = structlog.get_logger(__name__)
 
 # Seconds; tool calls range from a cached lookup (ms) to a raw metric scan near its timeout.
 TOOL_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
@@ -55,44 +54,24 @@ TOOL_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 
 RUNTIME_SCRAPE_TIMEOUT_S = 2.0
 
 
-def _register(factory: Callable[[], _M], name: str, kind: type[_M]) -> _M:
-    """Get-or-create: the workflow sandbox and test reloads may import this module again,
-    and a second definition of the same name would raise ``Duplicated timeseries``."""
-    # prometheus_client has no public lookup; its name index is the only one.
-    existing = REGISTRY._names_to_collectors.get(name)
-    if existing is not None:
-        if not isinstance(existing, kind):
-            raise TypeError(f"metric {name} already registered as {type(existing).__name__}")
-        return existing
-    return factory()
-
-
-def _counter(name: str, doc: str, labels: Sequence[str]) -> Counter:
-    return _register(lambda: Counter(name, doc, labels), name, Counter)
-
-
-TOOL_LATENCY = _register(
-    lambda: Histogram(
-        "opsflow_tool_latency_seconds",
-        "Wall time of one tool call (one activity attempt), failures included.",
-        ["tool", "outcome"],
-        buckets=TOOL_LATENCY_BUCKETS,
-    ),
+TOOL_LATENCY = histogram(
     "opsflow_tool_latency_seconds",
-    Histogram,
+    "Wall time of one tool call (one activity attempt), failures included.",
+    ["tool", "outcome"],
+    TOOL_LATENCY_BUCKETS,
 )
 # Exposed as opsflow_tool_calls_total (prometheus_client adds the suffix).
-TOOL_CALLS = _counter(
+TOOL_CALLS = counter(
     "opsflow_tool_calls",
     "Tool calls (activity attempts) by tool and outcome: ok or an error code.",
     ["tool", "outcome"],
 )
-FALLBACKS = _counter(
+FALLBACKS = counter(
     "opsflow_fallbacks",
     "Steps that left their primary tool (or the LLM) for a fallback, by capability and reason.",
     ["capability", "reason"],
 )
-SQL_BLOCKED = _counter(
+SQL_BLOCKED = counter(
     "opsflow_sql_blocked",
     "LLM-written statements rejected by the SQL safety validator, once per distinct code.",
     ["code"],

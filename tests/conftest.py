@@ -7,18 +7,15 @@ Set OPSFLOW_TEST_USE_ENV=1 with TEMPORAL_ADDRESS and OPSFLOW_DB_DSN to use real 
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from opsflow.settings import Settings
 from opsflow.stack import EmbeddedStack, StackEndpoints
-from opsflow.stack._procs import free_port
+from tests.support.stack import embedded_stack, settings_for
 
 # Every seeded tenant's data ends here; tests ask "at" this instant, never the wall clock.
 SEED_END = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -27,22 +24,8 @@ SEED = 7
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[EmbeddedStack]:
-    # Not tmp_path_factory: a concurrent pytest run may prune its numbered directories.
-    data_dir = Path(tempfile.mkdtemp(prefix="opsflow-test-stack-"))
-    base = Settings(OPSFLOW_ENV="test")
-    if os.environ.get("OPSFLOW_TEST_USE_ENV") != "1":
-        base = base.model_copy(update={"temporal_address": None, "db_dsn": None})
-    stack = EmbeddedStack(
-        base,
-        data_dir=data_dir,
-        temporal_port=free_port(),
-        ui_port=free_port(),
-        pg_port=free_port(),
-    )
-    stack.start()
-    yield stack
-    stack.stop()
-    shutil.rmtree(data_dir, ignore_errors=True)
+    with embedded_stack("test-stack", use_env=os.environ.get("OPSFLOW_TEST_USE_ENV") == "1") as s:
+        yield s
 
 
 @pytest.fixture(scope="session")
@@ -60,16 +43,7 @@ async def seeded(endpoints: StackEndpoints) -> datetime:
 
 @pytest.fixture(scope="session")
 def settings(endpoints: StackEndpoints) -> Settings:
-    return Settings(OPSFLOW_ENV="test").model_copy(
-        update={
-            "temporal_address": endpoints.temporal_address,
-            "db_dsn": endpoints.db_dsn,
-            "temporal_ui_url": endpoints.ui_url,
-            "openai_api_key": None,
-            "openai_base_url": None,
-            "codec_keys": None,
-        }
-    )
+    return settings_for(endpoints)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from opsflow.summary import template_summary
 
 from workflows.failures import classify
-from workflows.options import activity_options
+from workflows.options import execute_with_policy
 
 # Aggregation may run past the deadline, but only briefly: it builds the answer.
 AGGREGATION_BUDGET_S = 20.0
@@ -36,12 +36,13 @@ async def aggregate_phase(
     notes: list[str] = []
     tenant = analysis_input.tenant_id
     try:
-        analysis = await workflow.execute_activity(
+        analysis = await execute_with_policy(
             "analyze",
             analysis_input,
-            result_type=AnalysisResult,
+            AnalysisResult,
+            policies=policies,
+            remaining_s=AGGREGATION_BUDGET_S,
             summary=f"analyze [{tenant}] {len(analysis_input.outputs)} step results",
-            **activity_options(policies.get("analyze", ToolPolicy()), AGGREGATION_BUDGET_S),
         )
     except ActivityError as err:
         info = classify(err)
@@ -79,11 +80,11 @@ async def aggregate_phase(
 async def _summarize(
     name: str, summary_input: SummaryInput, policies: dict[str, ToolPolicy]
 ) -> SummaryOutcome:
-    outcome: SummaryOutcome = await workflow.execute_activity(
+    return await execute_with_policy(
         name,
         summary_input,
-        result_type=SummaryOutcome,
+        SummaryOutcome,
+        policies=policies,
+        remaining_s=AGGREGATION_BUDGET_S,
         summary=f"{name} [{summary_input.tenant_id}]",
-        **activity_options(policies.get(name, ToolPolicy()), AGGREGATION_BUDGET_S),
     )
-    return outcome

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -35,3 +35,26 @@ def activity_options(policy: ToolPolicy, remaining_s: float | None) -> dict[str,
     if policy.heartbeat_timeout_s is not None:
         options["heartbeat_timeout"] = timedelta(seconds=policy.heartbeat_timeout_s)
     return options
+
+
+R = TypeVar("R")
+
+
+async def execute_with_policy(
+    name: str,
+    arg: Any,
+    result_type: type[R],
+    *,
+    policies: dict[str, ToolPolicy],
+    remaining_s: float | None,
+    summary: str,
+) -> R:
+    """One non-tool activity call: options from the activity's policy (or the default)."""
+    result: R = await workflow.execute_activity(
+        name,
+        arg,
+        result_type=result_type,
+        summary=summary,
+        **activity_options(policies.get(name, ToolPolicy()), remaining_s),
+    )
+    return result

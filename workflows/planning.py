@@ -14,7 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from opsflow.policies import ToolPolicy
 
 from workflows.failures import FailureInfo, classify
-from workflows.options import activity_options
+from workflows.options import execute_with_policy
 
 # Failures that say the question itself is wrong: no other planner can fix them.
 REQUEST_ERROR_CODES = frozenset({"UNKNOWN_TENANT", "UNKNOWN_CI", "VALIDATION_ERROR"})
@@ -72,11 +72,11 @@ async def plan_phase(
 async def _execute(
     name: str, plan_input: PlanInput, policies: dict[str, ToolPolicy], remaining_s: float
 ) -> PlanOutcome:
-    outcome: PlanOutcome = await workflow.execute_activity(
+    return await execute_with_policy(
         name,
         plan_input,
-        result_type=PlanOutcome,
+        PlanOutcome,
+        policies=policies,
+        remaining_s=remaining_s,
         summary=f"{name} [{plan_input.tenant_id}] {plan_input.question[:80]}",
-        **activity_options(policies.get(name, ToolPolicy()), remaining_s),
     )
-    return outcome

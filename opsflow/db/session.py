@@ -12,8 +12,10 @@ from contextlib import asynccontextmanager
 from typing import cast
 
 import asyncpg
+import structlog
 
 TOOL_ROLE = "opsflow_tool"
+log = structlog.get_logger(__name__)
 
 
 @asynccontextmanager
@@ -46,4 +48,10 @@ async def tenant_session(
                 committed = True
         finally:
             if not committed:
-                await tx.rollback()
+                try:
+                    await tx.rollback()
+                except (asyncpg.InterfaceError, asyncpg.PostgresError) as err:
+                    # The statement died under us (cancelled or timed out mid-flight): the
+                    # pool resets or discards this connection on release, and the error
+                    # that matters is the one already propagating, not this one.
+                    log.warning("tenant_session_rollback_failed", error=str(err))

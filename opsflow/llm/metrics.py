@@ -7,36 +7,9 @@ raise ``Duplicated timeseries``. The existing collector is reused instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TypeVar
-
-from prometheus_client import REGISTRY, Counter, Gauge, Histogram
-
-_M = TypeVar("_M", Counter, Gauge, Histogram)
-
-
-def _register(factory: Callable[[], _M], name: str, kind: type[_M]) -> _M:
-    # prometheus_client has no public "get or create"; its name index is the only lookup.
-    existing = REGISTRY._names_to_collectors.get(name)
-    if existing is not None:
-        if not isinstance(existing, kind):
-            raise TypeError(f"metric {name} already registered as {type(existing).__name__}")
-        return existing
-    return factory()
-
-
-def _gauge(name: str, doc: str, labels: Sequence[str]) -> Gauge:
-    return _register(lambda: Gauge(name, doc, labels), name, Gauge)
-
-
-def _counter(name: str, doc: str, labels: Sequence[str]) -> Counter:
-    # Counters are indexed under the name with and without the ``_total`` suffix.
-    return _register(lambda: Counter(name, doc, labels), name, Counter)
-
-
-def _histogram(name: str, doc: str, labels: Sequence[str], buckets: Sequence[float]) -> Histogram:
-    return _register(lambda: Histogram(name, doc, labels, buckets=buckets), name, Histogram)
-
+from opsflow.prometheus_registry import counter as _counter
+from opsflow.prometheus_registry import gauge as _gauge
+from opsflow.prometheus_registry import histogram as _histogram
 
 BREAKER_STATE = _gauge(
     "opsflow_llm_breaker_state",

@@ -9,22 +9,19 @@ fresh temporary directory, migrated and seeded exactly like the session stack.
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from temporalio.client import Client
 
 from opsflow.settings import Settings
 from opsflow.stack import EmbeddedPostgres, EmbeddedStack, StackEndpoints, TemporalDevServer
-from opsflow.stack._procs import free_port
 from opsflow.temporal_client import connect
 from tests.conftest import SEED_END
+from tests.support.stack import embedded_stack, settings_for
 
 
 @dataclass
@@ -62,22 +59,9 @@ def new_task_queue(prefix: str = "chaos") -> str:
 
 @pytest.fixture(scope="module")
 def chaos_stack_servers() -> Iterator[EmbeddedStack]:
-    data_dir = Path(tempfile.mkdtemp(prefix="opsflow-chaos-stack-"))
     # Never the servers of the environment: these get stopped and killed.
-    base = Settings(OPSFLOW_ENV="test").model_copy(
-        update={"temporal_address": None, "db_dsn": None}
-    )
-    stack = EmbeddedStack(
-        base, data_dir=data_dir, temporal_port=free_port(), ui_port=free_port(),
-        pg_port=free_port(), ui=False,
-    )
-    try:
-        stack.start()
+    with embedded_stack("chaos-stack", ui=False) as stack:
         yield stack
-    finally:
-        # A test may have left a server down or killed: stop what still runs.
-        stack.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -88,17 +72,7 @@ async def chaos(chaos_stack_servers: EmbeddedStack) -> ChaosStack:
     await asyncio.wait_for(
         prepare_database(endpoints.db_dsn, reseed=True, end=SEED_END), timeout=120
     )
-    settings = Settings(OPSFLOW_ENV="test").model_copy(
-        update={
-            "temporal_address": endpoints.temporal_address,
-            "db_dsn": endpoints.db_dsn,
-            "temporal_ui_url": endpoints.ui_url,
-            "openai_api_key": None,
-            "openai_base_url": None,
-            "codec_keys": None,
-            "task_queue": new_task_queue(),
-        }
-    )
+    settings = settings_for(endpoints, task_queue=new_task_queue())
     return ChaosStack(chaos_stack_servers, endpoints, settings, SEED_END)
 
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
-import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,12 +21,11 @@ from typing import Any
 from opsflow.cli.stack_cmd import prepare_database
 from opsflow.models import Plan, PlanStep
 from opsflow.settings import Settings
-from opsflow.stack import EmbeddedStack
-from opsflow.stack._procs import free_port
 from opsflow.temporal_client import connect
 from tests.fakes.llm_server import FakeLlmServer
 from tests.support.faults import active_queries, table_locked
 from tests.support.harness import running_worker, start_question
+from tests.support.stack import embedded_stack, settings_for
 
 FAST_FAIL = json.dumps(
     {
@@ -45,23 +42,11 @@ QUESTION = "why is payments-api slow?"
 
 
 async def record(out: Path, prefix: str = "") -> None:
-    data_dir = Path(tempfile.mkdtemp(prefix="opsflow-record-"))
-    base = Settings().model_copy(update={"temporal_address": None, "db_dsn": None})
-    stack = EmbeddedStack(
-        base,
-        data_dir=data_dir,
-        temporal_port=free_port(),
-        ui_port=free_port(),
-        pg_port=free_port(),
-        ui=False,
-    )
-    endpoints = stack.start()
-    try:
+    with embedded_stack("record", ui=False) as stack:
+        endpoints = stack.endpoints
         end = datetime.now(UTC).replace(second=0, microsecond=0)
         await prepare_database(endpoints.db_dsn, reseed=True, end=end)
-        settings = base.model_copy(
-            update={"temporal_address": endpoints.temporal_address, "db_dsn": endpoints.db_dsn}
-        )
+        settings = settings_for(endpoints)
         client = await connect(settings)
         out.mkdir(parents=True, exist_ok=True)
 
@@ -148,9 +133,6 @@ async def record(out: Path, prefix: str = "") -> None:
             await save("llm_success", finished, **llm)
             server.mode = "http_500"
             await save("llm_outage_degraded", finished, **llm)
-    finally:
-        stack.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _plan_for_payments(_: dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from opsflow.settings import ENV_VARS
+from opsflow.stack._procs import stop_process
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER_SCRIPT = REPO_ROOT / "worker.py"
@@ -126,19 +127,7 @@ def stop_worker(proc: subprocess.Popen[bytes], timeout_s: float = 15.0) -> int:
 
     Returns the exit code. Safe on a process that already exited.
     """
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait(timeout=10)
+    stop_process(proc, timeout_s)
     _LIVE.pop(proc.pid, None)
     return proc.returncode
 
@@ -161,8 +150,10 @@ def worker_process(
         stop_worker(proc)
         if failed:
             # Shown by pytest with the failure; the whole log stays for a post-mortem.
-            print(f"--- worker {proc.pid} log ({path}), last lines ---\n{log_tail(proc, 60)}",
-                  file=sys.stderr)
+            print(
+                f"--- worker {proc.pid} log ({path}), last lines ---\n{log_tail(proc, 60)}",
+                file=sys.stderr,
+            )
         _LOGS.pop(proc.pid, None)
         if not (keep_log or failed):
             path.unlink(missing_ok=True)
