@@ -74,9 +74,9 @@ def _key_series(findings: Findings, outputs: dict[str, ToolOutput]) -> list[Metr
             if s.ci.lower() == ci.lower() and s.metric == metric
         ]
         if candidates:
-            best = max(candidates, key=lambda s: len(s.points))
-            step = max(1, len(best.points) // PREVIEW_POINTS)
-            chosen.append(best.model_copy(update={"points": best.points[::step]}))
+            best = max(candidates, key=lambda s: len(s.values))
+            step = max(1, len(best.values) // PREVIEW_POINTS)
+            chosen.append(best.sliced(slice(None, None, step)))
     return chosen
 
 

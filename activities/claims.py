@@ -73,7 +73,7 @@ def preview(output: ToolOutput, claim_id: str) -> ToolOutput:
     if table is not None:
         table = table.model_copy(update={"rows": table.rows[:PREVIEW_ITEMS]})
     series = [
-        s.model_copy(update={"points": s.points[-PREVIEW_POINTS:]})
+        s.sliced(slice(-PREVIEW_POINTS, None))
         for s in output.series[: PREVIEW_ITEMS // 5]
     ]
     return output.model_copy(

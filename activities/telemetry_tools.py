@@ -14,33 +14,40 @@ from activities.resources import WorkerResources
 from activities.tooling import tool_activity
 from opsflow.db.session import tenant_session
 from opsflow.errors import ValidationError
-from opsflow.models import EventRecord, MetricPoint, MetricSeries, ToolCall, ToolOutput
+from opsflow.models import EventRecord, MetricSeries, ToolCall, ToolOutput
 
 # CIs per query: small batches give heartbeats real progress to report.
 BATCH = 8
 MAX_POINTS_PER_SERIES = 240
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 
-_RAW_SQL = """
+# One row per (CI, metric) with its buckets as two arrays: asyncpg decodes arrays in C,
+# so no Python work per sample (bench/README.md, "metric columns").
+_SERIES_SQL = """
+SELECT name, metric,
+       array_agg(extract(epoch FROM bucket)::float8 ORDER BY bucket) AS epoch_s,
+       array_agg(value ORDER BY bucket) AS vals
+  FROM ({buckets}) b
+ WHERE value IS NOT NULL
+ GROUP BY name, metric
+ ORDER BY name, metric
+"""
+_RAW_SQL = _SERIES_SQL.format(buckets="""
 SELECT c.name, m.metric, date_bin($5::interval, m.ts, TIMESTAMPTZ 'epoch') AS bucket,
        avg(m.value) AS value
   FROM metric_sample m
   JOIN ci c ON c.tenant_id = m.tenant_id AND c.id = m.ci_id
  WHERE m.tenant_id = $1 AND m.ci_id = ANY($2::text[]) AND m.ts > $3 AND m.ts <= $4
    AND (cardinality($6::text[]) = 0 OR m.metric = ANY($6::text[]))
- GROUP BY c.name, m.metric, bucket
- ORDER BY c.name, m.metric, bucket
-"""
-_ROLLUP_SQL = """
+ GROUP BY c.name, m.metric, bucket""")
+_ROLLUP_SQL = _SERIES_SQL.format(buckets="""
 SELECT c.name, m.metric, date_bin($5::interval, m.bucket, TIMESTAMPTZ 'epoch') AS bucket,
        sum(m.avg * m.count) / nullif(sum(m.count), 0) AS value
   FROM metric_rollup m
   JOIN ci c ON c.tenant_id = m.tenant_id AND c.id = m.ci_id
  WHERE m.tenant_id = $1 AND m.ci_id = ANY($2::text[]) AND m.bucket > $3 AND m.bucket <= $4
    AND (cardinality($6::text[]) = 0 OR m.metric = ANY($6::text[]))
- GROUP BY c.name, m.metric, 3
- ORDER BY c.name, m.metric, 3
-"""
+ GROUP BY c.name, m.metric, 3""")
 
 
 def bucket_for(span_s: float, native_s: int, min_bucket_s: int) -> int:
@@ -94,7 +101,7 @@ class TelemetryTools:
         start = end - timedelta(minutes=window) - timedelta(hours=history)
         span_s = (end - start).total_seconds()
         timeout_ms = int(self.res.policy(tool).start_to_close_s * 1000)
-        series: dict[tuple[str, str], MetricSeries] = {}
+        series: list[MetricSeries] = []
         rows_seen = 0
         async with tenant_session(
             self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms
@@ -115,24 +122,23 @@ class TelemetryTools:
                     timedelta(seconds=bucket_s),
                     metrics,
                 )
-                rows_seen += len(rows)
                 for r in rows:
-                    if r["value"] is None:
-                        continue
-                    key = (r["name"], r["metric"])
-                    if key not in series:
-                        series[key] = MetricSeries(
+                    rows_seen += len(r["vals"])
+                    series.append(
+                        MetricSeries(
                             ci=r["name"],
                             metric=r["metric"],
+                            epoch_s=r["epoch_s"],
+                            values=r["vals"],
                             bucket_s=bucket_s,
                             source="raw" if tool == "metric_query" else "rollup",
                         )
-                    series[key].points.append(MetricPoint(ts=r["bucket"], value=r["value"]))
+                    )
                 hb.progress({"cis_done": min(offset + BATCH, len(ids)), "cis": len(ids)})
         return ToolOutput(
             tool=tool,
             step_id=call.step_id,
-            series=list(series.values()),
+            series=series,
             row_count=rows_seen,
             note=f"{len(series)} series, {bucket_s}s buckets, {start:%Y-%m-%dT%H:%M}..{end:%H:%M}",
         )

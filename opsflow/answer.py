@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from opsflow.analysis.series import epoch
 from opsflow.contracts import AnalysisResult, SummaryOutcome
 from opsflow.models import (
     Block,
@@ -97,7 +98,7 @@ def _finding_blocks(analysis: AnalysisResult) -> list[Block]:
                 title="Key metric",
                 series=[
                     SeriesLine(
-                        name=f"{s.ci}.{s.metric}", points=[(p.ts, p.value) for p in s.points]
+                        name=f"{s.ci}.{s.metric}", points=s.points()
                     )
                     for s in analysis.key_series
                 ],
@@ -119,17 +120,17 @@ def _finding_blocks(analysis: AnalysisResult) -> list[Block]:
 
 def _markers(analysis: AnalysisResult) -> list[Marker]:
     """Changes inside the plotted range, the ones cited as evidence first."""
-    points = [p.ts for s in analysis.key_series for p in s.points]
-    if not points:
+    stamps = [t for s in analysis.key_series for t in s.epoch_s]
+    if not stamps:
         return []
-    low, high = min(points), max(points)
+    low, high = min(stamps), max(stamps)
     cited = {
         (e.ci, e.ts)
         for rc in analysis.findings.root_causes
         for e in rc.evidence
         if e.kind == "change"
     }
-    changes = [c for c in analysis.findings.changes if low <= c.ts <= high]
+    changes = [c for c in analysis.findings.changes if low <= epoch(c.ts) <= high]
     changes.sort(key=lambda c: ((c.ci, c.ts) not in cited, c.ts))
     return [Marker(ts=c.ts, label=f"{c.kind} {c.ci}") for c in changes[:5]]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from itertools import pairwise
 
 from opsflow.analysis.series import SeriesData, epoch, observed_step
@@ -45,7 +45,7 @@ def collect(outputs: dict[str, ToolOutput]) -> Collected:
         for s in output.series:
             key = (name_of(s.ci), s.metric)
             # Raw beats a rollup fallback for the same series, then more points win.
-            rank = (1 if s.source == "raw" else 0, len(s.points))
+            rank = (1 if s.source == "raw" else 0, len(s.values))
             if key not in best or rank > best[key][0]:
                 best[key] = (rank, s, step)
         for ev in output.events:
@@ -70,32 +70,24 @@ def _add_edge(edges: set[tuple[str, str]], edge: EdgeRecord, name_of: Callable[[
 
 
 def _to_data(ci: str, s: MetricSeries, step: str) -> SeriesData | None:
-    points = s.points
-    # Hot path (hundreds of thousands of points): one pass, no per-point function calls
-    # beyond ``timestamp``; naive stamps are read as UTC like everywhere else.
-    times = [
-        (p.ts if p.ts.tzinfo is not None else p.ts.replace(tzinfo=UTC)).timestamp() for p in points
-    ]
-    values = [p.value for p in points]
+    times, values = s.epoch_s, s.values
     ordered = all(a < b for a, b in pairwise(times))
     if not ordered or not all(map(math.isfinite, values)):
         # Unsorted or duplicate stamps (the last value wins), NaN/inf samples dropped.
-        by_ts: dict[float, int] = {}
-        for idx, (t, v) in enumerate(zip(times, values, strict=True)):
+        by_ts: dict[float, float] = {}
+        for t, v in zip(times, values, strict=True):
             if math.isfinite(v):
-                by_ts[t] = idx
-        keep = [by_ts[t] for t in sorted(by_ts)]
-    else:
-        keep = list(range(len(points)))
-    if not keep:
+                by_ts[t] = v
+        times = sorted(by_ts)
+        values = [by_ts[t] for t in times]
+    if not times:
         return None
-    kept_times = [times[i] for i in keep]
     return SeriesData(
         ci=ci,
         metric=s.metric,
         step_id=step,
-        stamps=[points[i].ts for i in keep],
-        times=kept_times,
-        values=[values[i] for i in keep],
-        step_s=observed_step(kept_times),
+        stamps=[datetime.fromtimestamp(t, UTC) for t in times],
+        times=list(times),
+        values=list(values),
+        step_s=observed_step(times),
     )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from opsflow.models.plan import ParamValue
 
@@ -27,18 +27,56 @@ class EdgeRecord(BaseModel):
     depth: int = 1
 
 
-class MetricPoint(BaseModel):
-    ts: datetime
-    value: float
-
-
 class MetricSeries(BaseModel):
+    """One CI's metric as two parallel columns, ascending in time.
+
+    Columns, not a list of point objects: a metric step carries thousands of samples
+    through JSON, the claim store and the analysis, and a pydantic object plus two JSON
+    keys per sample made it the worker's largest CPU cost (bench/README.md).
+    """
+
     ci: str
     metric: str
-    points: list[MetricPoint] = Field(default_factory=list)
+    epoch_s: list[float] = Field(default_factory=list)  # bucket starts, seconds since epoch
+    values: list[float] = Field(default_factory=list)
     # Resolution of the points; rollups are coarser than raw samples.
     bucket_s: int = 60
     source: str = "raw"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_point_list(cls, data: Any) -> Any:
+        # Histories and claims written before the columnar form carry
+        # ``points: [{"ts": ..., "value": ...}]``; they must keep replaying and loading.
+        if isinstance(data, dict) and "points" in data:
+            data = dict(data)
+            points = data.pop("points") or []
+            data["epoch_s"] = [_epoch(p["ts"]) for p in points]
+            data["values"] = [p["value"] for p in points]
+        return data
+
+    @model_validator(mode="after")
+    def _columns_align(self) -> MetricSeries:
+        if len(self.epoch_s) != len(self.values):
+            raise ValueError(
+                f"epoch_s has {len(self.epoch_s)} entries but values has {len(self.values)}"
+            )
+        return self
+
+    def points(self) -> list[tuple[datetime, float]]:
+        """(UTC time, value) pairs, for rendering."""
+        pairs = zip(self.epoch_s, self.values, strict=True)
+        return [(datetime.fromtimestamp(t, UTC), v) for t, v in pairs]
+
+    def sliced(self, part: slice) -> MetricSeries:
+        """The same series restricted to ``part`` of its samples (a tail, every n-th)."""
+        return self.model_copy(update={"epoch_s": self.epoch_s[part], "values": self.values[part]})
+
+
+def _epoch(ts: datetime | str) -> float:
+    when = datetime.fromisoformat(ts) if isinstance(ts, str) else ts
+    # A naive stamp is UTC, as everywhere else in OpsFlow.
+    return (when if when.tzinfo is not None else when.replace(tzinfo=UTC)).timestamp()
 
 
 class EventRecord(BaseModel):

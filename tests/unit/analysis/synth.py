@@ -12,7 +12,6 @@ from opsflow.models import (
     CiRecord,
     EdgeRecord,
     EventRecord,
-    MetricPoint,
     MetricSeries,
     ToolOutput,
 )
@@ -41,7 +40,7 @@ def series(
     """
     rng = random.Random(seed)
     n = int(hours * 3600 / step_s)
-    points = []
+    stamps, values = [], []
     for k in range(n, -1, -1):
         ts = REF - timedelta(seconds=k * step_s)
         tod = (ts.hour * 3600 + ts.minute * 60) / 86400.0
@@ -51,9 +50,10 @@ def series(
         if shift_from_min is not None and ts >= REF - timedelta(minutes=shift_from_min):
             value *= shift_factor
         value += rng.gauss(0.0, noise * level)
-        points.append(MetricPoint.model_construct(ts=ts, value=value))
-    return MetricSeries.model_construct(
-        ci=ci, metric=metric, points=points, bucket_s=step_s, source="raw"
+        stamps.append(ts.timestamp())
+        values.append(value)
+    return MetricSeries(
+        ci=ci, metric=metric, epoch_s=stamps, values=values, bucket_s=step_s, source="raw"
     )
 
 
