@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import base64
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import WorkflowHandle
@@ -26,10 +28,37 @@ async def history_events(handle: WorkflowHandle[Any, Any]) -> list[dict[str, Any
     return history.to_json_dict()["events"]  # type: ignore[no-any-return]
 
 
+def _local_span(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A local activity's one marker as a span (its own schedule and completion times)."""
+    attrs = event.get("markerRecordedEventAttributes")
+    if attrs is None or attrs.get("markerName") != "core_local_activity":
+        return None
+    [payload] = attrs["details"]["data"]["payloads"]
+    data = json.loads(base64.b64decode(payload["data"]))
+
+    def at(stamp: dict[str, int]) -> datetime:
+        return datetime.fromtimestamp(stamp["seconds"] + stamp.get("nanos", 0) / 1e9, UTC)
+
+    scheduled = at(data["original_schedule_time"])
+    completed = data.get("complete_time")
+    return {
+        "name": data["activity_type"], "scheduled": scheduled, "started": scheduled,
+        "closed": at(completed) if completed else _ts(event["eventTime"]),
+        "outcome": "failed" if "failure" in attrs else "completed", "local": True,
+    }
+
+
 def activity_spans(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per activity attempt chain: name, scheduled, started, closed (datetimes)."""
+    """One row per activity attempt chain: name, scheduled, started, closed (datetimes).
+
+    Local activities (``local``: True) come from their markers.
+    """
     by_id: dict[str, dict[str, Any]] = {}
     for event in events:
+        local = _local_span(event)
+        if local is not None:
+            by_id[event["eventId"]] = local
+            continue
         attrs = event.get("activityTaskScheduledEventAttributes")
         if attrs is not None:
             by_id[event["eventId"]] = {

@@ -17,7 +17,7 @@ from temporalio.client import Client, WorkflowFailureError
 from bench.bare import bare_worker, run_bare, shape_from_run
 from bench.bare_workflow import BareShape
 from bench.common import in_process_worker, percentile, progress, rounded, timed_orchestration
-from bench.history import history_events
+from bench.history import activity_spans, history_events
 from opsflow.settings import Settings
 
 
@@ -98,17 +98,20 @@ def orchestration_request(
 
 async def sample_shape(
     client: Client, settings: Settings, at: datetime, questions: Sequence[tuple[str, str]]
-) -> BareShape:
-    """Run every question once (warm-up) and take the activity shape of the first."""
-    shape: BareShape | None = None
+) -> tuple[BareShape, int]:
+    """Run every question once (warm-up); the activity shape of the first, and how many of
+    its activities were local (the bare baseline runs all of them as ordinary ones)."""
+    sampled: tuple[BareShape, int] | None = None
     for tenant, question in questions:
         _, result, handle = await timed_orchestration(
             client, settings, question=question, tenant=tenant, at=at
         )
-        if shape is None:
-            shape = shape_from_run(result, await history_events(handle), max_parallel=4)
-    assert shape is not None
-    return shape
+        if sampled is None:
+            events = await history_events(handle)
+            local = sum(1 for span in activity_spans(events) if span.get("local"))
+            sampled = shape_from_run(result, events, max_parallel=4), local
+    assert sampled is not None
+    return sampled
 
 
 async def throughput_scenario(
@@ -127,9 +130,10 @@ async def throughput_scenario(
         bare_worker(client, settings) as bare_queue,
     ):
         progress(f"throughput: warm-up with {len(questions)} typical questions")
-        shape = await sample_shape(client, ops_settings, at, questions)
+        shape, local = await sample_shape(client, ops_settings, at, questions)
         await closed_loop(_bare_request(client, bare_queue, shape), concurrency=10, total=20)
         out["activities_per_orchestration"] = shape.activity_count
+        out["local_activities_per_orchestration"] = local
         out["bare_shape"] = {
             "before": shape.before, "after": shape.after,
             "steps": {s.id: s.depends_on for s in shape.steps},

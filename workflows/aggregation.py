@@ -43,6 +43,7 @@ async def aggregate_phase(
             policies=policies,
             remaining_s=AGGREGATION_BUDGET_S,
             summary=f"analyze [{tenant}] {len(analysis_input.outputs)} step results",
+            local=True,
         )
     except ActivityError as err:
         info = classify(err)
@@ -87,4 +88,5 @@ async def _summarize(
         policies=policies,
         remaining_s=AGGREGATION_BUDGET_S,
         summary=f"{name} [{summary_input.tenant_id}]",
+        local=True,
     )

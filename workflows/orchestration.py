@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.aggregation import aggregate_phase
 from workflows.execution import DataflowScheduler
 from workflows.failures import classify
-from workflows.options import activity_options
+from workflows.options import run_phase_activity
 from workflows.planning import RequestRejected, plan_phase
 
 
@@ -156,13 +156,15 @@ class OpsOrchestrationWorkflow:
     async def _tool_context(self) -> ToolContext:
         """Observed tool stats and configured policies, recorded in history for replay."""
         try:
-            context: ToolContext = await workflow.execute_activity(
+            return await run_phase_activity(
                 "load_tool_context",
-                result_type=ToolContext,
+                [],
+                ToolContext,
+                policy=DEFAULT_POLICIES["tool_stats_snapshot"],
+                remaining_s=None,
                 summary="load_tool_context",
-                **activity_options(DEFAULT_POLICIES["tool_stats_snapshot"], None),
+                local=True,
             )
-            return context
         except ActivityError as err:
             # Declared figures and default policies still make a sound plan.
             workflow.logger.warning("tool_context_unavailable", extra={"code": classify(err).code})

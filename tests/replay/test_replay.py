@@ -3,6 +3,7 @@ check really catches an incompatible change (and accepts one guarded by patched)
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -38,18 +39,28 @@ def test_every_path_has_a_recorded_history() -> None:
     stems = {p.stem for p in HISTORIES}
     assert stems >= REQUIRED_PATHS
     # v2_: recorded after the single-deadline-timer patch; the v1 files predate it.
-    assert stems >= {f"v2_{name}" for name in REQUIRED_PATHS}
+    # v3_: after local-phase-activities as well.
+    assert stems >= {f"{v}_{name}" for name in REQUIRED_PATHS for v in ("v2", "v3")}
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
-def test_patch_marker_only_in_v2_histories(path: Path) -> None:
+def test_patch_markers_match_the_recorded_version(path: Path) -> None:
     events = json.loads(path.read_text())["events"]
-    patched = any(
-        e.get("markerRecordedEventAttributes", {}).get("markerName") == "core_patch" for e in events
-    )
-    # A rejected request never reaches the scheduler, where the patch is checked.
+    patches = set()
+    for event in events:
+        attrs = event.get("markerRecordedEventAttributes", {})
+        if attrs.get("markerName") == "core_patch":
+            [payload] = attrs["details"]["patch-data"]["payloads"]
+            patches.add(json.loads(base64.b64decode(payload["data"]))["id"])
+    # A rejected request never reaches the scheduler, where the deadline patch is checked;
+    # the tool context (a local phase) is loaded before planning, so every v3 run has it.
     reaches_execution = not path.stem.endswith("failure_unknown_tenant")
-    assert patched is (path.stem.startswith("v2_") and reaches_execution)
+    expected = set()
+    if path.stem.startswith(("v2_", "v3_")) and reaches_execution:
+        expected.add("single-deadline-timer")
+    if path.stem.startswith("v3_"):
+        expected.add("local-phase-activities")
+    assert patches == expected
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)

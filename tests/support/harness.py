@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -86,10 +88,19 @@ TOOLS = frozenset(
 
 
 def activity_timeline(events: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    """(event kind, activity type, event time) for scheduled/completed/failed/timed-out."""
+    """(event kind, activity type, event time) for scheduled/completed/failed/timed-out.
+
+    A local activity leaves one marker when it finished: it reads as scheduled, then
+    completed or failed, at the marker's time.
+    """
     names: dict[str, str] = {}
     timeline = []
     for event in events:
+        local = _local_activity(event)
+        if local is not None:
+            (name, outcome), at = local, event["eventTime"]
+            timeline += [("scheduled", name, at), (outcome, name, at)]
+            continue
         kind = event["eventType"].removeprefix("EVENT_TYPE_ACTIVITY_TASK_").lower()
         attrs = event.get("activityTaskScheduledEventAttributes")
         if attrs is not None:
@@ -103,3 +114,13 @@ def activity_timeline(events: list[dict[str, Any]]) -> list[tuple[str, str, str]
                     (kind, names.get(done["scheduledEventId"], "?"), event["eventTime"])
                 )
     return timeline
+
+
+def _local_activity(event: dict[str, Any]) -> tuple[str, str] | None:
+    """(activity type, outcome) of a local-activity marker, else None."""
+    attrs = event.get("markerRecordedEventAttributes")
+    if attrs is None or attrs.get("markerName") != "core_local_activity":
+        return None
+    [payload] = attrs["details"]["data"]["payloads"]
+    data = json.loads(base64.b64decode(payload["data"]))
+    return data["activity_type"], "failed" if "failure" in attrs else "completed"
