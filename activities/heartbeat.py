@@ -4,6 +4,11 @@ timeout rather than its start-to-close timeout, and cancellation reaches the act
 A background task heartbeats every ``interval_s`` while the work has made progress in the
 last ``stall_s`` seconds. Work that cannot report progress (one SQL statement) passes
 ``stall_s=None``: liveness only, bounded by the statement timeout instead.
+
+The stall clock runs only once the work has reported progress: waiting for a database
+connection under load is queueing, not a stalled scan (a 3 s stall rule fired on pool
+waits at 200 concurrent questions and retried healthy queries). ``disarm`` stops it
+again before such a wait.
 """
 
 from __future__ import annotations
@@ -20,13 +25,17 @@ class Heartbeater:
     def __init__(self, *, interval_s: float = 0.5, stall_s: float | None = None) -> None:
         self._interval_s = interval_s
         self._stall_s = stall_s
-        self._last_progress = time.monotonic()
+        self._last_progress: float | None = None
         self._details: Any = None
         self._task: asyncio.Task[None] | None = None
 
     def progress(self, details: Any) -> None:
         self._details = details
         self._last_progress = time.monotonic()
+
+    def disarm(self) -> None:
+        """Liveness heartbeats only until the next ``progress``."""
+        self._last_progress = None
 
     async def __aenter__(self) -> Heartbeater:
         activity.heartbeat()
@@ -47,7 +56,9 @@ class Heartbeater:
         while True:
             await asyncio.sleep(self._interval_s)
             stalled = (
-                self._stall_s is not None and time.monotonic() - self._last_progress > self._stall_s
+                self._stall_s is not None
+                and self._last_progress is not None
+                and time.monotonic() - self._last_progress > self._stall_s
             )
             if not stalled:
                 activity.heartbeat(self._details)

@@ -106,6 +106,8 @@ class TelemetryTools:
         async with tenant_session(
             self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms
         ) as conn:
+            # Connected: from here a scan that stops making progress is stalled.
+            hb.progress({"cis_done": 0, "cis": len(names)})
             found = await ci_ids_by_name(conn, call.tenant_id, names)
             ids = [ci_id for ci_id, _ in found.values()]
             native_s = min_bucket_s

@@ -83,6 +83,7 @@ async def _run(
         try:
             async with Heartbeater(interval_s=interval_s, stall_s=stall_s) as hb:
                 await _injected_latency(res.settings.tool_latency_ms / 1000, hb)
+                hb.disarm()  # the stall clock restarts once the tool holds a connection
                 call = await resolve_inputs(res.pool, call)
                 output = await fn(owner, call, hb)
         except pydantic.ValidationError as err:
