@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +12,7 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 
 from opsflow.cli.ask import start
+from opsflow.history_markers import local_activity
 from opsflow.models import OpsRequest, OrchestrationResult, Plan
 from opsflow.settings import Settings
 
@@ -96,10 +95,11 @@ def activity_timeline(events: list[dict[str, Any]]) -> list[tuple[str, str, str]
     names: dict[str, str] = {}
     timeline = []
     for event in events:
-        local = _local_activity(event)
+        local = local_activity(event)
         if local is not None:
-            (name, outcome), at = local, event["eventTime"]
-            timeline += [("scheduled", name, at), (outcome, name, at)]
+            (data, failed), at = local, event["eventTime"]
+            name = data["activity_type"]
+            timeline += [("scheduled", name, at), ("failed" if failed else "completed", name, at)]
             continue
         kind = event["eventType"].removeprefix("EVENT_TYPE_ACTIVITY_TASK_").lower()
         attrs = event.get("activityTaskScheduledEventAttributes")
@@ -115,12 +115,3 @@ def activity_timeline(events: list[dict[str, Any]]) -> list[tuple[str, str, str]
                 )
     return timeline
 
-
-def _local_activity(event: dict[str, Any]) -> tuple[str, str] | None:
-    """(activity type, outcome) of a local-activity marker, else None."""
-    attrs = event.get("markerRecordedEventAttributes")
-    if attrs is None or attrs.get("markerName") != "core_local_activity":
-        return None
-    [payload] = attrs["details"]["data"]["payloads"]
-    data = json.loads(base64.b64decode(payload["data"]))
-    return data["activity_type"], "failed" if "failure" in attrs else "completed"
