@@ -15,6 +15,7 @@ from opsflow.analysis.anomalies import Detection, detect, split_window
 from opsflow.analysis.changes import changes_of, correlate
 from opsflow.analysis.collect import Collected, collect
 from opsflow.analysis.config import DEFAULT_CONFIG, AnalysisConfig
+from opsflow.analysis.impact import traffic_of
 from opsflow.analysis.metrics import HEALTH_FAMILIES
 from opsflow.analysis.paths import DependencyGraph
 from opsflow.analysis.ranking import rank, to_root_cause
@@ -97,7 +98,10 @@ def analyze(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> Find
         )
         return findings
     alerted = _alerts(data, ref_ts, config)
-    cands = rank(by_ci, graph, focus, inp.intent, correlations, alerted, config, slack_s)
+    traffic = traffic_of(data.series, ref_ts - config.recent_s)
+    cands = rank(
+        by_ci, graph, focus, inp.intent, correlations, alerted, config, slack_s, traffic
+    )
     findings.root_causes = [to_root_cause(c) for c in cands]
     if cands:
         findings.path = cands[0].path

@@ -6,6 +6,8 @@ The rules, in the order they weigh:
 * a CI whose anomaly is explained by an anomalous dependency that started no later
   is a symptom and is pushed down; the deepest anomalous CI on the path wins;
 * a CI the focus does not depend on cannot explain the focus's symptom;
+* a CI serving little traffic accounts for little of the callers' waiting or failures
+  (``impact``): its strength is scaled by its share of the traffic-weighted excursion;
 * a deploy/config change shortly before the onset boosts.
 """
 
@@ -19,6 +21,7 @@ from opsflow.analysis.anomalies import Detection
 from opsflow.analysis.changes import Correlation
 from opsflow.analysis.config import AnalysisConfig
 from opsflow.analysis.evidence import anomaly_evidence, change_evidence, fmt_ts
+from opsflow.analysis.impact import Traffic, impact_factors
 from opsflow.analysis.metrics import HEALTH_FAMILIES, explains
 from opsflow.analysis.paths import DependencyGraph
 from opsflow.models.findings import Evidence, RootCause
@@ -81,6 +84,8 @@ class Candidate:
     explained_by: str | None = None
     timing: float = 1.0
     covered: int = 0  # troubled CIs that depend on this one
+    impact: float = 1.0  # traffic-weighted share factor (1: largest, or not judged)
+    volume: float | None = None
     raw: float = 0.0
     evidence: list[Evidence] = field(default_factory=list)
 
@@ -94,6 +99,7 @@ def rank(
     alerted: Mapping[str, datetime],
     cfg: AnalysisConfig,
     slack_s: float,
+    traffic: Mapping[str, Traffic],
 ) -> list[Candidate]:
     weights = _INTENT_WEIGHTS.get(intent, _DEFAULT_WEIGHTS)
     paths = graph.paths_from(focus) if focus is not None and focus in graph else {}
@@ -111,7 +117,14 @@ def rank(
         cand.strength = effective(dets[0]) + _CORROBORATION_BONUS * extra
         cand.timing = _timing_factor(dets[0], symptom, lead_s)
         cand.path = paths.get(ci, [])
+        load = traffic.get(ci)
+        main = dets[0]
+        cand.volume = None if load is None else load.during(main.onset_ts, main.end_ts)
         cands.append(cand)
+    factors = impact_factors({c.ci: c.detections[0] for c in cands}, traffic, focus)
+    for cand in cands:
+        cand.impact = factors.get(cand.ci, 1.0)
+        cand.strength *= cand.impact
     by_name = {c.ci: c for c in cands}
     # CIs whose own trouble is fresh and a health problem: the ones a cause must explain.
     active = {c.ci for c in cands if c.timing == 1.0 and c.detections[0].family in HEALTH_FAMILIES}
@@ -229,6 +242,16 @@ def _score(
                 description=f"timing: off baseline before {symptom.anomaly.ci}'s "
                 f"{symptom.anomaly.metric} symptom began (since "
                 f"{fmt_ts(symptom.anomaly.onset)}), or over before it",
+            )
+        )
+    if cand.impact < 1.0 and cand.volume is not None:
+        ev.append(
+            Evidence(
+                kind="topology",
+                ci=cand.ci,
+                description=f"traffic: {cand.volume:.3g} req/s during its "
+                f"{cand.detections[0].anomaly.metric} excursion, which therefore weighs less "
+                "than a busier candidate's",
             )
         )
     if cand.explained_by is not None:
