@@ -19,6 +19,7 @@ from opsflow.analysis.impact import traffic_of
 from opsflow.analysis.metrics import HEALTH_FAMILIES
 from opsflow.analysis.paths import DependencyGraph
 from opsflow.analysis.ranking import rank, to_root_cause
+from opsflow.analysis.robust import pinned
 from opsflow.analysis.series import epoch
 from opsflow.models.findings import AnalysisInput, Findings
 
@@ -29,7 +30,13 @@ RANKED_INTENTS = frozenset(
 )
 _ALERT_KINDS = frozenset({"alert", "incident"})
 # A focus anomaly in one of these is a symptom worth explaining; a traffic change is not.
-_SYMPTOM_FAMILIES = HEALTH_FAMILIES | {"unknown"}
+# "Why slow" is answered for a slow focus, "why failing" for a failing one: an availability
+# blip does not make a "slow" question's premise true.
+_SYMPTOM_FAMILIES: dict[str, frozenset[str]] = {
+    "why_slow": frozenset({"latency", "unknown"}),
+    "why_failing": frozenset({"availability", "errors", "unknown"}),
+}
+_ANY_SYMPTOM = HEALTH_FAMILIES | {"unknown"}
 
 
 def analyze(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> Findings:
@@ -82,6 +89,7 @@ def analyze(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> Find
     # Pydantic copies lists on validation: keep appending to the model's own list.
     findings.notes.extend(notes)
     notes = findings.notes
+    symptoms = _SYMPTOM_FAMILIES.get(inp.intent, _ANY_SYMPTOM)
     if inp.intent not in RANKED_INTENTS:
         notes.append(f"intent {inp.intent!r}: root causes not ranked")
         return findings
@@ -90,11 +98,12 @@ def analyze(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> Find
     if (
         config.require_focus_symptom
         and focus is not None
-        and _judged_but_healthy(focus, data, by_ci, ref_ts, config)
+        and _judged_but_healthy(focus, data, by_ci, ref_ts, config, symptoms)
     ):
         notes.append(
-            f"no cause found: {focus} shows no anomaly against its baseline, so there is "
-            f"no symptom to explain ({len(detections)} anomalies elsewhere are listed)"
+            f"no cause found: {focus} shows no anomaly against its baseline "
+            f"({'/'.join(sorted(symptoms))}), so there is no symptom to explain "
+            f"({len(detections)} anomalies elsewhere are listed)"
         )
         return findings
     alerted = _alerts(data, ref_ts, config)
@@ -116,10 +125,20 @@ def _judged_but_healthy(
     by_ci: dict[str, list[Detection]],
     ref_ts: float,
     cfg: AnalysisConfig,
+    symptoms: frozenset[str],
 ) -> bool:
-    if any(d.family in _SYMPTOM_FAMILIES for d in by_ci.get(focus, [])):
+    """The focus was judged and shows none of the question's symptoms.
+
+    The question itself says the focus is in trouble, so its symptom is confirmed on less
+    than an anomaly elsewhere needs: a sustained excursion at ``focus_z_threshold``, or a
+    lone point at twice that (a fault often fills one 5-minute row; a lone last point at
+    twice the threshold already counts anywhere). Not on a pinned series, where one failed
+    request among hundreds is already "z 10" and happens on healthy days.
+    """
+    if any(d.family in symptoms for d in by_ci.get(focus, [])):
         return False
     relaxed = replace(cfg, z_threshold=cfg.focus_z_threshold)
+    lone = replace(cfg, z_threshold=2.0 * cfg.focus_z_threshold, max_run_points=1)
     judged = False
     for s in data.series:
         if s.ci != focus:
@@ -128,9 +147,11 @@ def _judged_but_healthy(
         if window is None:
             continue
         judged = True
-        weak = detect(s, ref_ts, relaxed, window)
-        if weak is not None and weak.family in _SYMPTOM_FAMILIES:
-            return False
+        rules = [relaxed] if pinned([s.values[i] for i in window.history]) else [relaxed, lone]
+        for rule in rules:
+            weak = detect(s, ref_ts, rule, window)
+            if weak is not None and weak.family in symptoms:
+                return False
     return judged
 
 

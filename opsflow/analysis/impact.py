@@ -13,6 +13,7 @@ data must not read as "small".
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ IMPACT_FAMILIES = frozenset({"latency", "availability", "errors"})
 # A candidate with a tiny share keeps this much of its strength: impact orders candidates,
 # it does not erase an anomaly that is real.
 _FLOOR = 0.35
+_TOKEN = re.compile(r"[a-z0-9]+")
+_PERCENTILE = re.compile(r"p\d{2,3}|max|percentile|quantile|q\d{2,3}")
 
 
 @dataclass(frozen=True)
@@ -58,23 +61,37 @@ def traffic_of(series: list[SeriesData], before_ts: float) -> dict[str, Traffic]
 
 
 def impact_factors(
-    tops: Mapping[str, Detection], traffic: Mapping[str, Traffic], focus: str | None
+    dets: Mapping[str, list[Detection]], traffic: Mapping[str, Traffic], focus: str | None
 ) -> dict[str, float]:
-    """Per candidate (by its main detection): ``max(floor, sqrt(share))`` of the largest
-    impact among candidates with the same metric; the focus (it is the symptom) and
-    candidates without traffic or in other families are left at 1."""
-    impact: dict[str, tuple[str, float]] = {}
-    for ci, det in tops.items():
+    """Per candidate: ``max(floor, sqrt(share))``, its share being its impact over the
+    largest impact on the same metric, on the metrics of its main (first) detection's family.
+
+    Mean-type metrics are preferred: extra mean latency x requests is the total extra
+    waiting, a percentile x requests is no total of anything. The focus (it is the symptom)
+    and candidates without traffic or outside the impact families are left at 1.
+    """
+    impacts: dict[str, dict[str, float]] = {}
+    for ci, found in dets.items():
         load = traffic.get(ci)
-        if ci == focus or load is None or det.family not in IMPACT_FAMILIES:
+        if ci == focus or load is None or not found or found[0].family not in IMPACT_FAMILIES:
             continue
-        impact[ci] = (det.anomaly.metric, abs(det.delta) * load.during(det.onset_ts, det.end_ts))
+        same = [d for d in found if d.family == found[0].family]
+        means = [d for d in same if not is_percentile(d.anomaly.metric)]
+        impacts[ci] = {
+            d.anomaly.metric: abs(d.delta) * load.during(d.onset_ts, d.end_ts)
+            for d in (means or same)
+        }
     best: dict[str, float] = {}
-    for metric, value in impact.values():
-        best[metric] = max(best.get(metric, 0.0), value)
+    for per_metric in impacts.values():
+        for metric, value in per_metric.items():
+            best[metric] = max(best.get(metric, 0.0), value)
     out: dict[str, float] = {}
-    for ci, (metric, value) in impact.items():
-        top = best[metric]
-        share = value / top if top > 0.0 else 1.0
+    for ci, per_metric in impacts.items():
+        share = max(v / best[m] if best[m] > 0.0 else 1.0 for m, v in per_metric.items())
         out[ci] = max(_FLOOR, math.sqrt(share))
     return out
+
+
+def is_percentile(metric: str) -> bool:
+    """``latency_p95``, ``duration.p99``, ``rt_max``: a tail statistic, not a mean."""
+    return any(_PERCENTILE.fullmatch(tok) for tok in _TOKEN.findall(metric.lower()))

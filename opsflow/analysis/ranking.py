@@ -121,7 +121,7 @@ def rank(
         main = dets[0]
         cand.volume = None if load is None else load.during(main.onset_ts, main.end_ts)
         cands.append(cand)
-    factors = impact_factors({c.ci: c.detections[0] for c in cands}, traffic, focus)
+    factors = impact_factors({c.ci: c.detections for c in cands}, traffic, focus)
     for cand in cands:
         cand.impact = factors.get(cand.ci, 1.0)
         cand.strength *= cand.impact

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from opsflow.analysis import analyze, classify
 from opsflow.analysis.anomalies import Detection
-from opsflow.analysis.impact import Traffic, impact_factors, traffic_of
+from opsflow.analysis.impact import Traffic, impact_factors, is_percentile, traffic_of
 from opsflow.analysis.series import SeriesData
 from opsflow.models import Anomaly
 from tests.unit.analysis.synth import REF, analysis_input, series
@@ -66,18 +66,25 @@ def _traffic(level: float) -> Traffic:
 
 def test_impact_factors_skip_focus_and_unmeasured() -> None:
     tops = {
-        "front": detection("front", "latency_p95", delta=500.0),
-        "busy": detection("busy", "latency_p95", delta=10.0),
-        "idle": detection("idle", "latency_p95", delta=100.0),
-        "dark": detection("dark", "latency_p95", delta=1.0),  # no traffic series
-        "hot": detection("hot", "cpu", delta=50.0),  # not an impact family
+        "front": [detection("front", "latency_avg", delta=500.0)],
+        "busy": [detection("busy", "latency_avg", delta=10.0)],
+        # A tail percentile's excursion is not a total: the mean decides when there is one.
+        "idle": [detection("idle", "latency_p95", delta=5000.0),
+                 detection("idle", "latency_avg", delta=100.0)],
+        "dark": [detection("dark", "latency_avg", delta=1.0)],  # no traffic series
+        "hot": [detection("hot", "cpu", delta=50.0)],  # not an impact family
     }
     traffic = {n: _traffic(v) for n, v in
                {"front": 100.0, "busy": 40.0, "idle": 0.1, "hot": 1.0}.items()}
     factors = impact_factors(tops, traffic, focus="front")
     assert set(factors) == {"busy", "idle"}
     assert factors["busy"] == 1.0
-    assert factors["idle"] == 0.35  # 10 / 400 = 2.5 % share -> the floor
+    assert factors["idle"] == 0.35  # 100 x 0.1 / (10 x 40) = 2.5 % share -> the floor
+
+
+def test_percentiles_are_recognised() -> None:
+    assert all(map(is_percentile, ["latency_p95", "duration.p99", "rt_max", "p50"]))
+    assert not any(map(is_percentile, ["latency_avg", "latency", "error_rate", "p95x"]))
 
 
 def test_traffic_uses_the_most_common_load_metric_only() -> None:
