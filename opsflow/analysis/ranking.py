@@ -72,6 +72,7 @@ _LEAD_STEPS = 1.5
 _MIN_LEAD_S = 300.0
 _TIMING_PENALTY = 0.5
 _EVIDENCE_ANOMALIES = 3
+_FAILING = frozenset({"errors", "availability"})
 
 
 @dataclass
@@ -193,6 +194,7 @@ def _explaining_dependency(
     """The anomalous dependency that best explains ``cand``'s main anomaly, if any."""
     main = cand.detections[0]
     same_metric = {d.anomaly.metric: d for d in cand.detections}
+    own_latency = next((d for d in cand.detections if d.family == "latency"), None)
     best: tuple[float, str] | None = None
     for dep in sorted(graph.dependencies(cand.ci)):
         other = by_name.get(dep)
@@ -200,6 +202,12 @@ def _explaining_dependency(
             continue
         for det in other.detections:
             parent = same_metric.get(det.anomaly.metric, main)
+            if det.family == "latency" and parent.family in _FAILING:
+                # A slow dependency fails its callers through timeouts, which make the
+                # caller slow too: judge it against the caller's own extra time.
+                if own_latency is None:
+                    continue
+                parent = own_latency
             if not _explains(det, parent, lead_s, slack_s):
                 continue
             if best is None or det.severity > best[0]:
