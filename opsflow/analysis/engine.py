@@ -98,7 +98,9 @@ def analyze(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> Find
     if (
         config.require_focus_symptom
         and focus is not None
-        and _judged_but_healthy(focus, data, by_ci, ref_ts, config, symptoms)
+        and _judged_but_healthy(
+            focus, data, by_ci, ref_ts, config, symptoms, graph.dependencies(focus), slack_s
+        )
     ):
         notes.append(
             f"no cause found: {focus} shows no anomaly against its baseline "
@@ -126,14 +128,18 @@ def _judged_but_healthy(
     ref_ts: float,
     cfg: AnalysisConfig,
     symptoms: frozenset[str],
+    deps: frozenset[str],
+    slack_s: float,
 ) -> bool:
     """The focus was judged and shows none of the question's symptoms.
 
     The question itself says the focus is in trouble, so its symptom is confirmed on less
     than an anomaly elsewhere needs: a sustained excursion at ``focus_z_threshold``, or a
     lone point at twice that (a fault often fills one 5-minute row; a lone last point at
-    twice the threshold already counts anywhere). Not on a pinned series, where one failed
-    request among hundreds is already "z 10" and happens on healthy days.
+    twice the threshold already counts anywhere). On a pinned series one failed request
+    among hundreds is already "z 10" and happens on healthy days, so there the lone point
+    counts only if a dependency's own anomaly of the same family began at the same sample
+    (``slack_s``): that is a dependency's failure reaching the focus, not routine noise.
     """
     if any(d.family in symptoms for d in by_ci.get(focus, [])):
         return False
@@ -147,12 +153,25 @@ def _judged_but_healthy(
         if window is None:
             continue
         judged = True
-        rules = [relaxed] if pinned([s.values[i] for i in window.history]) else [relaxed, lone]
-        for rule in rules:
+        is_pinned = pinned([s.values[i] for i in window.history])
+        for rule in (relaxed, lone):
             weak = detect(s, ref_ts, rule, window)
-            if weak is not None and weak.family in symptoms:
-                return False
+            if weak is None or weak.family not in symptoms:
+                continue
+            if rule is lone and is_pinned and not _corroborated(weak, deps, by_ci, slack_s):
+                continue
+            return False
     return judged
+
+
+def _corroborated(
+    weak: Detection, deps: frozenset[str], by_ci: dict[str, list[Detection]], slack_s: float
+) -> bool:
+    return any(
+        d.family == weak.family and abs(d.onset_ts - weak.onset_ts) <= slack_s
+        for dep in sorted(deps)
+        for d in by_ci.get(dep, [])
+    )
 
 
 def _resolve_focus(focus: str | None, data: Collected) -> str | None:

@@ -66,3 +66,13 @@ def test_lone_dip_on_a_pinned_series_is_no_symptom():
     front_latency = series("front", "latency_avg", seed=1, step_s=FIVE_MIN, hours=8.0)
     failing = _ask([front_latency, _availability_blip()], "why_failing")
     assert failing.root_causes == []
+
+
+def test_lone_dip_on_a_pinned_series_counts_when_a_dependency_fails_at_that_sample():
+    front_latency = series("front", "latency_avg", seed=1, step_s=FIVE_MIN, hours=8.0)
+    db_failing = series("db", "availability", level=99.9, noise=0.0005, seed=5, step_s=FIVE_MIN,
+                        hours=8.0, shift_from_min=7, shift_factor=0.9)
+    blip = _availability_blip()
+    findings = analyze(analysis_input([front_latency, blip, db_failing], edges=[("front", "db")],
+                                      focus="front", intent="why_failing"))
+    assert [rc.ci for rc in findings.root_causes][:1] == ["db"]
