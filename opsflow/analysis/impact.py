@@ -36,6 +36,8 @@ _PERCENTILE = re.compile(r"p\d{2,3}|max|percentile|quantile|q\d{2,3}")
 class Traffic:
     """One CI's load series (the tenant's most common load metric) and its usual level."""
 
+    metric: str
+    step_id: str | None
     times: list[float]
     values: list[float]
     usual: float  # median before the recent window
@@ -56,7 +58,7 @@ def traffic_of(series: list[SeriesData], before_ts: float) -> dict[str, Traffic]
     for s in load:
         past = [v for t, v in zip(s.times, s.values, strict=True) if t < before_ts]
         if s.metric == metric and past:
-            out[s.ci] = Traffic(s.times, s.values, max(0.0, median(past)))
+            out[s.ci] = Traffic(s.metric, s.step_id, s.times, s.values, max(0.0, median(past)))
     return out
 
 

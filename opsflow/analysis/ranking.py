@@ -86,7 +86,8 @@ class Candidate:
     timing: float = 1.0
     covered: int = 0  # troubled CIs that depend on this one
     impact: float = 1.0  # traffic-weighted share factor (1: largest, or not judged)
-    volume: float | None = None
+    traffic: Traffic | None = None
+    volume: float | None = None  # its traffic during the main excursion
     raw: float = 0.0
     evidence: list[Evidence] = field(default_factory=list)
 
@@ -118,9 +119,9 @@ def rank(
         cand.strength = effective(dets[0]) + _CORROBORATION_BONUS * extra
         cand.timing = _timing_factor(dets[0], symptom, lead_s)
         cand.path = paths.get(ci, [])
-        load = traffic.get(ci)
-        main = dets[0]
-        cand.volume = None if load is None else load.during(main.onset_ts, main.end_ts)
+        cand.traffic = traffic.get(ci)
+        if cand.traffic is not None:
+            cand.volume = cand.traffic.during(dets[0].onset_ts, dets[0].end_ts)
         cands.append(cand)
     factors = impact_factors({c.ci: c.detections for c in cands}, traffic, focus)
     for cand in cands:
@@ -252,14 +253,18 @@ def _score(
                 f"{fmt_ts(symptom.anomaly.onset)}), or over before it",
             )
         )
-    if cand.impact < 1.0 and cand.volume is not None:
+    if cand.impact < 1.0 and cand.traffic is not None and cand.volume is not None:
+        main = cand.detections[0].anomaly
         ev.append(
             Evidence(
-                kind="topology",
+                kind="traffic",
                 ci=cand.ci,
-                description=f"traffic: {cand.volume:.3g} req/s during its "
-                f"{cand.detections[0].anomaly.metric} excursion, which therefore weighs less "
-                "than a busier candidate's",
+                metric=cand.traffic.metric,
+                value=cand.volume,
+                step_id=cand.traffic.step_id,
+                description=f"traffic: {cand.traffic.metric} {cand.volume:.3g} during its "
+                f"{main.metric} excursion, so it weighs {cand.impact:.2f} of the busiest "
+                "candidate's traffic-weighted excursion",
             )
         )
     if cand.explained_by is not None:

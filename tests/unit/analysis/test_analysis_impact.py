@@ -44,7 +44,9 @@ def test_busy_dependency_outranks_idle_one_with_larger_latency_excursion():
     assert ranked[0] == "svc"
     assert "lb" in ranked  # weighed down, not dropped: its anomaly is real
     lb = next(rc for rc in findings.root_causes if rc.ci == "lb")
-    assert any(e.description.startswith("traffic:") for e in lb.evidence)
+    traffic = [e for e in lb.evidence if e.kind == "traffic"]
+    assert traffic and traffic[0].metric == "rps" and traffic[0].step_id == "metrics"
+    assert traffic[0].value is not None and traffic[0].value < 1.0
 
 
 def test_failed_requests_not_percentages_decide_availability():
@@ -61,7 +63,7 @@ def detection(ci: str, metric: str, *, delta: float) -> Detection:
 
 
 def _traffic(level: float) -> Traffic:
-    return Traffic(times=[0.0, 60.0], values=[level, level], usual=level)
+    return Traffic("rps", "metrics", times=[0.0, 60.0], values=[level, level], usual=level)
 
 
 def test_impact_factors_skip_focus_and_unmeasured() -> None:
