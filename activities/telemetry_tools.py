@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -20,6 +20,8 @@ from opsflow.models import EventRecord, MetricSeries, ToolCall, ToolOutput
 BATCH = 8
 MAX_POINTS_PER_SERIES = 240
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+# ``after_minutes`` is bounded: "around a past instant", not a second window.
+MAX_AFTER_MINUTES = 60
 
 # One row per (CI, metric) with its buckets as two arrays: asyncpg decodes arrays in C,
 # so no Python work per sample (bench/README.md, "metric columns").
@@ -74,6 +76,19 @@ async def _native_step_s(
     return gaps[len(gaps) // 2] if gaps else 60
 
 
+def read_until(reference: datetime, after_minutes: int, now: datetime) -> datetime:
+    """Upper bound of a metric read: ``after_minutes`` past a reference time that is already
+    in the past (an operator asking about 22:00 means around 22:00, and a fault's samples
+    land one to three 5-minute rows after it began), never beyond the wall clock and never
+    before the reference time itself. A live question (reference = now) reads up to now."""
+    aware = _aware(reference)
+    return max(aware, min(aware + timedelta(minutes=after_minutes), now))
+
+
+def _aware(ts: datetime) -> datetime:
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
+
+
 class TelemetryTools:
     def __init__(self, res: WorkerResources) -> None:
         self.res = res
@@ -97,8 +112,10 @@ class TelemetryTools:
         window = int_param(call, "window_minutes", 60, low=5, high=7 * 24 * 60)
         history = int_param(call, "history_hours", 6, low=0, high=30 * 24)
         metrics = list_param(call, "metrics")
-        end = call.reference_time
-        start = end - timedelta(minutes=window) - timedelta(hours=history)
+        after = int_param(call, "after_minutes", 0, low=0, high=MAX_AFTER_MINUTES)
+        ref = _aware(call.reference_time)
+        start = ref - timedelta(minutes=window) - timedelta(hours=history)
+        end = read_until(ref, after, datetime.now(UTC))
         span_s = (end - start).total_seconds()
         timeout_ms = int(self.res.policy(tool).start_to_close_s * 1000)
         series: list[MetricSeries] = []
@@ -142,7 +159,9 @@ class TelemetryTools:
             step_id=call.step_id,
             series=series,
             row_count=rows_seen,
-            note=f"{len(series)} series, {bucket_s}s buckets, {start:%Y-%m-%dT%H:%M}..{end:%H:%M}",
+            note=f"{len(series)} series, {bucket_s}s buckets, {start:%Y-%m-%dT%H:%M}..{end:%H:%M}"
+            + (f" (read {(end - ref).total_seconds() / 60:.0f} min past the reference time)"
+               if end > ref else ""),
         )
 
     @tool_activity("event_query")

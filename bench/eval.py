@@ -10,8 +10,9 @@ in-process worker with ``reference_time`` = the case's time. Progress goes to st
     question (a caller of the root) at the seed's end, scored against ``root_ci``.
 (b) PetShop (read in place, never copied): each issue's "why is PetSite slow /
     unavailable?" scored against ``root_cause.node``, plus fault-free windows that should
-    yield no candidate. See ``bench/rca/petshop.py`` for the conversion and the time shift
-    and ``PETSHOP_PLAN`` below for the plan parameters.
+    yield no candidate. See ``bench/rca/petshop.py`` for the conversion and the time shift.
+    Primary figures: the question text at target.timestamp, planned by the workflow itself;
+    ``VARIANTS`` (full mode) are labelled comparisons with a bench-built plan.
 """
 
 from __future__ import annotations
@@ -40,22 +41,25 @@ from bench.rca.report import code_fingerprint, misses, petshop_figures, syntheti
 from bench.rca.scoring import Case, Outcome, leak_report
 from bench.rca.synthetic import load_synthetic
 from opsflow.logging_setup import configure_logging
+from opsflow.planner.rules import AFTER_MINUTES, HISTORY_HOURS
 from opsflow.seed import TENANTS
 from opsflow.settings import Settings
 from opsflow.temporal_client import connect
 
 log = logging.getLogger("bench.eval")
 
-# PetShop rows are 5 minutes apart. The rule planner's default (60 min window + 6 h
-# history) gives 72 baseline points, and the metric tool then buckets a 7 h span at
-# 2 minutes. 18 h of history gives 216 points and a 19 h span, which the tool buckets at
-# exactly 5 minutes (ceil(span / 240 points) minutes): the native step. Spans of 8-16 h
-# give 3-4 minute buckets that alias the 5-minute rows, > 20 h averages pairs of rows.
+# PRIMARY protocol: each issue's question text asked at target.timestamp and planned by the
+# workflow itself (rule planner defaults: 60 min window + 6 h history, every metric, and
+# ``after_minutes`` past a past reference time). No plan override.
+PETSHOP_PRIMARY = PlanParams()
+PRIMARY_ASK_AT: AskAt = "target"
+# The bench-built plan of earlier figures, kept as labelled variants only. PetShop rows are
+# 5 minutes apart; 18 h of history gives 216 baseline points and a 19 h span the metric tool
+# buckets at exactly 5 minutes.
 PETSHOP_PLAN = PlanParams(window_minutes=60, history_hours=18,
                           metrics=("latency_avg", "latency_p95", "availability", "rps"))
-# Imported once (full mode); plan variants pick their metrics from these.
-PETSHOP_MAPPING = MetricMapping(latency_stats=("Average", "p95"),
-                                availability_as=("availability", "error_rate"))
+# Imported in both modes (the primary reads every metric the tenant has).
+PETSHOP_MAPPING = MetricMapping(latency_stats=("Average", "p95"))
 PETSHOP_SCENARIOS = ["low_traffic", "high_traffic", "temporal_traffic1", "temporal_traffic2"]
 
 
@@ -70,18 +74,17 @@ class Variant:
 
 
 VARIANTS = (
-    Variant("planner_defaults", replace(PETSHOP_PLAN, window_minutes=None, history_hours=None),
-            note="rule planner's window/history (60 min + 6 h), same metrics"),
-    Variant("at_target_timestamp", PETSHOP_PLAN, ask_at="target",
-            note="asked at target.timestamp: the rows showing the fault come after it"),
-    Variant("latency_p95_only", replace(PETSHOP_PLAN,
-                                        metrics=("latency_p95", "availability", "rps")),
-            note="the issue's mapping without the Average latency the targets use"),
-    Variant("latency_avg_only", replace(PETSHOP_PLAN,
-                                        metrics=("latency_avg", "availability", "rps"))),
-    Variant("error_rate", replace(PETSHOP_PLAN,
-                                  metrics=("latency_avg", "latency_p95", "error_rate", "rps")),
-            note="availability imported as error_rate = 1 - availability/100"),
+    Variant("override_at_window_end", PETSHOP_PLAN,
+            note="bench-built plan_override (18 h history, fixed metrics) asked one row "
+                 "after the issue window (target + 12..22 min): the earlier primary"),
+    Variant("override_at_target", PETSHOP_PLAN, ask_at="target",
+            note="same plan_override, asked at target.timestamp"),
+    Variant("override_latency_p95_only", replace(PETSHOP_PLAN,
+                                                 metrics=("latency_p95", "availability", "rps")),
+            note="override at window end without the Average latency the targets use"),
+    Variant("override_latency_avg_only", replace(PETSHOP_PLAN,
+                                                 metrics=("latency_avg", "availability", "rps")),
+            note="override at window end without latency_p95"),
 )
 
 
@@ -94,7 +97,7 @@ class Profile:
 
 
 QUICK = Profile(synthetic={"small": [1, 2, 3]}, fault_free_windows=5, variants=False,
-                mapping=MetricMapping(latency_stats=("Average", "p95")))
+                mapping=PETSHOP_MAPPING)
 # medium: 24 h of 1-minute history with daily seasonality and 20 more services per tenant.
 FULL = Profile(synthetic={"small": [1, 2, 3, 4, 5], "medium": [1, 2, 3]},
                fault_free_windows=12, variants=True, mapping=PETSHOP_MAPPING)
@@ -144,28 +147,31 @@ async def synthetic_suite(
 async def petshop_suite(
     client: Any, settings: Settings, profile: Profile, root: Path, concurrency: int,
 ) -> tuple[dict[str, Any], list[Outcome]]:
-    # Exactly what the plan reads (history + window) and one row more: smaller imports.
-    history_h = (PETSHOP_PLAN.history_hours or 6) + (PETSHOP_PLAN.window_minutes or 60) / 60 + 0.1
+    # Exactly what the plans read (history + window) and one row more: smaller imports.
+    plans = [PETSHOP_PRIMARY] + ([v.params for v in VARIANTS] if profile.variants else [])
+    history_h = max((p.history_hours or HISTORY_HOURS) + (p.window_minutes or 60) / 60
+                    for p in plans) + 0.1
     with tempfile.TemporaryDirectory(prefix="opsflow-petshop-") as workdir:
         load = await load_petshop(
             settings.db_dsn or "", root, PETSHOP_SCENARIOS, profile.mapping, Path(workdir),
             history_hours=history_h, fault_free_windows=profile.fault_free_windows,
         )
-    issues = load.issue_cases("window_end")
+    issues = load.issue_cases(PRIMARY_ASK_AT)
     clean = load.fault_free_cases()
     progress(f"petshop: asking {len(issues)} issues + {len(clean)} fault-free windows")
-    outcomes = await ask_all(client, settings, issues + clean, params=lambda _: PETSHOP_PLAN,
+    outcomes = await ask_all(client, settings, issues + clean, params=lambda _: PETSHOP_PRIMARY,
                              concurrency=concurrency, label="petshop")
     figures = petshop_figures(outcomes[: len(issues)], outcomes[len(issues):])
     figures["setup"] = _petshop_setup(load, history_h)
     every = list(outcomes)
     if profile.variants:
         figures["variants"] = {}
+        measured = {PETSHOP_PRIMARY}
         for variant in VARIANTS:
             v_issues = load.issue_cases(variant.ask_at)
-            # Fault-free windows do not depend on the question time; the other variants
-            # change what is judged, so specificity is measured again for them.
-            v_clean = [] if variant.ask_at == "target" else clean
+            # Fault-free windows do not depend on ask_at: each plan's specificity once.
+            v_clean = [] if variant.params in measured else clean
+            measured.add(variant.params)
             out = await ask_all(client, settings, v_issues + v_clean,
                                 params=lambda _, p=variant.params: p,  # type: ignore[misc]
                                 concurrency=concurrency, label=f"petshop {variant.name}")
@@ -193,7 +199,6 @@ def _petshop_setup(load: PetshopLoad, history_h: float) -> dict[str, Any]:
             "latency_p95": "latency p95, seconds -> ms",
             "latency_avg": "latency Average (the statistic target.json names), s -> ms",
             "availability": "availability Average, percent (down is bad)",
-            "error_rate": "1 - availability/100 (imported for the error_rate variant)",
             "rps": "requests Sum per 5-min row / 300",
             "edges": "graph.csv row A, column B = 1 -> source A, target B (A depends on B)",
         },
@@ -201,9 +206,10 @@ def _petshop_setup(load: PetshopLoad, history_h: float) -> dict[str, Any]:
             f"noissue/ (Aug/Sep 2023) shifted by whole days ({shifts} days) to end right "
             f"before each April 2023 issue window, overlap dropped; {history_h:g} h of it kept"
         ),
-        "ask_at": "window_end: one 5-min row after the issue window's last row "
-                  "(target.timestamp + 12-22 min); see variant at_target_timestamp",
-        "plan": PETSHOP_PLAN.describe(),
+        "ask_at": "target: the issue's target.timestamp; the planner's metric steps read "
+                  f"up to {AFTER_MINUTES} min past it (after_minutes, never past the clock)",
+        "question": "the issue's own text: why is PetSite slow? / why is PetSite unavailable?",
+        "plan": PETSHOP_PRIMARY.describe(),
         "fault_free": "noissue/ as is, own tenant per scenario; both questions at evenly "
                       "spread times with the plan's full history before each",
     }

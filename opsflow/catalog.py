@@ -9,6 +9,11 @@ _CI = _S(type="string", description="CI name")
 _METRICS = _S(type="string_list", description="metric names, e.g. latency_p95, error_rate, cpu")
 _WINDOW = _S(type="integer", description="recent window in minutes before the reference time")
 _HISTORY = _S(type="integer", description="baseline history in hours before the window")
+_AFTER = _S(
+    type="integer",
+    description="also read up to this many minutes after a past reference time (0..60; "
+    "never beyond now)",
+)
 
 METRIC_PARAMS = {
     "ci": _CI,
@@ -16,6 +21,7 @@ METRIC_PARAMS = {
     "metrics": _METRICS,
     "window_minutes": _WINDOW,
     "history_hours": _HISTORY,
+    "after_minutes": _AFTER,
     "include_inputs": _S(type="boolean", description="also the CIs found by parent steps"),
 }
 TOPOLOGY_PARAMS = {

@@ -15,9 +15,11 @@ from opsflow.analysis.anomalies import Detection, detect, split_window
 from opsflow.analysis.changes import changes_of, correlate
 from opsflow.analysis.collect import Collected, collect
 from opsflow.analysis.config import DEFAULT_CONFIG, AnalysisConfig
+from opsflow.analysis.impact import traffic_of
 from opsflow.analysis.metrics import HEALTH_FAMILIES
 from opsflow.analysis.paths import DependencyGraph
 from opsflow.analysis.ranking import rank, to_root_cause
+from opsflow.analysis.robust import pinned
 from opsflow.analysis.series import epoch
 from opsflow.models.findings import AnalysisInput, Findings
 
@@ -28,7 +30,13 @@ RANKED_INTENTS = frozenset(
 )
 _ALERT_KINDS = frozenset({"alert", "incident"})
 # A focus anomaly in one of these is a symptom worth explaining; a traffic change is not.
-_SYMPTOM_FAMILIES = HEALTH_FAMILIES | {"unknown"}
+# "Why slow" is answered for a slow focus, "why failing" for a failing one: an availability
+# blip does not make a "slow" question's premise true.
+_SYMPTOM_FAMILIES: dict[str, frozenset[str]] = {
+    "why_slow": frozenset({"latency", "unknown"}),
+    "why_failing": frozenset({"availability", "errors", "unknown"}),
+}
+_ANY_SYMPTOM = HEALTH_FAMILIES | {"unknown"}
 
 
 def analyze(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> Findings:
@@ -81,6 +89,7 @@ def analyze(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> Find
     # Pydantic copies lists on validation: keep appending to the model's own list.
     findings.notes.extend(notes)
     notes = findings.notes
+    symptoms = _SYMPTOM_FAMILIES.get(inp.intent, _ANY_SYMPTOM)
     if inp.intent not in RANKED_INTENTS:
         notes.append(f"intent {inp.intent!r}: root causes not ranked")
         return findings
@@ -89,15 +98,21 @@ def analyze(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> Find
     if (
         config.require_focus_symptom
         and focus is not None
-        and _judged_but_healthy(focus, data, by_ci, ref_ts, config)
+        and _judged_but_healthy(
+            focus, data, by_ci, ref_ts, config, symptoms, graph.dependencies(focus), slack_s
+        )
     ):
         notes.append(
-            f"no cause found: {focus} shows no anomaly against its baseline, so there is "
-            f"no symptom to explain ({len(detections)} anomalies elsewhere are listed)"
+            f"no cause found: {focus} shows no anomaly against its baseline "
+            f"({'/'.join(sorted(symptoms))}), so there is no symptom to explain "
+            f"({len(detections)} anomalies elsewhere are listed)"
         )
         return findings
     alerted = _alerts(data, ref_ts, config)
-    cands = rank(by_ci, graph, focus, inp.intent, correlations, alerted, config, slack_s)
+    traffic = traffic_of(data.series, ref_ts - config.recent_s)
+    cands = rank(
+        by_ci, graph, focus, inp.intent, correlations, alerted, config, slack_s, traffic
+    )
     findings.root_causes = [to_root_cause(c) for c in cands]
     if cands:
         findings.path = cands[0].path
@@ -112,10 +127,24 @@ def _judged_but_healthy(
     by_ci: dict[str, list[Detection]],
     ref_ts: float,
     cfg: AnalysisConfig,
+    symptoms: frozenset[str],
+    deps: frozenset[str],
+    slack_s: float,
 ) -> bool:
-    if any(d.family in _SYMPTOM_FAMILIES for d in by_ci.get(focus, [])):
+    """The focus was judged and shows none of the question's symptoms.
+
+    The question itself says the focus is in trouble, so its symptom is confirmed on less
+    than an anomaly elsewhere needs: a sustained excursion at ``focus_z_threshold``, or a
+    lone point at twice that (a fault often fills one 5-minute row; a lone last point at
+    twice the threshold already counts anywhere). On a pinned series one failed request
+    among hundreds is already "z 10" and happens on healthy days, so there the lone point
+    counts only if a dependency's own anomaly of the same family began at the same sample
+    (``slack_s``): that is a dependency's failure reaching the focus, not routine noise.
+    """
+    if any(d.family in symptoms for d in by_ci.get(focus, [])):
         return False
     relaxed = replace(cfg, z_threshold=cfg.focus_z_threshold)
+    lone = replace(cfg, z_threshold=2.0 * cfg.focus_z_threshold, max_run_points=1)
     judged = False
     for s in data.series:
         if s.ci != focus:
@@ -124,10 +153,25 @@ def _judged_but_healthy(
         if window is None:
             continue
         judged = True
-        weak = detect(s, ref_ts, relaxed, window)
-        if weak is not None and weak.family in _SYMPTOM_FAMILIES:
+        is_pinned = pinned([s.values[i] for i in window.history])
+        for rule in (relaxed, lone):
+            weak = detect(s, ref_ts, rule, window)
+            if weak is None or weak.family not in symptoms:
+                continue
+            if rule is lone and is_pinned and not _corroborated(weak, deps, by_ci, slack_s):
+                continue
             return False
     return judged
+
+
+def _corroborated(
+    weak: Detection, deps: frozenset[str], by_ci: dict[str, list[Detection]], slack_s: float
+) -> bool:
+    return any(
+        d.family == weak.family and abs(d.onset_ts - weak.onset_ts) <= slack_s
+        for dep in sorted(deps)
+        for d in by_ci.get(dep, [])
+    )
 
 
 def _resolve_focus(focus: str | None, data: Collected) -> str | None:

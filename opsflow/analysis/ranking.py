@@ -6,6 +6,8 @@ The rules, in the order they weigh:
 * a CI whose anomaly is explained by an anomalous dependency that started no later
   is a symptom and is pushed down; the deepest anomalous CI on the path wins;
 * a CI the focus does not depend on cannot explain the focus's symptom;
+* a CI serving little traffic accounts for little of the callers' waiting or failures
+  (``impact``): its strength is scaled by its share of the traffic-weighted excursion;
 * a deploy/config change shortly before the onset boosts.
 """
 
@@ -19,6 +21,7 @@ from opsflow.analysis.anomalies import Detection
 from opsflow.analysis.changes import Correlation
 from opsflow.analysis.config import AnalysisConfig
 from opsflow.analysis.evidence import anomaly_evidence, change_evidence, fmt_ts
+from opsflow.analysis.impact import Traffic, impact_factors
 from opsflow.analysis.metrics import HEALTH_FAMILIES, explains
 from opsflow.analysis.paths import DependencyGraph
 from opsflow.models.findings import Evidence, RootCause
@@ -69,6 +72,7 @@ _LEAD_STEPS = 1.5
 _MIN_LEAD_S = 300.0
 _TIMING_PENALTY = 0.5
 _EVIDENCE_ANOMALIES = 3
+_FAILING = frozenset({"errors", "availability"})
 
 
 @dataclass
@@ -81,6 +85,9 @@ class Candidate:
     explained_by: str | None = None
     timing: float = 1.0
     covered: int = 0  # troubled CIs that depend on this one
+    impact: float = 1.0  # traffic-weighted share factor (1: largest, or not judged)
+    traffic: Traffic | None = None
+    volume: float | None = None  # its traffic during the main excursion
     raw: float = 0.0
     evidence: list[Evidence] = field(default_factory=list)
 
@@ -94,6 +101,7 @@ def rank(
     alerted: Mapping[str, datetime],
     cfg: AnalysisConfig,
     slack_s: float,
+    traffic: Mapping[str, Traffic],
 ) -> list[Candidate]:
     weights = _INTENT_WEIGHTS.get(intent, _DEFAULT_WEIGHTS)
     paths = graph.paths_from(focus) if focus is not None and focus in graph else {}
@@ -111,7 +119,14 @@ def rank(
         cand.strength = effective(dets[0]) + _CORROBORATION_BONUS * extra
         cand.timing = _timing_factor(dets[0], symptom, lead_s)
         cand.path = paths.get(ci, [])
+        cand.traffic = traffic.get(ci)
+        if cand.traffic is not None:
+            cand.volume = cand.traffic.during(dets[0].onset_ts, dets[0].end_ts)
         cands.append(cand)
+    factors = impact_factors({c.ci: c.detections for c in cands}, traffic, focus)
+    for cand in cands:
+        cand.impact = factors.get(cand.ci, 1.0)
+        cand.strength *= cand.impact
     by_name = {c.ci: c for c in cands}
     # CIs whose own trouble is fresh and a health problem: the ones a cause must explain.
     active = {c.ci for c in cands if c.timing == 1.0 and c.detections[0].family in HEALTH_FAMILIES}
@@ -180,6 +195,7 @@ def _explaining_dependency(
     """The anomalous dependency that best explains ``cand``'s main anomaly, if any."""
     main = cand.detections[0]
     same_metric = {d.anomaly.metric: d for d in cand.detections}
+    own_latency = next((d for d in cand.detections if d.family == "latency"), None)
     best: tuple[float, str] | None = None
     for dep in sorted(graph.dependencies(cand.ci)):
         other = by_name.get(dep)
@@ -187,6 +203,12 @@ def _explaining_dependency(
             continue
         for det in other.detections:
             parent = same_metric.get(det.anomaly.metric, main)
+            if det.family == "latency" and parent.family in _FAILING:
+                # A slow dependency fails its callers through timeouts, which make the
+                # caller slow too: judge it against the caller's own extra time.
+                if own_latency is None:
+                    continue
+                parent = own_latency
             if not _explains(det, parent, lead_s, slack_s):
                 continue
             if best is None or det.severity > best[0]:
@@ -229,6 +251,20 @@ def _score(
                 description=f"timing: off baseline before {symptom.anomaly.ci}'s "
                 f"{symptom.anomaly.metric} symptom began (since "
                 f"{fmt_ts(symptom.anomaly.onset)}), or over before it",
+            )
+        )
+    if cand.impact < 1.0 and cand.traffic is not None and cand.volume is not None:
+        main = cand.detections[0].anomaly
+        ev.append(
+            Evidence(
+                kind="traffic",
+                ci=cand.ci,
+                metric=cand.traffic.metric,
+                value=cand.volume,
+                step_id=cand.traffic.step_id,
+                description=f"traffic: {cand.traffic.metric} {cand.volume:.3g} during its "
+                f"{main.metric} excursion, so it weighs {cand.impact:.2f} of the busiest "
+                "candidate's traffic-weighted excursion",
             )
         )
     if cand.explained_by is not None:

@@ -42,6 +42,16 @@ def robust_scale(values: list[float], center: float, level: float) -> float:
     )
 
 
+def pinned(values: list[float]) -> bool:
+    """More than half the values sit exactly at the median (availability at 100 %, errors
+    at 0): the MAD is 0 and the scale rests on rare departures, so a single departure
+    reads as a large z without being unusual for the series."""
+    if not values:
+        return False
+    center = median(values)
+    return sum(1 for v in values if v == center) * 2 > len(values)
+
+
 @dataclass(frozen=True)
 class Baseline:
     """Expected value at a time, and the robust spread of deviations from it."""

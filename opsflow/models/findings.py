@@ -10,7 +10,7 @@ from opsflow.models.tool_io import ToolOutput
 
 
 class Evidence(BaseModel):
-    kind: str  # anomaly | change | path | alert | topology
+    kind: str  # anomaly | change | path | alert | topology | traffic
     description: str
     ci: str | None = None
     metric: str | None = None

@@ -12,6 +12,10 @@ from opsflow.planner.intents import Intent, ParsedQuestion, detect_intent
 from opsflow.planner.sql_templates import alert_counts_sql, health_sql, top_n_sql
 
 HISTORY_HOURS = 6
+# A question about a past instant is about the minutes around it: a fault's samples land
+# one to three 5-minute rows after it began. The metric tool reads this far past the
+# reference time, never beyond the wall clock (docs/DECISIONS.md, "Around a past instant").
+AFTER_MINUTES = 15
 CHANGE_WINDOW_MINUTES = 240
 
 
@@ -30,7 +34,11 @@ def _investigation(parsed: ParsedQuestion, *_: object) -> Plan:
     ci = parsed.ci
     assert ci is not None
     window = max(parsed.window_minutes, 60)
-    metrics_params = {"window_minutes": window, "history_hours": HISTORY_HOURS}
+    metrics_params = {
+        "window_minutes": window,
+        "history_hours": HISTORY_HOURS,
+        "after_minutes": AFTER_MINUTES,
+    }
     steps = [
         PlanStep(
             id="topology",
