@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from opsflow.analysis import analyze
-from opsflow.models import MetricPoint, MetricSeries
+from opsflow.models import MetricSeries
 from tests.unit.analysis.synth import REF, analysis_input, series
 
 FIVE_MIN = 300
@@ -23,13 +23,15 @@ def _dependency_trouble() -> MetricSeries:
 
 def _availability_blip(level: float = 100.0) -> MetricSeries:
     # Pinned at 100 % with rare one-request dips, as healthy availability looks.
-    pts = []
+    stamps, values = [], []
     n = 8 * 12
     for k in range(n, -1, -1):
-        ts = REF - timedelta(seconds=k * FIVE_MIN)
         dip = k in (70, 41, 17) or k == 1
-        pts.append(MetricPoint(ts=ts, value=level - (1.5 if dip else 0.0)))
-    return MetricSeries(ci="front", metric="availability", points=pts, bucket_s=FIVE_MIN)
+        stamps.append((REF - timedelta(seconds=k * FIVE_MIN)).timestamp())
+        values.append(level - (1.5 if dip else 0.0))
+    return MetricSeries(
+        ci="front", metric="availability", epoch_s=stamps, values=values, bucket_s=FIVE_MIN
+    )
 
 
 def _ask(front: list[MetricSeries], intent: str):
