@@ -165,7 +165,7 @@ def _detect_direction(
     anomaly = Anomaly(
         ci=series.ci,
         metric=series.metric,
-        onset=series.stamps[onset_idx],
+        onset=series.stamp(onset_idx),
         peak=value,
         baseline=expected,
         deviation=round(min(zs[peak_pos], _Z_CAP), 2),

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from itertools import pairwise
 
 from opsflow.analysis.series import SeriesData, epoch, observed_step
@@ -86,7 +85,6 @@ def _to_data(ci: str, s: MetricSeries, step: str) -> SeriesData | None:
         ci=ci,
         metric=s.metric,
         step_id=step,
-        stamps=[datetime.fromtimestamp(t, UTC) for t in times],
         times=list(times),
         values=list(values),
         step_s=observed_step(times),

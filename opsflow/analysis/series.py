@@ -21,11 +21,14 @@ class SeriesData:
     ci: str
     metric: str
     step_id: str | None
-    stamps: list[datetime]  # original timestamps, reported back as onsets
     times: list[float]  # epoch seconds, ascending, unique
     values: list[float]
     # Sampling interval actually observed (``bucket_s`` is not always set right).
     step_s: float
+
+    def stamp(self, index: int) -> datetime:
+        """The UTC time of one sample (onsets); built on demand, not per sample."""
+        return datetime.fromtimestamp(self.times[index], UTC)
 
 
 def observed_step(times: list[float]) -> float:

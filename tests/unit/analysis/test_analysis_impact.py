@@ -91,7 +91,7 @@ def test_percentiles_are_recognised() -> None:
 
 def test_traffic_uses_the_most_common_load_metric_only() -> None:
     def data(ci: str, metric: str, value: float) -> SeriesData:
-        return SeriesData(ci, metric, None, [], [0.0, 60.0, 120.0], [value] * 3, 60.0)
+        return SeriesData(ci, metric, None, [0.0, 60.0, 120.0], [value] * 3, 60.0)
 
     found = traffic_of(
         [data("a", "rps", 2.0), data("b", "rps", 3.0), data("c", "requests", 900.0),
