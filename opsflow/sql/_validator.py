@@ -25,7 +25,7 @@ from opsflow.sql._models import (
     SqlVerdict,
     Violations,
 )
-from opsflow.sql._parse import ParseFailed, parse, render
+from opsflow.sql._parse import ParseFailed, parse, release, render
 from opsflow.sql._prescan import too_large
 from opsflow.sql._statement import root_violation
 from opsflow.sql._walk import TreeChecker
@@ -46,7 +46,11 @@ def validate_sql(sql: str, tenant_id: str, *, row_cap: int = DEFAULT_ROW_CAP) ->
     if row_cap < 1:
         raise ValueError(f"row_cap must be at least 1, got {row_cap}")
     out = Violations()
-    safe_sql = _check(sql, tenant_id, row_cap, out)
+    trees: list[exp.Expr] = []
+    try:
+        safe_sql = _check(sql, tenant_id, row_cap, out, trees)
+    finally:
+        release(trees)
     return SqlVerdict(
         sql=sql,
         valid=safe_sql is not None,
@@ -55,8 +59,13 @@ def validate_sql(sql: str, tenant_id: str, *, row_cap: int = DEFAULT_ROW_CAP) ->
     )
 
 
-def _check(sql: str, tenant_id: str, row_cap: int, out: Violations) -> str | None:
-    """Fill `out`; return the SQL to run when nothing was found, else None."""
+def _check(
+    sql: str, tenant_id: str, row_cap: int, out: Violations, trees: list[exp.Expr]
+) -> str | None:
+    """Fill `out`; return the SQL to run when nothing was found, else None.
+
+    Every tree parsed is added to `trees`, for the caller to release.
+    """
     problem = too_large(sql)
     if problem is not None:
         out.add(SQL_TOO_LARGE, problem)
@@ -67,6 +76,7 @@ def _check(sql: str, tenant_id: str, row_cap: int, out: Violations) -> str | Non
         out.add(SQL_PARSE, f"the SQL could not be parsed: {failure.reason}")
         return None
     statements = parsed.statements
+    trees.extend(statements)
     if not statements:
         out.add(SQL_PARSE, "no SQL statement was found")
         return None
@@ -110,7 +120,8 @@ def _render_capped(root: exp.Expr, tenant_id: str, row_cap: int, out: Violations
     if again.warnings or len(again.statements) != 1:
         rendered.add(SQL_PARSE, "the normalized query is not a single clean statement")
     else:
-        TreeChecker(tenant_id, rendered).check(again.statements[0])
+        # The last use of this tree: the checker unlinks it as it goes.
+        TreeChecker(tenant_id, rendered, release=True).check(again.statements[0])
         if not has_row_cap(outermost_query(again.statements[0]), row_cap):
             rendered.add(SQL_PARSE, "the normalized query lost its row limit")
     if rendered:

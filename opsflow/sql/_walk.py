@@ -96,9 +96,13 @@ class _TooDeep(Exception):
 class TreeChecker:
     """Applies the node, function, relation and tenant rules to one statement tree."""
 
-    def __init__(self, tenant_id: str, out: Violations) -> None:
+    def __init__(self, tenant_id: str, out: Violations, *, release: bool = False) -> None:
+        """`release`: the tree is not used after the check, so each node's parent link is
+        cut once its subtree is done (rules only look up at ancestors still being
+        visited); the tree is then freed by reference counting (see _parse.release)."""
         self._tenant_id = tenant_id
         self._out = out
+        self._release = release
         # ids of tables that are direct FROM/JOIN items of a SELECT whose tenant filter
         # was checked; an ops table anywhere else is refused (its filter is unknowable).
         self._checked_sources: set[int] = set()
@@ -138,6 +142,8 @@ class TreeChecker:
                         self._visit(item, depth, ctes)
             elif isinstance(value, exp.Expr) and value is not with_:
                 self._visit(value, depth, ctes)
+        if self._release:
+            node.parent = None
 
     def _visit_with(self, with_: exp.Expr, depth: int, outer: frozenset[str]) -> frozenset[str]:
         """Visit CTE bodies with the names each may see; return the names the query sees.
@@ -167,6 +173,8 @@ class TreeChecker:
         for key, value in with_.args.items():
             if key != "expressions" and isinstance(value, exp.Expr):
                 self._visit(value, depth + 1, every)
+        if self._release:
+            with_.parent = None
         return every
 
     def _check_node(self, node: exp.Expr, ctes: frozenset[str]) -> None:
