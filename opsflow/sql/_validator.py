@@ -25,7 +25,7 @@ from opsflow.sql._models import (
     SqlVerdict,
     Violations,
 )
-from opsflow.sql._parse import ParseFailed, parse, release, render
+from opsflow.sql._parse import ParseFailed, parse, render, unlink
 from opsflow.sql._prescan import too_large
 from opsflow.sql._statement import root_violation
 from opsflow.sql._walk import TreeChecker
@@ -46,11 +46,11 @@ def validate_sql(sql: str, tenant_id: str, *, row_cap: int = DEFAULT_ROW_CAP) ->
     if row_cap < 1:
         raise ValueError(f"row_cap must be at least 1, got {row_cap}")
     out = Violations()
-    trees: list[exp.Expr] = []
+    nodes: list[exp.Expr] = []
     try:
-        safe_sql = _check(sql, tenant_id, row_cap, out, trees)
+        safe_sql = _check(sql, tenant_id, row_cap, out, nodes)
     finally:
-        release(trees)
+        unlink(nodes)
     return SqlVerdict(
         sql=sql,
         valid=safe_sql is not None,
@@ -60,11 +60,11 @@ def validate_sql(sql: str, tenant_id: str, *, row_cap: int = DEFAULT_ROW_CAP) ->
 
 
 def _check(
-    sql: str, tenant_id: str, row_cap: int, out: Violations, trees: list[exp.Expr]
+    sql: str, tenant_id: str, row_cap: int, out: Violations, nodes: list[exp.Expr]
 ) -> str | None:
     """Fill `out`; return the SQL to run when nothing was found, else None.
 
-    Every tree parsed is added to `trees`, for the caller to release.
+    The nodes of every tree walked are added to `nodes`, for the caller to unlink.
     """
     problem = too_large(sql)
     if problem is not None:
@@ -76,7 +76,6 @@ def _check(
         out.add(SQL_PARSE, f"the SQL could not be parsed: {failure.reason}")
         return None
     statements = parsed.statements
-    trees.extend(statements)
     if not statements:
         out.add(SQL_PARSE, "no SQL statement was found")
         return None
@@ -92,7 +91,7 @@ def _check(
     if out:
         return None
     root = statements[0]
-    TreeChecker(tenant_id, out).check(root)
+    TreeChecker(tenant_id, out, nodes).check(root)
     if parsed.warnings and SQL_COMMAND not in out.codes():
         # A Command already explains its own warning; any other warning is a guess.
         out.add(
@@ -101,12 +100,16 @@ def _check(
         )
     if out:
         return None
-    return _render_capped(root, tenant_id, row_cap, out)
+    return _render_capped(root, tenant_id, row_cap, out, nodes)
 
 
-def _render_capped(root: exp.Expr, tenant_id: str, row_cap: int, out: Violations) -> str | None:
+def _render_capped(
+    root: exp.Expr, tenant_id: str, row_cap: int, out: Violations, nodes: list[exp.Expr]
+) -> str | None:
     query = outermost_query(root)
-    enforce_limit(query, row_cap)
+    added = enforce_limit(query, row_cap)
+    if added is not None:
+        nodes += (added, added.expression)
     try:
         safe_sql = render(query)
         again = parse(safe_sql)
@@ -120,8 +123,7 @@ def _render_capped(root: exp.Expr, tenant_id: str, row_cap: int, out: Violations
     if again.warnings or len(again.statements) != 1:
         rendered.add(SQL_PARSE, "the normalized query is not a single clean statement")
     else:
-        # The last use of this tree: the checker unlinks it as it goes.
-        TreeChecker(tenant_id, rendered, release=True).check(again.statements[0])
+        TreeChecker(tenant_id, rendered, nodes).check(again.statements[0])
         if not has_row_cap(outermost_query(again.statements[0]), row_cap):
             rendered.add(SQL_PARSE, "the normalized query lost its row limit")
     if rendered:

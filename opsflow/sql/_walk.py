@@ -106,13 +106,11 @@ class _TooDeep(Exception):
 class TreeChecker:
     """Applies the node, function, relation and tenant rules to one statement tree."""
 
-    def __init__(self, tenant_id: str, out: Violations, *, release: bool = False) -> None:
-        """`release`: the tree is not used after the check, so each node's parent link is
-        cut once its subtree is done (rules only look up at ancestors still being
-        visited); the tree is then freed by reference counting (see _parse.release)."""
+    def __init__(self, tenant_id: str, out: Violations, visited: list[exp.Expr]) -> None:
+        """Every node the walk reaches is appended to `visited`, for _parse.unlink."""
         self._tenant_id = tenant_id
         self._out = out
-        self._release = release
+        self._seen = visited.append
         # ids of tables that are direct FROM/JOIN items of a SELECT whose tenant filter
         # was checked; an ops table anywhere else is refused (its filter is unknowable).
         self._checked_sources: set[int] = set()
@@ -131,6 +129,7 @@ class TreeChecker:
             raise _TooDeep
         # Exact types, not isinstance: a subclass sqlglot adds later is a new node kind
         # and must be reviewed before it is allowed.
+        self._seen(node)
         kind = type(node)
         if kind not in _ALLOWED:
             statement = statement_violation(node)
@@ -145,24 +144,20 @@ class TreeChecker:
         if kind in _INSPECTED:
             self._check_node(node, ctes)
         depth += 1
-        release = self._release
+        seen = self._seen
         for value in args.values():
             if type(value) is list:
                 for item in value:
                     if isinstance(item, exp.Expr):
                         if type(item) in _LEAVES and _is_leaf(item):
-                            if release:
-                                item.parent = None
+                            seen(item)
                         else:
                             self._visit(item, depth, ctes)
             elif isinstance(value, exp.Expr) and value is not with_:
                 if type(value) in _LEAVES and _is_leaf(value):
-                    if release:
-                        value.parent = None
+                    seen(value)
                 else:
                     self._visit(value, depth, ctes)
-        if release:
-            node.parent = None
 
     def _visit_with(self, with_: exp.Expr, depth: int, outer: frozenset[str]) -> frozenset[str]:
         """Visit CTE bodies with the names each may see; return the names the query sees.
@@ -192,8 +187,7 @@ class TreeChecker:
         for key, value in with_.args.items():
             if key != "expressions" and isinstance(value, exp.Expr):
                 self._visit(value, depth + 1, every)
-        if self._release:
-            with_.parent = None
+        self._seen(with_)
         return every
 
     def _check_node(self, node: exp.Expr, ctes: frozenset[str]) -> None:
