@@ -25,7 +25,7 @@ from opsflow.sql._models import (
     SqlVerdict,
     Violations,
 )
-from opsflow.sql._parse import ParseFailed, parse, render, unlink
+from opsflow.sql._parse import ParseFailed, parse, render, settle_round_types, unlink
 from opsflow.sql._prescan import too_large
 from opsflow.sql._statement import root_violation
 from opsflow.sql._walk import TreeChecker
@@ -110,6 +110,7 @@ def _render_capped(
     added = enforce_limit(query, row_cap)
     if added is not None:
         nodes += (added, added.expression)
+    settle_round_types(nodes)  # only the validated tree's nodes are in `nodes` yet
     try:
         safe_sql = render(query)
         again = parse(safe_sql)
