@@ -166,7 +166,7 @@ def unlink(nodes: list[exp.Expr]) -> None:
     A sqlglot tree is a web of reference cycles (every node points at its parent), so it
     is freed only by the cyclic garbage collector. Two trees per validation kept gen-0
     collections busy (~8% of validation time) and promoted garbage towards full
-    collections of the worker's heap (tens of milliseconds each, the p99). Without
+    collections of the worker's heap (~0.1 s each there, the tail latency). Without
     the cycles, reference counting frees each tree as soon as it is dropped. A node
     missing from `nodes` only leaves its tree to the collector, as before.
     """
@@ -175,7 +175,7 @@ def unlink(nodes: list[exp.Expr]) -> None:
 
 
 def settle_round_types(nodes: list[exp.Expr]) -> None:
-    """Spare the generator a type inference per `round(x::type, n)` (~100 µs each).
+    """Spare the generator a type inference per `round(x::type, n)` (30-100 µs each).
 
     Postgres has no round(double precision, int), so the generator casts ROUND's
     argument to DECIMAL when it is double precision, and runs sqlglot's type annotator

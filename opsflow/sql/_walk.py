@@ -73,10 +73,6 @@ _INSPECTED: Final[frozenset[type[exp.Expr]]] = frozenset(
     }
 )  # fmt: skip
 _QUERY_KINDS: Final[tuple[type[exp.Expr], ...]] = (exp.Select, exp.SetOperation, exp.Subquery)
-# Allowed, uninspected kinds that are ~40% of a typical tree's nodes. With only a str
-# `this` and at most one flag, such a node has no child to visit, so the walk checks
-# that in line instead of recursing; anything else about them takes the full path.
-_LEAVES: Final[frozenset[type[exp.Expr]]] = frozenset({exp.Identifier, exp.Literal})
 
 
 def _function_name(node: exp.Expr) -> str:
@@ -91,12 +87,6 @@ def _function_name(node: exp.Expr) -> str:
 def _is_table_name(name: str) -> bool:
     lowered = name.lower()
     return lowered in TENANT_TABLES or lowered in INTERNAL_TABLES or lowered.startswith("pg_")
-
-
-def _is_leaf(node: exp.Expr) -> bool:
-    """Whether a _LEAVES node holds nothing but its text and at most one flag."""
-    args = node.args
-    return len(args) <= 2 and type(args.get("this")) is str
 
 
 class _TooDeep(Exception):
@@ -127,9 +117,9 @@ class TreeChecker:
     def _visit(self, node: exp.Expr, depth: int, ctes: frozenset[str]) -> None:
         if depth > MAX_AST_DEPTH:
             raise _TooDeep
+        self._seen(node)
         # Exact types, not isinstance: a subclass sqlglot adds later is a new node kind
         # and must be reviewed before it is allowed.
-        self._seen(node)
         kind = type(node)
         if kind not in _ALLOWED:
             statement = statement_violation(node)
@@ -144,20 +134,13 @@ class TreeChecker:
         if kind in _INSPECTED:
             self._check_node(node, ctes)
         depth += 1
-        seen = self._seen
         for value in args.values():
             if type(value) is list:
                 for item in value:
                     if isinstance(item, exp.Expr):
-                        if type(item) in _LEAVES and _is_leaf(item):
-                            seen(item)
-                        else:
-                            self._visit(item, depth, ctes)
+                        self._visit(item, depth, ctes)
             elif isinstance(value, exp.Expr) and value is not with_:
-                if type(value) in _LEAVES and _is_leaf(value):
-                    seen(value)
-                else:
-                    self._visit(value, depth, ctes)
+                self._visit(value, depth, ctes)
 
     def _visit_with(self, with_: exp.Expr, depth: int, outer: frozenset[str]) -> frozenset[str]:
         """Visit CTE bodies with the names each may see; return the names the query sees.
