@@ -51,7 +51,13 @@ def has_row_cap(query: exp.Expr, row_cap: int) -> bool:
     return rows is not None and rows <= row_cap
 
 
-def enforce_limit(query: exp.Expr, row_cap: int) -> None:
-    """Give `query` (an outermost query, modified in place) a LIMIT of at most `row_cap`."""
-    if not has_row_cap(query, row_cap):
-        query.set("limit", exp.Limit(expression=exp.Literal.number(row_cap)))
+def enforce_limit(query: exp.Expr, row_cap: int) -> exp.Limit | None:
+    """Give `query` (an outermost query, modified in place) a LIMIT of at most `row_cap`.
+
+    Returns the LIMIT node it set, or None when the query already had a small enough one.
+    """
+    if has_row_cap(query, row_cap):
+        return None
+    limit = exp.Limit(expression=exp.Literal.number(row_cap))
+    query.set("limit", limit)
+    return limit

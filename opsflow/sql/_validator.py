@@ -25,7 +25,7 @@ from opsflow.sql._models import (
     SqlVerdict,
     Violations,
 )
-from opsflow.sql._parse import ParseFailed, parse, render
+from opsflow.sql._parse import ParseFailed, parse, render, settle_round_types, unlink
 from opsflow.sql._prescan import too_large
 from opsflow.sql._statement import root_violation
 from opsflow.sql._walk import TreeChecker
@@ -46,7 +46,11 @@ def validate_sql(sql: str, tenant_id: str, *, row_cap: int = DEFAULT_ROW_CAP) ->
     if row_cap < 1:
         raise ValueError(f"row_cap must be at least 1, got {row_cap}")
     out = Violations()
-    safe_sql = _check(sql, tenant_id, row_cap, out)
+    nodes: list[exp.Expr] = []
+    try:
+        safe_sql = _check(sql, tenant_id, row_cap, out, nodes)
+    finally:
+        unlink(nodes)
     return SqlVerdict(
         sql=sql,
         valid=safe_sql is not None,
@@ -55,8 +59,13 @@ def validate_sql(sql: str, tenant_id: str, *, row_cap: int = DEFAULT_ROW_CAP) ->
     )
 
 
-def _check(sql: str, tenant_id: str, row_cap: int, out: Violations) -> str | None:
-    """Fill `out`; return the SQL to run when nothing was found, else None."""
+def _check(
+    sql: str, tenant_id: str, row_cap: int, out: Violations, nodes: list[exp.Expr]
+) -> str | None:
+    """Fill `out`; return the SQL to run when nothing was found, else None.
+
+    The nodes of every tree walked are added to `nodes`, for the caller to unlink.
+    """
     problem = too_large(sql)
     if problem is not None:
         out.add(SQL_TOO_LARGE, problem)
@@ -82,7 +91,7 @@ def _check(sql: str, tenant_id: str, row_cap: int, out: Violations) -> str | Non
     if out:
         return None
     root = statements[0]
-    TreeChecker(tenant_id, out).check(root)
+    TreeChecker(tenant_id, out, nodes).check(root)
     if parsed.warnings and SQL_COMMAND not in out.codes():
         # A Command already explains its own warning; any other warning is a guess.
         out.add(
@@ -91,12 +100,17 @@ def _check(sql: str, tenant_id: str, row_cap: int, out: Violations) -> str | Non
         )
     if out:
         return None
-    return _render_capped(root, tenant_id, row_cap, out)
+    return _render_capped(root, tenant_id, row_cap, out, nodes)
 
 
-def _render_capped(root: exp.Expr, tenant_id: str, row_cap: int, out: Violations) -> str | None:
+def _render_capped(
+    root: exp.Expr, tenant_id: str, row_cap: int, out: Violations, nodes: list[exp.Expr]
+) -> str | None:
     query = outermost_query(root)
-    enforce_limit(query, row_cap)
+    added = enforce_limit(query, row_cap)
+    if added is not None:
+        nodes += (added, added.expression)
+    settle_round_types(nodes)  # only the validated tree's nodes are in `nodes` yet
     try:
         safe_sql = render(query)
         again = parse(safe_sql)
@@ -110,7 +124,7 @@ def _render_capped(root: exp.Expr, tenant_id: str, row_cap: int, out: Violations
     if again.warnings or len(again.statements) != 1:
         rendered.add(SQL_PARSE, "the normalized query is not a single clean statement")
     else:
-        TreeChecker(tenant_id, rendered).check(again.statements[0])
+        TreeChecker(tenant_id, rendered, nodes).check(again.statements[0])
         if not has_row_cap(outermost_query(again.statements[0]), row_cap):
             rendered.add(SQL_PARSE, "the normalized query lost its row limit")
     if rendered:

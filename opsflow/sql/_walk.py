@@ -96,9 +96,11 @@ class _TooDeep(Exception):
 class TreeChecker:
     """Applies the node, function, relation and tenant rules to one statement tree."""
 
-    def __init__(self, tenant_id: str, out: Violations) -> None:
+    def __init__(self, tenant_id: str, out: Violations, visited: list[exp.Expr]) -> None:
+        """Every node the walk reaches is appended to `visited`, for _parse.unlink."""
         self._tenant_id = tenant_id
         self._out = out
+        self._seen = visited.append
         # ids of tables that are direct FROM/JOIN items of a SELECT whose tenant filter
         # was checked; an ops table anywhere else is refused (its filter is unknowable).
         self._checked_sources: set[int] = set()
@@ -115,6 +117,7 @@ class TreeChecker:
     def _visit(self, node: exp.Expr, depth: int, ctes: frozenset[str]) -> None:
         if depth > MAX_AST_DEPTH:
             raise _TooDeep
+        self._seen(node)
         # Exact types, not isinstance: a subclass sqlglot adds later is a new node kind
         # and must be reviewed before it is allowed.
         kind = type(node)
@@ -167,11 +170,16 @@ class TreeChecker:
         for key, value in with_.args.items():
             if key != "expressions" and isinstance(value, exp.Expr):
                 self._visit(value, depth + 1, every)
+        self._seen(with_)
         return every
 
     def _check_node(self, node: exp.Expr, ctes: frozenset[str]) -> None:
         kind = type(node)
-        if isinstance(node, exp.Select):
+        if type(node) is exp.Column:  # the most frequent inspected kind, so tested first
+            problem = tenant_column_violation(node, self._tenant_id)
+            if problem is not None:
+                self._out.add(SQL_TENANT, problem)
+        elif isinstance(node, exp.Select):
             tables = check_select(node, ctes, self._tenant_id, self._out)
             self._checked_sources.update(id(table) for table in tables)
         elif isinstance(node, exp.Table):
@@ -186,10 +194,6 @@ class TreeChecker:
                         SQL_NOT_SELECT,
                         "each side of UNION/INTERSECT/EXCEPT must be a SELECT query",
                     )
-        elif isinstance(node, exp.Column):
-            problem = tenant_column_violation(node, self._tenant_id)
-            if problem is not None:
-                self._out.add(SQL_TENANT, problem)
         elif kind is exp.Var:
             text = str(node.this)
             if not SAFE_VAR.fullmatch(text):
