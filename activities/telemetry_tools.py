@@ -15,6 +15,7 @@ from activities.tooling import tool_activity
 from opsflow.db.session import tenant_session
 from opsflow.errors import ValidationError
 from opsflow.models import EventRecord, MetricSeries, ToolCall, ToolOutput
+from opsflow.utc import as_utc
 
 # CIs per query: small batches give heartbeats real progress to report.
 BATCH = 8
@@ -81,12 +82,8 @@ def read_until(reference: datetime, after_minutes: int, now: datetime) -> dateti
     in the past (an operator asking about 22:00 means around 22:00, and a fault's samples
     land one to three 5-minute rows after it began), never beyond the wall clock and never
     before the reference time itself. A live question (reference = now) reads up to now."""
-    aware = _aware(reference)
+    aware = as_utc(reference)
     return max(aware, min(aware + timedelta(minutes=after_minutes), now))
-
-
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
 
 
 class TelemetryTools:
@@ -113,7 +110,7 @@ class TelemetryTools:
         history = int_param(call, "history_hours", 6, low=0, high=30 * 24)
         metrics = list_param(call, "metrics")
         after = int_param(call, "after_minutes", 0, low=0, high=MAX_AFTER_MINUTES)
-        ref = _aware(call.reference_time)
+        ref = as_utc(call.reference_time)
         start = ref - timedelta(minutes=window) - timedelta(hours=history)
         end = read_until(ref, after, datetime.now(UTC))
         span_s = (end - start).total_seconds()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from opsflow.analysis.series import epoch
 from opsflow.contracts import AnalysisResult, SummaryOutcome
 from opsflow.models import (
     Block,
@@ -23,6 +22,7 @@ from opsflow.models import (
     ToolOutput,
 )
 from opsflow.status import overall_status
+from opsflow.utc import epoch
 
 PREVIEW_ROWS = 25
 

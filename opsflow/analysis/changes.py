@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from opsflow.analysis.config import AnalysisConfig
 from opsflow.analysis.paths import DependencyGraph
-from opsflow.analysis.series import epoch
 from opsflow.models.findings import Change
 from opsflow.models.tool_io import EventRecord
+from opsflow.utc import epoch
 
 CHANGE_KINDS = frozenset({"deploy", "config_change"})
 

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from opsflow.analysis.series import SeriesData, epoch, observed_step
+from opsflow.analysis.series import SeriesData, observed_step
 from opsflow.models.tool_io import CiRecord, EdgeRecord, EventRecord, MetricSeries, ToolOutput
+from opsflow.utc import epoch
 
 
 @dataclass

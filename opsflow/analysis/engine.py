@@ -20,8 +20,8 @@ from opsflow.analysis.metrics import HEALTH_FAMILIES
 from opsflow.analysis.paths import DependencyGraph
 from opsflow.analysis.ranking import rank, to_root_cause
 from opsflow.analysis.robust import pinned
-from opsflow.analysis.series import epoch
 from opsflow.models.findings import AnalysisInput, Findings
+from opsflow.utc import epoch
 
 # Intents that ask "what is wrong and why": only these get ranked root causes.
 # "dependencies" and "top_n" are inventory questions; anomalies still annotate them.

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from opsflow.analysis.anomalies import Detection
 from opsflow.analysis.changes import Correlation
 from opsflow.models.findings import Evidence
+from opsflow.utc import as_utc
 
 
 def anomaly_evidence(det: Detection) -> Evidence:
@@ -47,5 +48,4 @@ def change_evidence(corr: Correlation) -> Evidence:
 
 
 def fmt_ts(ts: datetime) -> str:
-    aware = ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    return as_utc(ts).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")

@@ -8,14 +8,6 @@ from itertools import pairwise
 from statistics import median
 
 
-def epoch(ts: datetime) -> float:
-    # A naive timestamp is taken as UTC: ``datetime.timestamp`` would otherwise read it
-    # in the worker's local zone and results would depend on where the activity ran.
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=UTC)
-    return ts.timestamp()
-
-
 @dataclass(frozen=True)
 class SeriesData:
     ci: str

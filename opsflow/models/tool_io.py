@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from opsflow.models.plan import ParamValue
+from opsflow.utc import epoch
 
 
 class CiRecord(BaseModel):
@@ -74,9 +75,7 @@ class MetricSeries(BaseModel):
 
 
 def _epoch(ts: datetime | str) -> float:
-    when = datetime.fromisoformat(ts) if isinstance(ts, str) else ts
-    # A naive stamp is UTC, as everywhere else in OpsFlow.
-    return (when if when.tzinfo is not None else when.replace(tzinfo=UTC)).timestamp()
+    return epoch(datetime.fromisoformat(ts) if isinstance(ts, str) else ts)
 
 
 class EventRecord(BaseModel):
