@@ -72,10 +72,7 @@ def preview(output: ToolOutput, claim_id: str) -> ToolOutput:
     table = output.table
     if table is not None:
         table = table.model_copy(update={"rows": table.rows[:PREVIEW_ITEMS]})
-    series = [
-        s.sliced(slice(-PREVIEW_POINTS, None))
-        for s in output.series[: PREVIEW_ITEMS // 5]
-    ]
+    series = [s.sliced(slice(-PREVIEW_POINTS, None)) for s in output.series[: PREVIEW_ITEMS // 5]]
     return output.model_copy(
         update={
             "cis": output.cis[:PREVIEW_ITEMS],

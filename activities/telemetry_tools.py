@@ -35,22 +35,26 @@ SELECT name, metric,
  GROUP BY name, metric
  ORDER BY name, metric
 """
-_RAW_SQL = _SERIES_SQL.format(buckets="""
+_RAW_SQL = _SERIES_SQL.format(
+    buckets="""
 SELECT c.name, m.metric, date_bin($5::interval, m.ts, TIMESTAMPTZ 'epoch') AS bucket,
        avg(m.value) AS value
   FROM metric_sample m
   JOIN ci c ON c.tenant_id = m.tenant_id AND c.id = m.ci_id
  WHERE m.tenant_id = $1 AND m.ci_id = ANY($2::text[]) AND m.ts > $3 AND m.ts <= $4
    AND (cardinality($6::text[]) = 0 OR m.metric = ANY($6::text[]))
- GROUP BY c.name, m.metric, bucket""")
-_ROLLUP_SQL = _SERIES_SQL.format(buckets="""
+ GROUP BY c.name, m.metric, bucket"""
+)
+_ROLLUP_SQL = _SERIES_SQL.format(
+    buckets="""
 SELECT c.name, m.metric, date_bin($5::interval, m.bucket, TIMESTAMPTZ 'epoch') AS bucket,
        sum(m.avg * m.count) / nullif(sum(m.count), 0) AS value
   FROM metric_rollup m
   JOIN ci c ON c.tenant_id = m.tenant_id AND c.id = m.ci_id
  WHERE m.tenant_id = $1 AND m.ci_id = ANY($2::text[]) AND m.bucket > $3 AND m.bucket <= $4
    AND (cardinality($6::text[]) = 0 OR m.metric = ANY($6::text[]))
- GROUP BY c.name, m.metric, 3""")
+ GROUP BY c.name, m.metric, 3"""
+)
 
 
 def bucket_for(span_s: float, native_s: int, min_bucket_s: int) -> int:
@@ -157,8 +161,11 @@ class TelemetryTools:
             series=series,
             row_count=rows_seen,
             note=f"{len(series)} series, {bucket_s}s buckets, {start:%Y-%m-%dT%H:%M}..{end:%H:%M}"
-            + (f" (read {(end - ref).total_seconds() / 60:.0f} min past the reference time)"
-               if end > ref else ""),
+            + (
+                f" (read {(end - ref).total_seconds() / 60:.0f} min past the reference time)"
+                if end > ref
+                else ""
+            ),
         )
 
     @tool_activity("event_query")

@@ -60,8 +60,9 @@ def shape_of_plan(
     plan: Plan, before: list[str], after: list[str], *, max_parallel: int, sleep_ms: int
 ) -> BareShape:
     steps = [BareStep(id=s.id, depends_on=list(s.depends_on)) for s in plan.steps]
-    return BareShape(before=before, steps=steps, after=after, max_parallel=max_parallel,
-                     step_sleep_ms=sleep_ms)
+    return BareShape(
+        before=before, steps=steps, after=after, max_parallel=max_parallel, step_sleep_ms=sleep_ms
+    )
 
 
 async def start_bare(

@@ -66,11 +66,10 @@ class BareWorkflow:
                 pending.remove(step)
                 running[asyncio.create_task(self._noop(step.id, shape.step_sleep_ms))] = step.id
             if not running:
-                raise ApplicationError("bare shape has a cycle or an unknown dependency",
-                                       non_retryable=True)
-            finished, _ = await workflow.wait(
-                list(running), return_when=asyncio.FIRST_COMPLETED
-            )
+                raise ApplicationError(
+                    "bare shape has a cycle or an unknown dependency", non_retryable=True
+                )
+            finished, _ = await workflow.wait(list(running), return_when=asyncio.FIRST_COMPLETED)
             for task in finished:
                 task.result()
                 done.add(running.pop(task))

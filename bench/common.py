@@ -45,9 +45,7 @@ def rounded(value: float, digits: int = 2) -> float | None:
 def median_by_key(rows: list[dict[str, float]]) -> dict[str, float | None]:
     """Median of each key over the rows that have it."""
     keys = sorted({k for row in rows for k in row})
-    return {
-        k: rounded(statistics.median([row[k] for row in rows if k in row])) for k in keys
-    }
+    return {k: rounded(statistics.median([row[k] for row in rows if k in row])) for k in keys}
 
 
 def unique_queue(prefix: str) -> str:
@@ -84,7 +82,10 @@ async def timed_orchestration(
 ) -> tuple[float, OrchestrationResult, WorkflowHandle[Any, OrchestrationResult]]:
     """End-to-end milliseconds from the client's start call to the decoded result."""
     request = OpsRequest(
-        question=question, tenant_id=tenant, reference_time=at, plan_override=plan,
+        question=question,
+        tenant_id=tenant,
+        reference_time=at,
+        plan_override=plan,
         max_parallel=max_parallel,
     )
     began = time.perf_counter()

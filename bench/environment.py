@@ -79,18 +79,31 @@ def bench_stack(base: Settings) -> Iterator[tuple[Settings, str]]:
     """Yields settings pointing at the servers and a label of where they came from."""
     data_dir = Path(tempfile.mkdtemp(prefix="opsflow-bench-"))
     stack = EmbeddedStack(
-        base, data_dir=data_dir, temporal_port=free_port(), ui_port=free_port(),
-        pg_port=free_port(), ui=False,
+        base,
+        data_dir=data_dir,
+        temporal_port=free_port(),
+        ui_port=free_port(),
+        pg_port=free_port(),
+        ui=False,
     )
-    started = [name for name, srv in (("temporal", stack.temporal), ("postgres", stack.postgres))
-               if srv is not None]
-    progress(f"starting embedded {', '.join(started)} in {data_dir}" if started
-             else "using TEMPORAL_ADDRESS and OPSFLOW_DB_DSN from the environment")
+    started = [
+        name
+        for name, srv in (("temporal", stack.temporal), ("postgres", stack.postgres))
+        if srv is not None
+    ]
+    progress(
+        f"starting embedded {', '.join(started)} in {data_dir}"
+        if started
+        else "using TEMPORAL_ADDRESS and OPSFLOW_DB_DSN from the environment"
+    )
     try:
         endpoints = stack.start()
-        settings = base.model_copy(update={
-            "temporal_address": endpoints.temporal_address, "db_dsn": endpoints.db_dsn,
-        })
+        settings = base.model_copy(
+            update={
+                "temporal_address": endpoints.temporal_address,
+                "db_dsn": endpoints.db_dsn,
+            }
+        )
         label = "embedded" if len(started) == 2 else ("environment" if not started else "mixed")
         yield settings, label
     finally:
@@ -103,13 +116,16 @@ async def seed(dsn: str, size: str) -> SeedReport:
     progress(f"seeding {len(TENANTS)} tenants at size {size!r}, ending {end.isoformat()}")
     stats = await seed_all(dsn, size=size, end=end)
     report = SeedReport(
-        size=size, end=end,
+        size=size,
+        end=end,
         rows=sum(s.rows for s in stats.values()),
         seconds=sum(s.seconds for s in stats.values()),
         generate_seconds=sum(s.generate_seconds for s in stats.values()),
     )
-    progress(f"seeded {report.rows} rows: load {report.seconds:.1f}s, "
-             f"generate {report.generate_seconds:.1f}s")
+    progress(
+        f"seeded {report.rows} rows: load {report.seconds:.1f}s, "
+        f"generate {report.generate_seconds:.1f}s"
+    )
     return report
 
 

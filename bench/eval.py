@@ -56,8 +56,11 @@ PRIMARY_ASK_AT: AskAt = "target"
 # The bench-built plan of earlier figures, kept as labelled variants only. PetShop rows are
 # 5 minutes apart; 18 h of history gives 216 baseline points and a 19 h span the metric tool
 # buckets at exactly 5 minutes.
-PETSHOP_PLAN = PlanParams(window_minutes=60, history_hours=18,
-                          metrics=("latency_avg", "latency_p95", "availability", "rps"))
+PETSHOP_PLAN = PlanParams(
+    window_minutes=60,
+    history_hours=18,
+    metrics=("latency_avg", "latency_p95", "availability", "rps"),
+)
 # Imported in both modes (the primary reads every metric the tenant has).
 PETSHOP_MAPPING = MetricMapping(latency_stats=("Average", "p95"))
 PETSHOP_SCENARIOS = ["low_traffic", "high_traffic", "temporal_traffic1", "temporal_traffic2"]
@@ -74,17 +77,28 @@ class Variant:
 
 
 VARIANTS = (
-    Variant("override_at_window_end", PETSHOP_PLAN,
-            note="bench-built plan_override (18 h history, fixed metrics) asked one row "
-                 "after the issue window (target + 12..22 min): the earlier primary"),
-    Variant("override_at_target", PETSHOP_PLAN, ask_at="target",
-            note="same plan_override, asked at target.timestamp"),
-    Variant("override_latency_p95_only", replace(PETSHOP_PLAN,
-                                                 metrics=("latency_p95", "availability", "rps")),
-            note="override at window end without the Average latency the targets use"),
-    Variant("override_latency_avg_only", replace(PETSHOP_PLAN,
-                                                 metrics=("latency_avg", "availability", "rps")),
-            note="override at window end without latency_p95"),
+    Variant(
+        "override_at_window_end",
+        PETSHOP_PLAN,
+        note="bench-built plan_override (18 h history, fixed metrics) asked one row "
+        "after the issue window (target + 12..22 min): the earlier primary",
+    ),
+    Variant(
+        "override_at_target",
+        PETSHOP_PLAN,
+        ask_at="target",
+        note="same plan_override, asked at target.timestamp",
+    ),
+    Variant(
+        "override_latency_p95_only",
+        replace(PETSHOP_PLAN, metrics=("latency_p95", "availability", "rps")),
+        note="override at window end without the Average latency the targets use",
+    ),
+    Variant(
+        "override_latency_avg_only",
+        replace(PETSHOP_PLAN, metrics=("latency_avg", "availability", "rps")),
+        note="override at window end without latency_p95",
+    ),
 )
 
 
@@ -96,20 +110,32 @@ class Profile:
     mapping: MetricMapping
 
 
-QUICK = Profile(synthetic={"small": [1, 2, 3]}, fault_free_windows=5, variants=False,
-                mapping=PETSHOP_MAPPING)
+QUICK = Profile(
+    synthetic={"small": [1, 2, 3]}, fault_free_windows=5, variants=False, mapping=PETSHOP_MAPPING
+)
 # medium: 24 h of 1-minute history with daily seasonality and 20 more services per tenant.
-FULL = Profile(synthetic={"small": [1, 2, 3, 4, 5], "medium": [1, 2, 3]},
-               fault_free_windows=12, variants=True, mapping=PETSHOP_MAPPING)
+FULL = Profile(
+    synthetic={"small": [1, 2, 3, 4, 5], "medium": [1, 2, 3]},
+    fault_free_windows=12,
+    variants=True,
+    mapping=PETSHOP_MAPPING,
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python bench/eval.py", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="3 seeds at size small, primary PetShop config (under 5 minutes)")
-    parser.add_argument("--only", default="synthetic,petshop",
-                        help="comma-separated suites: synthetic, petshop")
+    parser = argparse.ArgumentParser(
+        prog="python bench/eval.py",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="3 seeds at size small, primary PetShop config (under 5 minutes)",
+    )
+    parser.add_argument(
+        "--only", default="synthetic,petshop", help="comma-separated suites: synthetic, petshop"
+    )
     parser.add_argument("--petshop-root", type=Path, default=DEFAULT_ROOT)
     parser.add_argument("--concurrency", type=int, default=8, help="questions in flight")
     parser.add_argument("--cases", action="store_true", help="list every case in the JSON")
@@ -133,35 +159,60 @@ async def synthetic_suite(
         decoys += sum(len(d) for d in load.decoys.values())
         load_s += load.seconds
     progress(f"synthetic: asking {len(cases)} questions")
-    outcomes = await ask_all(client, settings, cases, params=lambda _: PlanParams(),
-                             concurrency=concurrency, label="synthetic")
+    outcomes = await ask_all(
+        client,
+        settings,
+        cases,
+        params=lambda _: PlanParams(),
+        concurrency=concurrency,
+        label="synthetic",
+    )
     figures = synthetic_figures(outcomes)
     figures["setup"] = {
-        "catalogs": catalogs, "seeds_by_size": profile.synthetic,
-        "tenants": len({c.tenant for c in cases}), "decoys_injected": decoys,
-        "plan": PlanParams().describe(), "load_seconds": round(load_s, 1),
+        "catalogs": catalogs,
+        "seeds_by_size": profile.synthetic,
+        "tenants": len({c.tenant for c in cases}),
+        "decoys_injected": decoys,
+        "plan": PlanParams().describe(),
+        "load_seconds": round(load_s, 1),
     }
     return figures, outcomes
 
 
 async def petshop_suite(
-    client: Any, settings: Settings, profile: Profile, root: Path, concurrency: int,
+    client: Any,
+    settings: Settings,
+    profile: Profile,
+    root: Path,
+    concurrency: int,
 ) -> tuple[dict[str, Any], list[Outcome]]:
     # Exactly what the plans read (history + window) and one row more: smaller imports.
     plans = [PETSHOP_PRIMARY] + ([v.params for v in VARIANTS] if profile.variants else [])
-    history_h = max((p.history_hours or HISTORY_HOURS) + (p.window_minutes or 60) / 60
-                    for p in plans) + 0.1
+    history_h = (
+        max((p.history_hours or HISTORY_HOURS) + (p.window_minutes or 60) / 60 for p in plans) + 0.1
+    )
     with tempfile.TemporaryDirectory(prefix="opsflow-petshop-") as workdir:
         load = await load_petshop(
-            settings.db_dsn or "", root, PETSHOP_SCENARIOS, profile.mapping, Path(workdir),
-            history_hours=history_h, fault_free_windows=profile.fault_free_windows,
+            settings.db_dsn or "",
+            root,
+            PETSHOP_SCENARIOS,
+            profile.mapping,
+            Path(workdir),
+            history_hours=history_h,
+            fault_free_windows=profile.fault_free_windows,
         )
     issues = load.issue_cases(PRIMARY_ASK_AT)
     clean = load.fault_free_cases()
     progress(f"petshop: asking {len(issues)} issues + {len(clean)} fault-free windows")
-    outcomes = await ask_all(client, settings, issues + clean, params=lambda _: PETSHOP_PRIMARY,
-                             concurrency=concurrency, label="petshop")
-    figures = petshop_figures(outcomes[: len(issues)], outcomes[len(issues):])
+    outcomes = await ask_all(
+        client,
+        settings,
+        issues + clean,
+        params=lambda _: PETSHOP_PRIMARY,
+        concurrency=concurrency,
+        label="petshop",
+    )
+    figures = petshop_figures(outcomes[: len(issues)], outcomes[len(issues) :])
     figures["setup"] = _petshop_setup(load, history_h)
     every = list(outcomes)
     if profile.variants:
@@ -172,16 +223,24 @@ async def petshop_suite(
             # Fault-free windows do not depend on ask_at: each plan's specificity once.
             v_clean = [] if variant.params in measured else clean
             measured.add(variant.params)
-            out = await ask_all(client, settings, v_issues + v_clean,
-                                params=lambda _, p=variant.params: p,  # type: ignore[misc]
-                                concurrency=concurrency, label=f"petshop {variant.name}")
+            out = await ask_all(
+                client,
+                settings,
+                v_issues + v_clean,
+                params=lambda _, p=variant.params: p,  # type: ignore[misc]
+                concurrency=concurrency,
+                label=f"petshop {variant.name}",
+            )
             every += out
-            fig = petshop_figures(out[: len(v_issues)], out[len(v_issues):])
+            fig = petshop_figures(out[: len(v_issues)], out[len(v_issues) :])
             figures["variants"][variant.name] = {
-                "note": variant.note, "ask_at": variant.ask_at,
+                "note": variant.note,
+                "ask_at": variant.ask_at,
                 "plan": variant.params.describe(),
-                **{k: fig[k] for k in ("n", "top1", "top3", "avg5", "by_issue_kind",
-                                       "by_scenario_kind")},
+                **{
+                    k: fig[k]
+                    for k in ("n", "top1", "top3", "avg5", "by_issue_kind", "by_scenario_kind")
+                },
                 **({"fault_free": fig["fault_free"]} if "fault_free" in fig else {}),
             }
     return figures, every
@@ -207,11 +266,11 @@ def _petshop_setup(load: PetshopLoad, history_h: float) -> dict[str, Any]:
             f"before each April 2023 issue window, overlap dropped; {history_h:g} h of it kept"
         ),
         "ask_at": "target: the issue's target.timestamp; the planner's metric steps read "
-                  f"up to {AFTER_MINUTES} min past it (after_minutes, never past the clock)",
+        f"up to {AFTER_MINUTES} min past it (after_minutes, never past the clock)",
         "question": "the issue's own text: why is PetSite slow? / why is PetSite unavailable?",
         "plan": PETSHOP_PRIMARY.describe(),
         "fault_free": "noissue/ as is, own tenant per scenario; both questions at evenly "
-                      "spread times with the plan's full history before each",
+        "spread times with the plan's full history before each",
     }
 
 
@@ -224,11 +283,18 @@ async def evaluate(args: argparse.Namespace, figures: dict[str, Any]) -> list[st
         figures["servers"] = source
         client = await connect(settings)
         async with in_process_worker(client, settings) as worker_settings:
-            suites = [("synthetic", lambda: synthetic_suite(
-                          client, worker_settings, profile, args.concurrency)),
-                      ("petshop", lambda: petshop_suite(
-                          client, worker_settings, profile, args.petshop_root,
-                          args.concurrency))]
+            suites = [
+                (
+                    "synthetic",
+                    lambda: synthetic_suite(client, worker_settings, profile, args.concurrency),
+                ),
+                (
+                    "petshop",
+                    lambda: petshop_suite(
+                        client, worker_settings, profile, args.petshop_root, args.concurrency
+                    ),
+                ),
+            ]
             for name, run in suites:
                 if name not in args.suites:
                     continue
@@ -286,12 +352,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure_logging("WARNING")
     began = time.perf_counter()
-    figures: dict[str, Any] = {"mode": "quick" if args.quick else "full",
-                               "code": code_fingerprint(), "misses": {}}
+    figures: dict[str, Any] = {
+        "mode": "quick" if args.quick else "full",
+        "code": code_fingerprint(),
+        "misses": {},
+    }
     out = json_stream()
     failed = asyncio.run(evaluate(args, figures))
-    figures = {"mode": figures.pop("mode"), "summary": headline(figures),
-               "tenant_leak": figures.pop("tenant_leak", None), **figures}
+    figures = {
+        "mode": figures.pop("mode"),
+        "summary": headline(figures),
+        "tenant_leak": figures.pop("tenant_leak", None),
+        **figures,
+    }
     figures["failed_suites"] = failed
     figures["eval_seconds"] = round(time.perf_counter() - began, 1)
     progress(f"done in {figures['eval_seconds']} s")

@@ -9,10 +9,17 @@ from temporalio.client import WorkflowHandle
 
 from opsflow.history_markers import local_activity
 
-TOOLS = frozenset({
-    "ci_lookup", "topology_traverse", "topology_snapshot_fallback", "metric_query",
-    "metric_rollup_fallback", "event_query", "direct_query",
-})
+TOOLS = frozenset(
+    {
+        "ci_lookup",
+        "topology_traverse",
+        "topology_snapshot_fallback",
+        "metric_query",
+        "metric_rollup_fallback",
+        "event_query",
+        "direct_query",
+    }
+)
 
 
 def _ts(text: str) -> datetime:
@@ -41,9 +48,12 @@ def _local_span(event: dict[str, Any]) -> dict[str, Any] | None:
     scheduled = at(data["original_schedule_time"])
     completed = data.get("complete_time")
     return {
-        "name": data["activity_type"], "scheduled": scheduled, "started": scheduled,
+        "name": data["activity_type"],
+        "scheduled": scheduled,
+        "started": scheduled,
         "closed": at(completed) if completed else _ts(event["eventTime"]),
-        "outcome": "failed" if failed else "completed", "local": True,
+        "outcome": "failed" if failed else "completed",
+        "local": True,
     }
 
 
@@ -61,7 +71,8 @@ def activity_spans(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         attrs = event.get("activityTaskScheduledEventAttributes")
         if attrs is not None:
             by_id[event["eventId"]] = {
-                "name": attrs["activityType"]["name"], "scheduled": _ts(event["eventTime"]),
+                "name": attrs["activityType"]["name"],
+                "scheduled": _ts(event["eventTime"]),
             }
             continue
         started = event.get("activityTaskStartedEventAttributes")
@@ -146,4 +157,4 @@ def shape_of(events: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
     tool_positions = [i for i, n in enumerate(names) if n in TOOLS]
     if not tool_positions:
         return names, []
-    return names[: tool_positions[0]], names[tool_positions[-1] + 1:]
+    return names[: tool_positions[0]], names[tool_positions[-1] + 1 :]

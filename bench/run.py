@@ -64,18 +64,34 @@ FULL = Profile(runs=30, serial_runs=8, rounds=2, validator_reps=20, share_reps=1
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python bench/run.py", description=__doc__)
-    parser.add_argument("--quick", action="store_true",
-                        help="fewer runs and the small seed (under 3 minutes on 2 cores)")
-    parser.add_argument("--size", choices=sorted(SIZES), default=None,
-                        help="seed size (default: small with --quick, else large)")
-    parser.add_argument("--no-seed", action="store_true",
-                        help="use the data already there (seeding replaces the demo "
-                             "tenants' rows, also in a database named by OPSFLOW_DB_DSN)")
-    parser.add_argument("--no-bytecode-cache", action="store_true",
-                        help="honour PYTHONDONTWRITEBYTECODE (the sandbox then recompiles "
-                             "workflows/*.py on every workflow run)")
-    parser.add_argument("--only", default=",".join(SECTIONS),
-                        help=f"comma-separated sections to run (default: all of {SECTIONS})")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer runs and the small seed (under 3 minutes on 2 cores)",
+    )
+    parser.add_argument(
+        "--size",
+        choices=sorted(SIZES),
+        default=None,
+        help="seed size (default: small with --quick, else large)",
+    )
+    parser.add_argument(
+        "--no-seed",
+        action="store_true",
+        help="use the data already there (seeding replaces the demo "
+        "tenants' rows, also in a database named by OPSFLOW_DB_DSN)",
+    )
+    parser.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="honour PYTHONDONTWRITEBYTECODE (the sandbox then recompiles "
+        "workflows/*.py on every workflow run)",
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections to run (default: all of {SECTIONS})",
+    )
     args = parser.parse_args(argv)
     args.size = args.size or ("small" if args.quick else "large")
     args.sections = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -122,18 +138,36 @@ async def bench(args: argparse.Namespace, figures: dict[str, Any]) -> dict[str, 
             figures["seed_rows"] = report.rows
             figures["seed_rows_per_s"] = rounded(report.rows_per_s, 0)
             figures["seed_rows_per_s_with_generation"] = rounded(
-                report.rows_per_s_with_generation, 0)
+                report.rows_per_s_with_generation, 0
+            )
         client = await connect(settings)
         questions = await typical_questions(settings.db_dsn or "")
 
-        await section("latency", lambda: latency_scenarios(
-            client, settings, at, runs=profile.runs, serial_runs=profile.serial_runs))
+        await section(
+            "latency",
+            lambda: latency_scenarios(
+                client, settings, at, runs=profile.runs, serial_runs=profile.serial_runs
+            ),
+        )
         await section("share", lambda: validator_share(settings, at, profile.share_reps))
-        await section("throughput", lambda: throughput_scenario(
-            client, settings, at, questions, concurrencies=(50, 200), rounds=profile.rounds))
-        await section("rss", lambda: rss_scenario(
-            client, settings, at, questions, concurrency=200, rounds=profile.rounds,
-            log_dir=Path(logs)))
+        await section(
+            "throughput",
+            lambda: throughput_scenario(
+                client, settings, at, questions, concurrencies=(50, 200), rounds=profile.rounds
+            ),
+        )
+        await section(
+            "rss",
+            lambda: rss_scenario(
+                client,
+                settings,
+                at,
+                questions,
+                concurrency=200,
+                rounds=profile.rounds,
+                log_dir=Path(logs),
+            ),
+        )
     return failed
 
 
@@ -161,7 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging("WARNING")
     began = time.perf_counter()
     figures: dict[str, Any] = {
-        "mode": "quick" if args.quick else "full", "machine": machine(), "section_seconds": {},
+        "mode": "quick" if args.quick else "full",
+        "machine": machine(),
+        "section_seconds": {},
     }
     figures["bytecode_cache"] = not args.no_bytecode_cache
     with json_stdout() as out, bytecode_cache(not args.no_bytecode_cache):

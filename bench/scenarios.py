@@ -39,16 +39,24 @@ def two_level_plan(ci: str = FOCUS_CI) -> Plan:
     """3 independent cheap steps, then 3 steps each depending on all of level one."""
     cheap: list[tuple[str, dict[str, Any]]] = [
         ("ci", {"capability": "ci_search", "params": {"name": ci, "limit": 5}}),
-        ("events", {"capability": "event_search",
-                    "params": {"ci": ci, "window_minutes": 60}}),
-        ("topology", {"capability": "graph_traversal",
-                      "params": {"ci": ci, "direction": "upstream", "depth": 2}}),
+        ("events", {"capability": "event_search", "params": {"ci": ci, "window_minutes": 60}}),
+        (
+            "topology",
+            {
+                "capability": "graph_traversal",
+                "params": {"ci": ci, "direction": "upstream", "depth": 2},
+            },
+        ),
     ]
     level_one = [PlanStep(id=f"{sid}_1", **spec) for sid, spec in cheap]
     parents = [s.id for s in level_one]
     level_two = [PlanStep(id=f"{sid}_2", depends_on=parents, **spec) for sid, spec in cheap]
-    return Plan(steps=level_one + level_two, focus_ci=ci, intent="investigate",
-                rationale="bench: two dependency levels of cheap tools")
+    return Plan(
+        steps=level_one + level_two,
+        focus_ci=ci,
+        intent="investigate",
+        rationale="bench: two dependency levels of cheap tools",
+    )
 
 
 @dataclass
@@ -66,8 +74,13 @@ async def _ops_run(
     """One timed orchestration of the 6-step plan; recorded in ``out`` unless warming up."""
     cpu = time.process_time()
     e2e, result, handle = await timed_orchestration(
-        client, settings, question=f"why is {FOCUS_CI} slow?", tenant=TENANT, at=at,
-        plan=two_level_plan(), max_parallel=max_parallel,
+        client,
+        settings,
+        question=f"why is {FOCUS_CI} slow?",
+        tenant=TENANT,
+        at=at,
+        plan=two_level_plan(),
+        max_parallel=max_parallel,
     )
     cpu_ms = (time.process_time() - cpu) * 1000
     if result.status is not Status.SUCCESS:
@@ -117,8 +130,10 @@ async def latency_scenarios(
         await _ops_run(client, custom, at, DEFAULT_PARALLEL, None)
         shape = shape_from_run(result, events, DEFAULT_PARALLEL)
         shape.step_sleep_ms = TOOL_LATENCY_MS
-        progress(f"overhead: {runs} runs of the 6-step plan, tools at {TOOL_LATENCY_MS} ms, "
-                 f"max_parallel={DEFAULT_PARALLEL}, each followed by the bare baseline")
+        progress(
+            f"overhead: {runs} runs of the 6-step plan, tools at {TOOL_LATENCY_MS} ms, "
+            f"max_parallel={DEFAULT_PARALLEL}, each followed by the bare baseline"
+        )
         default, bare = await _paired(client, custom, queue, at, shape, runs)
         progress(f"speedup: {serial_runs} runs with max_parallel={SERIAL_PARALLEL}")
         serial_shape = dataclasses.replace(shape, max_parallel=SERIAL_PARALLEL)

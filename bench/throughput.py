@@ -135,7 +135,8 @@ async def throughput_scenario(
         out["activities_per_orchestration"] = shape.activity_count
         out["local_activities_per_orchestration"] = local
         out["bare_shape"] = {
-            "before": shape.before, "after": shape.after,
+            "before": shape.before,
+            "after": shape.after,
             "steps": {s.id: s.depends_on for s in shape.steps},
         }
         ratios = []
@@ -144,7 +145,8 @@ async def throughput_scenario(
             progress(f"throughput: {total} orchestrations at concurrency {conc}")
             ops = await closed_loop(
                 orchestration_request(client, ops_settings, at, questions),
-                concurrency=conc, total=total,
+                concurrency=conc,
+                total=total,
             )
             progress(f"throughput: {ops.per_s:.1f}/s; bare baseline at concurrency {conc}")
             bare = await closed_loop(

@@ -78,8 +78,12 @@ async def validator_share(settings: Settings, at: Any, reps: int) -> dict[str, A
         env = ActivityEnvironment()
         for n, sql in enumerate(benign):
             call = ToolCall(
-                tenant_id=TENANT, step_id=f"q{n}", tool="direct_query",
-                capability="database_query", params={"sql": sql}, reference_time=at,
+                tenant_id=TENANT,
+                step_id=f"q{n}",
+                tool="direct_query",
+                capability="database_query",
+                params={"sql": sql},
+                reference_time=at,
                 row_cap=row_cap,
             )
             try:
@@ -105,7 +109,8 @@ async def validator_share(settings: Settings, at: Any, reps: int) -> dict[str, A
         "validator_share_p90": rounded(percentile(shares, 90), 4) if shares else None,
         # All benign queries together: total validator time / total activity time.
         "validator_share_overall": rounded(validator_total / activity_total, 4)
-        if activity_total else None,
+        if activity_total
+        else None,
         "direct_query_us_mean": rounded(activity_total / len(shares), 1) if shares else None,
         "validator_share_queries": len(shares),
         "validator_share_blocked": len(blocked),

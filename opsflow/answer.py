@@ -97,9 +97,7 @@ def _finding_blocks(analysis: AnalysisResult) -> list[Block]:
             TimeseriesBlock(
                 title="Key metric",
                 series=[
-                    SeriesLine(
-                        name=f"{s.ci}.{s.metric}", points=s.points()
-                    )
+                    SeriesLine(name=f"{s.ci}.{s.metric}", points=s.points())
                     for s in analysis.key_series
                 ],
                 markers=_markers(analysis),

@@ -41,7 +41,8 @@ class PlanParams:
 
     def describe(self) -> dict[str, object]:
         return {
-            "plan": "workflow's own planning (rule planner)" if self.is_default
+            "plan": "workflow's own planning (rule planner)"
+            if self.is_default
             else "plan_override = rule_plan(...) with these metric-step params",
             "window_minutes": self.window_minutes or "planner default",
             "history_hours": self.history_hours or "planner default",
@@ -140,19 +141,28 @@ async def ask_all(
         nonlocal done
         async with gate:
             plan = planned(case, inventory[case.tenant], params(case))
-            request = OpsRequest(question=case.question, tenant_id=case.tenant,
-                                 reference_time=case.at, plan_override=plan)
+            request = OpsRequest(
+                question=case.question,
+                tenant_id=case.tenant,
+                reference_time=case.at,
+                plan_override=plan,
+            )
             began = time.perf_counter()
             handle = await start(client, request, settings)
             try:
                 result = await asyncio.wait_for(handle.result(), timeout=ASK_TIMEOUT_S)
             except (TimeoutError, WorkflowFailureError) as err:
                 # Recorded as a miss with its cause; the other questions go on.
-                out = Outcome(case=case, status="failure", error=type(err).__name__,
-                              seconds=time.perf_counter() - began)
+                out = Outcome(
+                    case=case,
+                    status="failure",
+                    error=type(err).__name__,
+                    seconds=time.perf_counter() - began,
+                )
             else:
-                out = outcome_of(case, result, names[case.tenant], everyone,
-                                 time.perf_counter() - began)
+                out = outcome_of(
+                    case, result, names[case.tenant], everyone, time.perf_counter() - began
+                )
         done += 1
         if done % 20 == 0 or done == len(cases):
             progress(f"{label}: {done}/{len(cases)} questions answered")

@@ -153,8 +153,13 @@ def read_issue(scenario: str, split: str, path: Path) -> Issue:
     if kind not in ("latency", "availability"):
         raise ValueError(f"{path}: unknown target metric {kind!r}")
     return Issue(
-        scenario=scenario, split=split, name=path.name, path=path,
-        target=spec["target"]["node"], kind=kind, timestamp=float(spec["target"]["timestamp"]),
+        scenario=scenario,
+        split=split,
+        name=path.name,
+        path=path,
+        target=spec["target"]["node"],
+        kind=kind,
+        timestamp=float(spec["target"]["timestamp"]),
         root_cause=spec["root_cause"]["node"],
     )
 
@@ -166,8 +171,10 @@ def list_issues(root: Path, scenarios: Iterable[str]) -> list[Issue]:
             folder = root / scenario / split
             if not folder.is_dir():
                 continue
-            names = sorted((p for p in folder.iterdir() if (p / "target.json").is_file()),
-                           key=lambda p: int(p.name.rsplit("_", 1)[-1]))
+            names = sorted(
+                (p for p in folder.iterdir() if (p / "target.json").is_file()),
+                key=lambda p: int(p.name.rsplit("_", 1)[-1]),
+            )
             out += [read_issue(scenario, split, p) for p in names]
     return out
 
@@ -179,8 +186,12 @@ def shift_days(history: WideMetrics, window_start: float) -> int:
 
 
 def long_rows(
-    wide: WideMetrics, mapping: MetricMapping, *, offset_s: float = 0.0,
-    before: float | None = None, nodes: set[str] | None = None,
+    wide: WideMetrics,
+    mapping: MetricMapping,
+    *,
+    offset_s: float = 0.0,
+    before: float | None = None,
+    nodes: set[str] | None = None,
 ) -> Iterator[tuple[float, str, str, float]]:
     """``(ts, ci, metric, value)`` rows, times moved by ``offset_s``, those at or after
     ``before`` (after the move) left out; gaps are skipped."""
@@ -205,7 +216,8 @@ class ImportFiles:
 
 
 def write_import(
-    folder: Path, edges: list[tuple[str, str]],
+    folder: Path,
+    edges: list[tuple[str, str]],
     parts: Iterable[Iterable[tuple[float, str, str, float]]],
 ) -> ImportFiles:
     """Writes ``metrics.csv`` (long) and ``graph.csv`` (edges) for ``import_telemetry``."""
@@ -227,8 +239,13 @@ def write_import(
 
 
 def issue_files(
-    issue: Issue, history: WideMetrics, edges: list[tuple[str, str]], mapping: MetricMapping,
-    folder: Path, *, history_hours: float | None = None,
+    issue: Issue,
+    history: WideMetrics,
+    edges: list[tuple[str, str]],
+    mapping: MetricMapping,
+    folder: Path,
+    *,
+    history_hours: float | None = None,
 ) -> tuple[ImportFiles, int]:
     """Import files for one issue: the shifted fault-free history, then the issue window.
     ``history_hours`` keeps only that much history before the window (smaller imports).
@@ -247,7 +264,10 @@ def issue_files(
 
 
 def noissue_files(
-    history: WideMetrics, edges: list[tuple[str, str]], mapping: MetricMapping, folder: Path,
+    history: WideMetrics,
+    edges: list[tuple[str, str]],
+    mapping: MetricMapping,
+    folder: Path,
 ) -> ImportFiles:
     """The fault-free history as it is (its own tenant, for the specificity windows)."""
     return write_import(folder, edges, [long_rows(history, mapping)])

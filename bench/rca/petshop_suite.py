@@ -35,8 +35,12 @@ from opsflow.db.migrate import migrate
 from opsflow.importer.load import import_telemetry
 
 AskAt = Literal["target", "window_end"]
-_SHORT = {"low_traffic": "low", "high_traffic": "high",
-          "temporal_traffic1": "tt1", "temporal_traffic2": "tt2"}
+_SHORT = {
+    "low_traffic": "low",
+    "high_traffic": "high",
+    "temporal_traffic1": "tt1",
+    "temporal_traffic2": "tt2",
+}
 
 
 @dataclass(frozen=True)
@@ -57,9 +61,16 @@ class PetshopLoad:
 
     def issue_cases(self, ask_at: AskAt) -> list[Case]:
         return [
-            Case(suite="petshop", group=issue.kind, key=issue.key, tenant=tenant,
-                 question=issue.question(), at=ask_time(issue, ask_at),
-                 truth=issue.root_cause, scenario=issue.scenario)
+            Case(
+                suite="petshop",
+                group=issue.kind,
+                key=issue.key,
+                tenant=tenant,
+                question=issue.question(),
+                at=ask_time(issue, ask_at),
+                truth=issue.root_cause,
+                scenario=issue.scenario,
+            )
             for issue, tenant in self.issues
         ]
 
@@ -70,12 +81,18 @@ class PetshopLoad:
             for i, ts in enumerate(ff.times):
                 at = datetime.fromtimestamp(ts, tz=UTC)
                 for kind, word in (("latency", "slow"), ("availability", "unavailable")):
-                    out.append(Case(
-                        suite="petshop_fault_free", group=kind,
-                        key=f"{ff.scenario}/noissue/window_{i}/{kind}", tenant=ff.tenant,
-                        question=f"why is PetSite {word}?", at=at, truth=None,
-                        scenario=ff.scenario,
-                    ))
+                    out.append(
+                        Case(
+                            suite="petshop_fault_free",
+                            group=kind,
+                            key=f"{ff.scenario}/noissue/window_{i}/{kind}",
+                            tenant=ff.tenant,
+                            question=f"why is PetSite {word}?",
+                            at=at,
+                            truth=None,
+                            scenario=ff.scenario,
+                        )
+                    )
         return out
 
 
@@ -134,20 +151,21 @@ async def load_petshop(
         edges = read_edges(root / scenario / "graph.csv")
         for issue in list_issues(root, [scenario])[:issue_limit]:
             tenant = issue_tenant(issue)
-            files, days = issue_files(issue, history, edges, mapping, workdir / tenant,
-                                      history_hours=history_hours)
+            files, days = issue_files(
+                issue, history, edges, mapping, workdir / tenant, history_hours=history_hours
+            )
             jobs.append((tenant, files))
             issues.append((issue, tenant))
             shifts[issue.key] = days
         tenant = fault_free_tenant(scenario)
         jobs.append((tenant, noissue_files(history, edges, mapping, workdir / tenant)))
-        times = fault_free_times(history.start, history.end, count=fault_free_windows,
-                                 min_history_h=history_hours)
+        times = fault_free_times(
+            history.start, history.end, count=fault_free_windows, min_history_h=history_hours
+        )
         fault_free.append(FaultFree(scenario, tenant, times))
     progress(f"petshop: importing {len(jobs)} tenants over {connections} connections")
     samples = await _import_all(dsn, jobs, connections)
-    return PetshopLoad(issues, fault_free, shifts, samples, time.perf_counter() - began,
-                       skipped)
+    return PetshopLoad(issues, fault_free, shifts, samples, time.perf_counter() - began, skipped)
 
 
 async def _import_all(dsn: str, jobs: list[tuple[str, ImportFiles]], connections: int) -> int:
@@ -168,8 +186,9 @@ async def _import_all(dsn: str, jobs: list[tuple[str, ImportFiles]], connections
         try:
             while pending:
                 tenant, files = pending.pop()
-                stats = await import_telemetry(own, tenant, metrics=files.metrics,
-                                               graph=files.graph)
+                stats = await import_telemetry(
+                    own, tenant, metrics=files.metrics, graph=files.graph
+                )
                 samples += stats.samples_written
                 done += 1
                 if done % 10 == 0 or done == len(jobs):

@@ -52,7 +52,8 @@ def petshop_figures(issues: list[Outcome], clean: list[Outcome]) -> dict[str, An
         for scenario, top1 in per_scenario.items():
             ours = by_cell.get(f"{scenario}/{kind}", {}).get("top1")
             baseline[f"{scenario}/{kind}"] = {
-                "baseline_top1": top1, "top1": ours,
+                "baseline_top1": top1,
+                "top1": ours,
                 "above": ours is not None and ours > top1,
             }
     out: dict[str, Any] = {
@@ -73,8 +74,11 @@ def petshop_figures(issues: list[Outcome], clean: list[Outcome]) -> dict[str, An
 
 def misses(outcomes: list[Outcome], limit: int = 40) -> list[dict[str, Any]]:
     """Cases the top candidate got wrong (or fault-free windows that named one), briefly."""
-    wrong = [o for o in outcomes if (o.case.truth is None and o.ranking) or
-             (o.case.truth is not None and o.rank != 1)]
+    wrong = [
+        o
+        for o in outcomes
+        if (o.case.truth is None and o.ranking) or (o.case.truth is not None and o.rank != 1)
+    ]
     out = []
     for o in wrong[:limit]:
         item = o.brief()

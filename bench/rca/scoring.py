@@ -109,7 +109,8 @@ def specificity(outcomes: list[Outcome]) -> dict[str, Any]:
 
 
 def grouped(
-    outcomes: Iterable[Outcome], key: Callable[[Outcome], str],
+    outcomes: Iterable[Outcome],
+    key: Callable[[Outcome], str],
     figure: Callable[[list[Outcome]], dict[str, Any]] = accuracy,
 ) -> dict[str, dict[str, Any]]:
     groups: dict[str, list[Outcome]] = defaultdict(list)
@@ -122,6 +123,7 @@ def leak_report(outcomes: Iterable[Outcome]) -> dict[str, Any]:
     leaks = [o for o in outcomes if o.leaked]
     return {
         "tenant_leak": bool(leaks),
-        "leaks": [{"key": o.case.key, "tenant": o.case.tenant, "named": o.leaked}
-                  for o in leaks[:10]],
+        "leaks": [
+            {"key": o.case.key, "tenant": o.case.tenant, "named": o.leaked} for o in leaks[:10]
+        ],
     }

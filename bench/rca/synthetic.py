@@ -36,16 +36,26 @@ def eval_end(seed: int) -> datetime:
 
 def eval_dataset(catalog: str, seed: int, size: str) -> TenantDataset:
     ds = generate_tenant(catalog, seed=seed, size=size, end=eval_end(seed))
-    return dataclasses.replace(ds, tenant_id=eval_tenant_id(catalog, seed, size),
-                               tenant_name=f"{TENANTS[catalog]} (eval seed {seed})")
+    return dataclasses.replace(
+        ds,
+        tenant_id=eval_tenant_id(catalog, seed, size),
+        tenant_name=f"{TENANTS[catalog]} (eval seed {seed})",
+    )
 
 
 def cases_of(ds: TenantDataset) -> list[Case]:
     """One case per injected incident: its question (a caller of the root) at the seed's end."""
     return [
-        Case(suite="synthetic", group=inc.kind, key=f"{ds.tenant_id}/{inc.kind}",
-             tenant=ds.tenant_id, question=inc.question, at=ds.end, truth=inc.root_ci,
-             scenario=ds.size.name)
+        Case(
+            suite="synthetic",
+            group=inc.kind,
+            key=f"{ds.tenant_id}/{inc.kind}",
+            tenant=ds.tenant_id,
+            question=inc.question,
+            at=ds.end,
+            truth=inc.root_ci,
+            scenario=ds.size.name,
+        )
         for inc in ds.incidents
     ]
 

@@ -110,9 +110,7 @@ def analyze(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> Find
         return findings
     alerted = _alerts(data, ref_ts, config)
     traffic = traffic_of(data.series, ref_ts - config.recent_s)
-    cands = rank(
-        by_ci, graph, focus, inp.intent, correlations, alerted, config, slack_s, traffic
-    )
+    cands = rank(by_ci, graph, focus, inp.intent, correlations, alerted, config, slack_s, traffic)
     findings.root_causes = [to_root_cause(c) for c in cands]
     if cands:
         findings.path = cands[0].path

@@ -90,7 +90,7 @@ async def refresh_topology_snapshot(conn: asyncpg.Connection, tenant_id: str) ->
         "  'source', a.name, 'target', b.name, 'relation', r.relation,"
         "  'source_id', r.source_id, 'target_id', r.target_id,"
         "  'source_type', a.ci_type, 'target_type', b.ci_type)"
-        "  ORDER BY a.name COLLATE \"C\", b.name COLLATE \"C\", r.relation COLLATE \"C\"),"
+        '  ORDER BY a.name COLLATE "C", b.name COLLATE "C", r.relation COLLATE "C"),'
         "  '[]'::jsonb)"
         " FROM ci_relation r"
         " JOIN ci a ON a.tenant_id = r.tenant_id AND a.id = r.source_id"
@@ -113,22 +113,28 @@ async def _upsert_cis(
     conn: asyncpg.Connection, tenant_id: str, parsed: ParsedTelemetry
 ) -> tuple[int, int]:
     await _stage(
-        conn, "imp_ci", "id text, name text, ci_type text, explicit boolean",
+        conn,
+        "imp_ci",
+        "id text, name text, ci_type text, explicit boolean",
         [(ci_id_for(n), n, t or "service", t is not None) for n, t in parsed.cis.items()],
     )
-    created = _count(await conn.execute(
-        "INSERT INTO ci (tenant_id, id, name, ci_type, attributes)"
-        " SELECT $1, id, name, ci_type, '{\"source\": \"import\"}'::jsonb FROM imp_ci"
-        " ON CONFLICT DO NOTHING",
-        tenant_id,
-    ))
+    created = _count(
+        await conn.execute(
+            "INSERT INTO ci (tenant_id, id, name, ci_type, attributes)"
+            ' SELECT $1, id, name, ci_type, \'{"source": "import"}\'::jsonb FROM imp_ci'
+            " ON CONFLICT DO NOTHING",
+            tenant_id,
+        )
+    )
     # Only cis.csv may change the type of a CI that already exists.
-    retyped = _count(await conn.execute(
-        "UPDATE ci SET ci_type = s.ci_type, updated_at = now() FROM imp_ci s"
-        " WHERE ci.tenant_id = $1 AND ci.name = s.name AND s.explicit"
-        " AND ci.ci_type <> s.ci_type",
-        tenant_id,
-    ))
+    retyped = _count(
+        await conn.execute(
+            "UPDATE ci SET ci_type = s.ci_type, updated_at = now() FROM imp_ci s"
+            " WHERE ci.tenant_id = $1 AND ci.name = s.name AND s.explicit"
+            " AND ci.ci_type <> s.ci_type",
+            tenant_id,
+        )
+    )
     unresolved = await conn.fetch(
         "SELECT s.name FROM imp_ci s LEFT JOIN ci c ON c.tenant_id = $1 AND c.name = s.name"
         " WHERE c.id IS NULL LIMIT 5",
@@ -148,42 +154,57 @@ async def _load(
     n["cis_created"], n["cis_retyped"] = await _upsert_cis(conn, tenant_id, parsed)
     join_ci = "JOIN ci c ON c.tenant_id = $1 AND c.name = s.{col}"
 
-    await _stage(conn, "imp_rel", "source text, target text, relation text",
-                 sorted(parsed.relations))
-    n["relations_written"] = _count(await conn.execute(
-        "INSERT INTO ci_relation (tenant_id, source_id, target_id, relation)"
-        " SELECT $1, a.id, b.id, s.relation FROM imp_rel s"
-        " JOIN ci a ON a.tenant_id = $1 AND a.name = s.source"
-        " JOIN ci b ON b.tenant_id = $1 AND b.name = s.target"
-        " ON CONFLICT DO NOTHING",
-        tenant_id,
-    ))
+    await _stage(
+        conn, "imp_rel", "source text, target text, relation text", sorted(parsed.relations)
+    )
+    n["relations_written"] = _count(
+        await conn.execute(
+            "INSERT INTO ci_relation (tenant_id, source_id, target_id, relation)"
+            " SELECT $1, a.id, b.id, s.relation FROM imp_rel s"
+            " JOIN ci a ON a.tenant_id = $1 AND a.name = s.source"
+            " JOIN ci b ON b.tenant_id = $1 AND b.name = s.target"
+            " ON CONFLICT DO NOTHING",
+            tenant_id,
+        )
+    )
 
-    await _stage(conn, "imp_metric", "ci text, metric text, ts timestamptz, value float8",
-                 [(ci, metric, ts, v) for (ci, metric, ts), v in parsed.samples.items()])
-    n["samples_written"] = _count(await conn.execute(
-        "INSERT INTO metric_sample (tenant_id, ci_id, metric, ts, value)"
-        f" SELECT $1, c.id, s.metric, s.ts, s.value FROM imp_metric s {join_ci.format(col='ci')}"
-        " ON CONFLICT (tenant_id, ci_id, metric, ts) DO UPDATE SET value = EXCLUDED.value"
-        " WHERE metric_sample.value IS DISTINCT FROM EXCLUDED.value",
-        tenant_id,
-    ))
+    await _stage(
+        conn,
+        "imp_metric",
+        "ci text, metric text, ts timestamptz, value float8",
+        [(ci, metric, ts, v) for (ci, metric, ts), v in parsed.samples.items()],
+    )
+    n["samples_written"] = _count(
+        await conn.execute(
+            "INSERT INTO metric_sample (tenant_id, ci_id, metric, ts, value)"
+            " SELECT $1, c.id, s.metric, s.ts, s.value FROM imp_metric s"
+            f" {join_ci.format(col='ci')}"
+            " ON CONFLICT (tenant_id, ci_id, metric, ts) DO UPDATE SET value = EXCLUDED.value"
+            " WHERE metric_sample.value IS DISTINCT FROM EXCLUDED.value",
+            tenant_id,
+        )
+    )
 
     events = {
         event_id_for(ts, ci, kind, msg): (ci, ts, kind, sev, msg)
         for ts, ci, kind, sev, msg in parsed.events
     }
-    await _stage(conn, "imp_event",
-                 "id text, ci text, ts timestamptz, kind text, severity text, message text",
-                 [(eid, *row) for eid, row in sorted(events.items())])
-    n["events_written"] = _count(await conn.execute(
-        "INSERT INTO event (tenant_id, id, ci_id, ts, kind, severity, message)"
-        " SELECT $1, s.id, c.id, s.ts, s.kind, s.severity, s.message FROM imp_event s"
-        " LEFT JOIN ci c ON c.tenant_id = $1 AND c.name = s.ci"
-        " ON CONFLICT (tenant_id, id) DO UPDATE SET severity = EXCLUDED.severity"
-        " WHERE event.severity IS DISTINCT FROM EXCLUDED.severity",
-        tenant_id,
-    ))
+    await _stage(
+        conn,
+        "imp_event",
+        "id text, ci text, ts timestamptz, kind text, severity text, message text",
+        [(eid, *row) for eid, row in sorted(events.items())],
+    )
+    n["events_written"] = _count(
+        await conn.execute(
+            "INSERT INTO event (tenant_id, id, ci_id, ts, kind, severity, message)"
+            " SELECT $1, s.id, c.id, s.ts, s.kind, s.severity, s.message FROM imp_event s"
+            " LEFT JOIN ci c ON c.tenant_id = $1 AND c.name = s.ci"
+            " ON CONFLICT (tenant_id, id) DO UPDATE SET severity = EXCLUDED.severity"
+            " WHERE event.severity IS DISTINCT FROM EXCLUDED.severity",
+            tenant_id,
+        )
+    )
 
     # Rollups: recompute exactly the 5-minute buckets the import touched, from every
     # sample now in them (older samples in those buckets included).
@@ -199,15 +220,17 @@ async def _load(
         " AND r.ci_id = t.ci_id AND r.metric = t.metric AND r.bucket = t.bucket",
         tenant_id,
     )
-    n["rollups_written"] = _count(await conn.execute(
-        "INSERT INTO metric_rollup (tenant_id, ci_id, metric, bucket, avg, min, max, count)"
-        " SELECT $1, m.ci_id, m.metric, t.bucket, avg(m.value), min(m.value), max(m.value),"
-        " count(*) FROM imp_touched t JOIN metric_sample m ON m.tenant_id = $1"
-        " AND m.ci_id = t.ci_id AND m.metric = t.metric"
-        " AND m.ts >= t.bucket AND m.ts < t.bucket + interval '5 minutes'"
-        " GROUP BY m.ci_id, m.metric, t.bucket",
-        tenant_id,
-    ))
+    n["rollups_written"] = _count(
+        await conn.execute(
+            "INSERT INTO metric_rollup (tenant_id, ci_id, metric, bucket, avg, min, max, count)"
+            " SELECT $1, m.ci_id, m.metric, t.bucket, avg(m.value), min(m.value), max(m.value),"
+            " count(*) FROM imp_touched t JOIN metric_sample m ON m.tenant_id = $1"
+            " AND m.ci_id = t.ci_id AND m.metric = t.metric"
+            " AND m.ts >= t.bucket AND m.ts < t.bucket + interval '5 minutes'"
+            " GROUP BY m.ci_id, m.metric, t.bucket",
+            tenant_id,
+        )
+    )
     await refresh_topology_snapshot(conn, tenant_id)
     return n
 
@@ -249,6 +272,11 @@ async def import_telemetry(
         ignored_columns=parsed.ignored_columns,
         **counts,
     )
-    log.info("telemetry_imported", tenant_id=tenant_id, rows_read=stats.rows_read,
-             samples_written=stats.samples_written, seconds=round(stats.seconds, 3))
+    log.info(
+        "telemetry_imported",
+        tenant_id=tenant_id,
+        rows_read=stats.rows_read,
+        samples_written=stats.samples_written,
+        seconds=round(stats.seconds, 3),
+    )
     return stats

@@ -72,7 +72,8 @@ class _Errors:
         more = f" (and {len(self.items) - 1} more bad rows)" if len(self.items) > 1 else ""
         raise ValidationError(
             f"{first['file']} line {first['line']}: {first['error']}{more}",
-            code=BAD_ROW, details=self.items,
+            code=BAD_ROW,
+            details=self.items,
         )
 
 
@@ -83,9 +84,7 @@ def parse_ts(text: str) -> datetime:
     if _NUMBER.fullmatch(text):
         value = float(text)
         if not _MIN_TS <= value < _MAX_TS:
-            raise RowError(
-                f"ts {text} is not unix seconds between 1990 and 2100 (milliseconds?)"
-            )
+            raise RowError(f"ts {text} is not unix seconds between 1990 and 2100 (milliseconds?)")
         return datetime.fromtimestamp(value, tz=UTC)
     try:
         parsed = datetime.fromisoformat(text)
@@ -125,7 +124,10 @@ def _ident(text: str, what: str) -> str:
 
 
 def _rows(
-    path: Path, required: tuple[str, ...], optional: tuple[str, ...], out: ParsedTelemetry,
+    path: Path,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    out: ParsedTelemetry,
 ) -> Iterator[tuple[int, dict[str, str] | None, str]]:
     """Yields (line number, {column: cell}, "") per non-blank data row, or
     (line number, None, problem) for a row with the wrong number of fields."""
@@ -157,7 +159,10 @@ def _rows(
 
 
 def _each(
-    path: Path, required: tuple[str, ...], optional: tuple[str, ...], out: ParsedTelemetry,
+    path: Path,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    out: ParsedTelemetry,
     errors: _Errors,
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """``_rows`` with ragged rows recorded as errors; stops once enough errors are known."""

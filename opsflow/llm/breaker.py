@@ -117,10 +117,7 @@ class CircuitBreaker:
         self._transition(BreakerState.OPEN)
 
     def _maybe_half_open(self) -> None:
-        if (
-            self._state is BreakerState.OPEN
-            and self._clock() - self._opened_at >= self.recovery_s
-        ):
+        if self._state is BreakerState.OPEN and self._clock() - self._opened_at >= self.recovery_s:
             self._probe_in_flight = False
             self._transition(BreakerState.HALF_OPEN)
 

@@ -98,9 +98,7 @@ LLM_NON_RETRYABLE_CODES: tuple[str, ...] = (
 MAX_RETRY_AFTER_S = 600.0
 
 
-def parse_retry_after(
-    value: str | None, *, now: Callable[[], float] = time.time
-) -> float | None:
+def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
     """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP date.
 
     Returns None when absent or unparseable; clamps to [0, MAX_RETRY_AFTER_S].

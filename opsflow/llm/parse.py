@@ -19,8 +19,14 @@ from opsflow.models import Plan
 _FENCE_RE = re.compile(r"^```[A-Za-z0-9_-]*\s*\n(?P<body>.*?)\n?```\s*$", re.DOTALL)
 _PARAM_FIELDS = frozenset({"params", "fallback_params"})
 _MAX_INPUT_REPR = 80
-_JSON_TYPE = {"list": "array", "str": "string", "int": "number", "float": "number",
-              "bool": "boolean", "NoneType": "null"}
+_JSON_TYPE = {
+    "list": "array",
+    "str": "string",
+    "int": "number",
+    "float": "number",
+    "bool": "boolean",
+    "NoneType": "null",
+}
 
 
 class PlanParseError(PlanningError):

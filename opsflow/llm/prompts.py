@@ -108,9 +108,7 @@ def build_plan_messages(
     shown = names[:MAX_CI_NAMES]
     ci_block = "\n".join(shown) if shown else "(no CI names known)"
     if len(names) > len(shown):
-        ci_block += (
-            f"\n... and {len(names) - len(shown)} more; use ci_search to find them by name"
-        )
+        ci_block += f"\n... and {len(names) - len(shown)} more; use ci_search to find them by name"
     user = "\n\n".join(
         (
             f"Tenant: {tenant}\nReference time: {reference_time_iso}",

@@ -23,23 +23,37 @@ def _parse_end(text: str) -> datetime:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m opsflow.seed", description=__doc__)
-    parser.add_argument("--dsn", default=Settings().db_dsn,
-                        help="PostgreSQL DSN (default: $OPSFLOW_DB_DSN)")
+    parser.add_argument(
+        "--dsn", default=Settings().db_dsn, help="PostgreSQL DSN (default: $OPSFLOW_DB_DSN)"
+    )
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--tenant", action="append", choices=sorted(TENANTS),
-                        help="tenant to seed (repeatable; default: all)")
-    parser.add_argument("--end", type=_parse_end, default=None,
-                        help="reference instant, ISO 8601 with zone (default: now, to the minute)")
+    parser.add_argument(
+        "--tenant",
+        action="append",
+        choices=sorted(TENANTS),
+        help="tenant to seed (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--end",
+        type=_parse_end,
+        default=None,
+        help="reference instant, ISO 8601 with zone (default: now, to the minute)",
+    )
     args = parser.parse_args(argv)
     # stdout carries the JSON report; logs go to stderr.
     configure_logging(json_output=False)
     if not args.dsn:
         parser.error("--dsn or OPSFLOW_DB_DSN is required")
-    stats = asyncio.run(seed_all(
-        args.dsn, tenants=tuple(args.tenant or TENANTS), seed=args.seed, size=args.size,
-        end=args.end,
-    ))
+    stats = asyncio.run(
+        seed_all(
+            args.dsn,
+            tenants=tuple(args.tenant or TENANTS),
+            seed=args.seed,
+            size=args.size,
+            end=args.end,
+        )
+    )
     json.dump({tid: s.as_dict() for tid, s in stats.items()}, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

@@ -26,7 +26,12 @@ class EventFactory:
         self.events: list[Event] = []
 
     def add(
-        self, ci: str | None, ts: datetime, kind: str, severity: str, message: str,
+        self,
+        ci: str | None,
+        ts: datetime,
+        kind: str,
+        severity: str,
+        message: str,
         payload: dict[str, Any] | None = None,
     ) -> None:
         if ts > self._end:
@@ -48,10 +53,20 @@ def _commit(rng: random.Random) -> str:
 
 def deploy(f: EventFactory, ci: str, ts: datetime, rng: random.Random) -> None:
     new, old = _version(rng)
-    f.add(ci, ts, "deploy", "info", f"Deployed {ci} {new} (was {old})", {
-        "version": new, "previous_version": old, "commit": _commit(rng),
-        "deployer": rng.choice(["ci-bot", "spinnaker", "argo-rollouts"]), "strategy": "rolling",
-    })
+    f.add(
+        ci,
+        ts,
+        "deploy",
+        "info",
+        f"Deployed {ci} {new} (was {old})",
+        {
+            "version": new,
+            "previous_version": old,
+            "commit": _commit(rng),
+            "deployer": rng.choice(["ci-bot", "spinnaker", "argo-rollouts"]),
+            "strategy": "rolling",
+        },
+    )
 
 
 def incident_events(f: EventFactory, timed: Timed, graph: Graph, rng: random.Random) -> None:
@@ -63,27 +78,74 @@ def incident_events(f: EventFactory, timed: Timed, graph: Graph, rng: random.Ran
     q, root = plan.question_ci, plan.root
     if plan.kind == "bad_deploy":
         deploy(f, root, t0, rng)
-        f.add(root, at(4, 6), "alert", "critical", f"{root} latency_p95 above SLO",
-              {"metric": "latency_p95", "condition": "p95 > SLO for 3m"})
-        f.add(root, at(5, 7), "alert", "warning", f"{root} error rate above 2%",
-              {"metric": "error_rate", "threshold": 0.02})
+        f.add(
+            root,
+            at(4, 6),
+            "alert",
+            "critical",
+            f"{root} latency_p95 above SLO",
+            {"metric": "latency_p95", "condition": "p95 > SLO for 3m"},
+        )
+        f.add(
+            root,
+            at(5, 7),
+            "alert",
+            "warning",
+            f"{root} error rate above 2%",
+            {"metric": "error_rate", "threshold": 0.02},
+        )
     elif plan.kind == "db_saturation":
-        f.add(root, at(3, 4), "alert", "info", f"{root} slow query log: long-running queries",
-              {"metric": "slow_queries", "window": "5m"})
-        f.add(root, at(4, 6), "alert", "critical", f"{root} CPU above 90%",
-              {"metric": "cpu", "threshold": 90})
-        f.add(root, at(5, 8), "alert", "warning", f"{root} query latency_p95 high",
-              {"metric": "latency_p95"})
+        f.add(
+            root,
+            at(3, 4),
+            "alert",
+            "info",
+            f"{root} slow query log: long-running queries",
+            {"metric": "slow_queries", "window": "5m"},
+        )
+        f.add(
+            root,
+            at(4, 6),
+            "alert",
+            "critical",
+            f"{root} CPU above 90%",
+            {"metric": "cpu", "threshold": 90},
+        )
+        f.add(
+            root,
+            at(5, 8),
+            "alert",
+            "warning",
+            f"{root} query latency_p95 high",
+            {"metric": "latency_p95"},
+        )
     else:
-        f.add(root, at(3, 5), "alert", "warning", f"{root} CPU above 90%",
-              {"metric": "cpu", "threshold": 90})
+        f.add(
+            root,
+            at(3, 5),
+            "alert",
+            "warning",
+            f"{root} CPU above 90%",
+            {"metric": "cpu", "threshold": 90},
+        )
         proc = rng.choice(["backup-agent", "log-shipper", "av-scanner", "reindex-job"])
-        f.add(root, at(4, 6), "alert", "info", f"{root} process {proc} using most CPU cores",
-              {"process": proc, "metric": "cpu"})
-    f.add(q, at(7, 10), "alert", "warning", f"{q} latency_p95 elevated",
-          {"metric": "latency_p95"})
-    f.add(q, at(10, 13), "incident", "critical", f"Incident opened: {q} responding slowly",
-          {"status": "open", "reported_by": "on-call"})
+        f.add(
+            root,
+            at(4, 6),
+            "alert",
+            "info",
+            f"{root} process {proc} using most CPU cores",
+            {"process": proc, "metric": "cpu"},
+        )
+    f.add(q, at(7, 10), "alert", "warning", f"{q} latency_p95 elevated", {"metric": "latency_p95"})
+    f.add(
+        q,
+        at(10, 13),
+        "incident",
+        "critical",
+        f"Incident opened: {q} responding slowly",
+        {"status": "open", "reported_by": "on-call"},
+    )
 
 
 _CONFIG = (
@@ -101,7 +163,10 @@ _INFO_ALERTS = (
 
 
 def routine_events(
-    f: EventFactory, graph: Graph, stamps: Sequence[datetime], busy: Collection[str],
+    f: EventFactory,
+    graph: Graph,
+    stamps: Sequence[datetime],
+    busy: Collection[str],
     rng: random.Random,
 ) -> None:
     """``busy``: CIs an incident touches or whose downstream it walks (kept quiet late)."""
@@ -121,8 +186,14 @@ def routine_events(
         for _ in range(round(1.0 * hours)):
             ci = rng.choice(services)
             text, key = rng.choice(_CONFIG)
-            f.add(ci, when(start, quiet), "config_change", "info",
-                  f"{ci} " + text.format(flag=f"ff-{rng.randint(100, 999)}"), {"area": key})
+            f.add(
+                ci,
+                when(start, quiet),
+                "config_change",
+                "info",
+                f"{ci} " + text.format(flag=f"ff-{rng.randint(100, 999)}"),
+                {"area": key},
+            )
     quiet_cis = [c for c in everything if c not in busy]
     for _ in range(round(2.0 * hours)):
         ts = when(start, end)

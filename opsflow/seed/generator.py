@@ -90,8 +90,14 @@ def generate_tenant(
         profiles[name] = draw_profile(ci_type, busy_hour, profile_rng)
     peak = profiles[seasonal]
     profiles[seasonal] = Profile(
-        peak.rps, peak.latency, peak.error_rate, peak.cpu, peak.memory, peak.amplitude,
-        phase_h=_tod_hours(end - timedelta(minutes=20)), peak=_SEASONAL_PEAK,
+        peak.rps,
+        peak.latency,
+        peak.error_rate,
+        peak.cpu,
+        peak.memory,
+        peak.amplitude,
+        phase_h=_tod_hours(end - timedelta(minutes=20)),
+        peak=_SEASONAL_PEAK,
     )
 
     noise_rng = _rng(*base, end.isoformat(), "noise")
@@ -134,8 +140,12 @@ def generate_tenant(
     incidents.sort(key=lambda i: (i.start, i.id))  # the order read_incidents returns
     decoys = [
         Decoy("deploy", decoy_deploy, decoy_ts, "deploy on a healthy service, no effect"),
-        Decoy("seasonal_peak", seasonal, end - timedelta(minutes=20),
-              "daily traffic peak: rps and latency rise every day at this hour"),
+        Decoy(
+            "seasonal_peak",
+            seasonal,
+            end - timedelta(minutes=20),
+            "daily traffic peak: rps and latency rise every day at this hour",
+        ),
     ]
     return TenantDataset(
         tenant_id=tenant_id,

@@ -123,8 +123,15 @@ def schedule(plans: Sequence[Plan], stamps: Sequence[datetime], rng: random.Rand
 
 
 def _ramp(
-    values: array[float], stamps: Sequence[datetime], begin: datetime, ramp_min: float,
-    rng: random.Random, *, mult: float = 1.0, add: float = 0.0, toward: float | None = None,
+    values: array[float],
+    stamps: Sequence[datetime],
+    begin: datetime,
+    ramp_min: float,
+    rng: random.Random,
+    *,
+    mult: float = 1.0,
+    add: float = 0.0,
+    toward: float | None = None,
 ) -> None:
     """From ``begin``, blend in the effect over ``ramp_min`` minutes, then hold it.
     Multiplying keeps the baseline's noise; ``toward`` pulls the value to a level
@@ -140,8 +147,11 @@ def _ramp(
 
 
 def apply_effects(
-    timed: Timed, graph: Graph, series: dict[tuple[str, str], Series],
-    stamps: Sequence[datetime], rng: random.Random,
+    timed: Timed,
+    graph: Graph,
+    series: dict[tuple[str, str], Series],
+    stamps: Sequence[datetime],
+    rng: random.Random,
 ) -> None:
     plan, t0 = timed.plan, timed.start
     minute = timedelta(minutes=1)

@@ -24,8 +24,13 @@ log = structlog.get_logger(__name__)
 
 # Children before parents: ci_relation references ci.
 _TENANT_TABLES = (
-    "ci_relation", "metric_rollup", "metric_sample", "event", "topology_snapshot",
-    "seed_incident", "ci",
+    "ci_relation",
+    "metric_rollup",
+    "metric_sample",
+    "event",
+    "topology_snapshot",
+    "seed_incident",
+    "ci",
 )
 
 
@@ -44,8 +49,7 @@ class LoadStats:
     @property
     def rows(self) -> int:
         return (
-            self.cis + self.relations + self.samples + self.rollups + self.events
-            + self.incidents
+            self.cis + self.relations + self.samples + self.rollups + self.events + self.incidents
         )
 
     @property
@@ -83,13 +87,17 @@ async def load_dataset(
         await conn.execute(
             "INSERT INTO tenant (id, name) VALUES ($1, $2)"
             " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name",
-            tid, ds.tenant_name,
+            tid,
+            ds.tenant_name,
         )
         await _stage(
-            conn, "seed_ci_stage",
+            conn,
+            "seed_ci_stage",
             "id text, name text, ci_type text, environment text, status text, attributes text",
-            [(c.id, c.name, c.ci_type, c.environment, c.status, json.dumps(c.attributes))
-             for c in ds.cis],
+            [
+                (c.id, c.name, c.ci_type, c.environment, c.status, json.dumps(c.attributes))
+                for c in ds.cis
+            ],
         )
         await conn.execute(
             "INSERT INTO ci (tenant_id, id, name, ci_type, environment, status, attributes)"
@@ -103,21 +111,26 @@ async def load_dataset(
             columns=["tenant_id", "source_id", "target_id", "relation"],
         )
         await conn.copy_records_to_table(
-            "metric_sample", records=ds.iter_samples(),
+            "metric_sample",
+            records=ds.iter_samples(),
             columns=["tenant_id", "ci_id", "metric", "ts", "value"],
         )
         await conn.copy_records_to_table(
             "metric_rollup",
-            records=[(tid, r.ci_id, r.metric, r.bucket, r.avg, r.min, r.max, r.count)
-                     for r in ds.rollups],
+            records=[
+                (tid, r.ci_id, r.metric, r.bucket, r.avg, r.min, r.max, r.count) for r in ds.rollups
+            ],
             columns=["tenant_id", "ci_id", "metric", "bucket", "avg", "min", "max", "count"],
         )
         await _stage(
-            conn, "seed_event_stage",
+            conn,
+            "seed_event_stage",
             "id text, ci_id text, ts timestamptz, kind text, severity text, message text,"
             " payload text",
-            [(e.id, e.ci_id, e.ts, e.kind, e.severity, e.message, json.dumps(e.payload))
-             for e in ds.events],
+            [
+                (e.id, e.ci_id, e.ts, e.kind, e.severity, e.message, json.dumps(e.payload))
+                for e in ds.events
+            ],
         )
         await conn.execute(
             "INSERT INTO event (tenant_id, id, ci_id, ts, kind, severity, message, payload)"
@@ -126,11 +139,14 @@ async def load_dataset(
             tid,
         )
         await _stage(
-            conn, "seed_incident_stage",
+            conn,
+            "seed_incident_stage",
             "id text, kind text, root_ci text, affected text, start_ts timestamptz,"
             " end_ts timestamptz, question text",
-            [(i.id, i.kind, i.root_ci, json.dumps(list(i.affected)), i.start, i.end, i.question)
-             for i in ds.incidents],
+            [
+                (i.id, i.kind, i.root_ci, json.dumps(list(i.affected)), i.start, i.end, i.question)
+                for i in ds.incidents
+            ],
         )
         await conn.execute(
             "INSERT INTO seed_incident"
@@ -142,12 +158,19 @@ async def load_dataset(
         await conn.execute(
             "INSERT INTO topology_snapshot (tenant_id, taken_at, edges)"
             " VALUES ($1, $2, $3::text::jsonb)",
-            tid, ds.end, json.dumps(ds.topology_edges),
+            tid,
+            ds.end,
+            json.dumps(ds.topology_edges),
         )
     seconds = time.perf_counter() - started
     stats = LoadStats(
-        tenant_id=tid, cis=len(ds.cis), relations=len(ds.relations), samples=ds.sample_count,
-        rollups=len(ds.rollups), events=len(ds.events), incidents=len(ds.incidents),
+        tenant_id=tid,
+        cis=len(ds.cis),
+        relations=len(ds.relations),
+        samples=ds.sample_count,
+        rollups=len(ds.rollups),
+        events=len(ds.events),
+        incidents=len(ds.incidents),
         seconds=seconds,
     )
     log.info("seed_tenant_loaded", tenant_id=tid, rows=stats.rows, seconds=round(seconds, 3))
@@ -206,8 +229,12 @@ async def read_incidents(conn: asyncpg.Connection, tenant_id: str) -> list[Incid
     )
     return [
         Incident(
-            id=r["id"], kind=r["kind"], root_ci=r["root_ci"],
-            affected=tuple(json.loads(r["affected"])), start=r["start_ts"], end=r["end_ts"],
+            id=r["id"],
+            kind=r["kind"],
+            root_ci=r["root_ci"],
+            affected=tuple(json.loads(r["affected"])),
+            start=r["start_ts"],
+            end=r["end_ts"],
             question=r["question"],
         )
         for r in rows

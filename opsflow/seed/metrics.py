@@ -47,8 +47,13 @@ def draw_profile(ci_type: str, busy_hour: float, rng: random.Random) -> Profile:
     ranges = _SCALES.get(ci_type, _SCALES["service"])
     rps, lat, err, cpu, mem = (rng.uniform(lo, hi) for lo, hi in ranges)
     return Profile(
-        rps=rps, latency=lat, error_rate=err, cpu=cpu, memory=mem,
-        amplitude=rng.uniform(0.15, 0.35), phase_h=busy_hour + rng.uniform(-1.0, 1.0),
+        rps=rps,
+        latency=lat,
+        error_rate=err,
+        cpu=cpu,
+        memory=mem,
+        amplitude=rng.uniform(0.15, 0.35),
+        phase_h=busy_hour + rng.uniform(-1.0, 1.0),
     )
 
 
@@ -133,7 +138,14 @@ def rollups(series: Sequence[Series], stamps: Sequence[datetime]) -> list[Rollup
         for bucket, lo, hi in groups:
             chunk = s.values[lo:hi]
             out.append(
-                Rollup(s.ci_id, s.metric, bucket, sum(chunk) / len(chunk), min(chunk),
-                       max(chunk), len(chunk))
+                Rollup(
+                    s.ci_id,
+                    s.metric,
+                    bucket,
+                    sum(chunk) / len(chunk),
+                    min(chunk),
+                    max(chunk),
+                    len(chunk),
+                )
             )
     return out

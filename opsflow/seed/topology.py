@@ -69,7 +69,9 @@ class Graph:
 
 
 _ENGINES = (
-    ("cache", "redis"), ("index", "elasticsearch"), ("ldap", "openldap"),
+    ("cache", "redis"),
+    ("index", "elasticsearch"),
+    ("ldap", "openldap"),
     ("store", "minio"),
 )
 

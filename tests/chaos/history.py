@@ -70,17 +70,17 @@ def runs_from_events(events: list[HistoryEvent]) -> list[ActivityRun]:
         if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             attrs = event.activity_task_scheduled_event_attributes
             runs[event.event_id] = ActivityRun(
-                name=attrs.activity_type.name, activity_id=attrs.activity_id,
-                scheduled_event_id=event.event_id, scheduled_order=len(runs),
+                name=attrs.activity_type.name,
+                activity_id=attrs.activity_id,
+                scheduled_event_id=event.event_id,
+                scheduled_order=len(runs),
             )
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
             started = event.activity_task_started_event_attributes
             run = runs[started.scheduled_event_id]
             run.attempt = started.attempt
             run.identity = started.identity
-            run.last_failure = (
-                started.last_failure if started.HasField("last_failure") else None
-            )
+            run.last_failure = started.last_failure if started.HasField("last_failure") else None
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
             done = event.activity_task_completed_event_attributes
             run = runs[done.scheduled_event_id]
@@ -115,8 +115,14 @@ async def tool_outputs(client: Client, runs: list[ActivityRun]) -> list[ToolOutp
     for run in runs:
         if run.outcome != "completed" or run.result is None or not run.result.payloads:
             continue
-        if run.name in {"plan_request", "rule_plan", "summarize", "template_summary",
-                        "analyze", "load_tool_context"}:
+        if run.name in {
+            "plan_request",
+            "rule_plan",
+            "summarize",
+            "template_summary",
+            "analyze",
+            "load_tool_context",
+        }:
             continue
         [output] = await client.data_converter.decode(list(run.result.payloads), [ToolOutput])
         outputs.append(output)

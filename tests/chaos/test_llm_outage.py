@@ -56,10 +56,17 @@ async def test_llm_outage_degrades_to_rules_and_the_breaker_stops_the_calls(
     # Attempts per question before the breaker opens: every one is a failure it counts.
     attempts = sum(DEFAULT_POLICIES[a].maximum_attempts for a in ("plan_request", "summarize"))
     assert attempts <= THRESHOLD  # the first question must end with the breaker still closed
-    async with FakeLlmServer(mode="http_500") as server, running_worker(
-        chaos_client, chaos.settings, openai_api_key="test", openai_base_url=server.base_url,
-        breaker_failure_threshold=THRESHOLD, breaker_recovery_s=60,
-    ) as settings:
+    async with (
+        FakeLlmServer(mode="http_500") as server,
+        running_worker(
+            chaos_client,
+            chaos.settings,
+            openai_api_key="test",
+            openai_base_url=server.base_url,
+            breaker_failure_threshold=THRESHOLD,
+            breaker_recovery_s=60,
+        ) as settings,
+    ):
         breaker = get_breaker(endpoint_label(server.base_url))
         results: list[OrchestrationResult] = []
         hits: list[int] = []

@@ -41,27 +41,47 @@ DEADLINE_S = 120
 
 
 def _parallel_plan() -> Plan:
-    return Plan(steps=[
-        PlanStep(id="inventory", capability="ci_search", params={"name": "payments"}),
-        PlanStep(id="topology", capability="graph_traversal", params={"ci": "payments-api"}),
-        PlanStep(id="metrics", capability="metric_timeseries",
-                 params={"ci": "payments-api", "window_minutes": 60, "history_hours": 1}),
-        PlanStep(id="events", capability="event_search", params={"ci": "payments-api"}),
-    ], focus_ci="payments-api")
+    return Plan(
+        steps=[
+            PlanStep(id="inventory", capability="ci_search", params={"name": "payments"}),
+            PlanStep(id="topology", capability="graph_traversal", params={"ci": "payments-api"}),
+            PlanStep(
+                id="metrics",
+                capability="metric_timeseries",
+                params={"ci": "payments-api", "window_minutes": 60, "history_hours": 1},
+            ),
+            PlanStep(id="events", capability="event_search", params={"ci": "payments-api"}),
+        ],
+        focus_ci="payments-api",
+    )
 
 
 def _dependent_plan() -> Plan:
     """One step first; the other three start only once it has its result."""
-    return Plan(steps=[
-        PlanStep(id="inventory", capability="ci_search", params={"name": "payments"}),
-        PlanStep(id="topology", capability="graph_traversal", params={"ci": "payments-api"},
-                 depends_on=["inventory"]),
-        PlanStep(id="metrics", capability="metric_timeseries",
-                 params={"ci": "payments-api", "window_minutes": 60, "history_hours": 1},
-                 depends_on=["inventory"]),
-        PlanStep(id="events", capability="event_search", params={"ci": "payments-api"},
-                 depends_on=["inventory"]),
-    ], focus_ci="payments-api")
+    return Plan(
+        steps=[
+            PlanStep(id="inventory", capability="ci_search", params={"name": "payments"}),
+            PlanStep(
+                id="topology",
+                capability="graph_traversal",
+                params={"ci": "payments-api"},
+                depends_on=["inventory"],
+            ),
+            PlanStep(
+                id="metrics",
+                capability="metric_timeseries",
+                params={"ci": "payments-api", "window_minutes": 60, "history_hours": 1},
+                depends_on=["inventory"],
+            ),
+            PlanStep(
+                id="events",
+                capability="event_search",
+                params={"ci": "payments-api"},
+                depends_on=["inventory"],
+            ),
+        ],
+        focus_ci="payments-api",
+    )
 
 
 async def _started_activities(handle: WorkflowHandle[Any, Any]) -> list[tuple[str, str]]:
@@ -94,40 +114,60 @@ async def _result_across_outages(
 KILL_LATENCY_MS = 3000
 # Heartbeat timeout above the injected latency: the latency sleep runs before the tool's
 # heartbeater starts (activities/tooling.py), so a shorter one would time out every attempt.
-KILL_POLICY = {"heartbeat_timeout_s": 4, "start_to_close_s": 30, "schedule_to_close_s": 90,
-               "maximum_attempts": 5, "initial_interval_s": 0.2, "max_interval_s": 1}
-KILL_POLICIES = {tool: KILL_POLICY for tool in
-                 ("ci_lookup", "topology_traverse", "metric_query", "event_query")}
+KILL_POLICY = {
+    "heartbeat_timeout_s": 4,
+    "start_to_close_s": 30,
+    "schedule_to_close_s": 90,
+    "maximum_attempts": 5,
+    "initial_interval_s": 0.2,
+    "max_interval_s": 1,
+}
+KILL_POLICIES = {
+    tool: KILL_POLICY for tool in ("ci_lookup", "topology_traverse", "metric_query", "event_query")
+}
 
 
 async def test_worker_killed_mid_activity_is_replaced_and_nothing_completes_twice(
     chaos: ChaosStack, chaos_client: Client
 ) -> None:
     queue = new_task_queue("kill")
-    env = chaos.worker_env(queue, OPSFLOW_TOOL_LATENCY_MS=str(KILL_LATENCY_MS),
-                           OPSFLOW_TOOL_POLICIES=json.dumps(KILL_POLICIES))
+    env = chaos.worker_env(
+        queue,
+        OPSFLOW_TOOL_LATENCY_MS=str(KILL_LATENCY_MS),
+        OPSFLOW_TOOL_POLICIES=json.dumps(KILL_POLICIES),
+    )
     with ExitStack() as workers:
         first = workers.enter_context(worker_process(env))
         second = workers.enter_context(worker_process(env))
         procs = {identity(first): first, identity(second): second}
         settings = chaos.settings.model_copy(update={"task_queue": queue})
-        handle = await start_question(chaos_client, settings, "kill a worker", "t_acme",
-                                      at=chaos.seeded, plan=_parallel_plan(),
-                                      deadline_s=DEADLINE_S)
+        handle = await start_question(
+            chaos_client,
+            settings,
+            "kill a worker",
+            "t_acme",
+            at=chaos.seeded,
+            plan=_parallel_plan(),
+            deadline_s=DEADLINE_S,
+        )
         in_flight: list[tuple[str, str]] = []
 
         async def tools_running() -> bool:
             in_flight[:] = [a for a in await _started_activities(handle) if a[0] in TOOLS]
             return bool(in_flight)
 
-        await async_wait_until(tools_running, timeout_s=30, interval_s=0.05,
-                               what="a tool activity running on a worker")
+        await async_wait_until(
+            tools_running, timeout_s=30, interval_s=0.05, what="a tool activity running on a worker"
+        )
         victim_identity = in_flight[0][1]
         victim = procs[victim_identity]
         [survivor] = [p for ident, p in procs.items() if ident != victim_identity]
         # Sampled again just before the kill: these activities die with the worker.
-        killed = {name for name, ident in await _started_activities(handle)
-                  if ident == victim_identity and name in TOOLS}
+        killed = {
+            name
+            for name, ident in await _started_activities(handle)
+            if ident == victim_identity and name in TOOLS
+        }
         kill_worker(victim)
         assert victim.returncode == -signal.SIGKILL
         result = await asyncio.wait_for(handle.result(), 90)
@@ -141,7 +181,8 @@ async def test_worker_killed_mid_activity_is_replaced_and_nothing_completes_twic
     # One scheduled activity per step, each completed exactly once: no step ran twice to
     # completion, and none needed a fallback.
     assert sorted(r.name for r in tool_runs) == sorted(
-        ["ci_lookup", "topology_traverse", "metric_query", "event_query"])
+        ["ci_lookup", "topology_traverse", "metric_query", "event_query"]
+    )
     assert all(r.completions == 1 for r in tool_runs)
     for name in killed:
         [run] = runs_of(runs, name)
@@ -156,37 +197,67 @@ async def test_worker_killed_mid_activity_is_replaced_and_nothing_completes_twic
 PG_LATENCY_MS = 1500
 # Attempts, not time, end each tool: generous timeouts keep a loaded machine from turning
 # the expected "retried 3 times" into a schedule-to-close timeout.
-PG_RETRY = {"maximum_attempts": 3, "initial_interval_s": 0.3, "backoff": 2.0,
-            "max_interval_s": 1.0, "start_to_close_s": 10, "schedule_to_close_s": 60}
-PG_POLICIES = {tool: PG_RETRY for tool in (
-    "ci_lookup", "topology_traverse", "topology_snapshot_fallback", "metric_query",
-    "metric_rollup_fallback", "event_query")}
+PG_RETRY = {
+    "maximum_attempts": 3,
+    "initial_interval_s": 0.3,
+    "backoff": 2.0,
+    "max_interval_s": 1.0,
+    "start_to_close_s": 10,
+    "schedule_to_close_s": 60,
+}
+PG_POLICIES = {
+    tool: PG_RETRY
+    for tool in (
+        "ci_lookup",
+        "topology_traverse",
+        "topology_snapshot_fallback",
+        "metric_query",
+        "metric_rollup_fallback",
+        "event_query",
+    )
+}
 
 
 async def test_postgres_stopped_mid_run_degrades_and_recovers_after_restart(
     chaos: ChaosStack, chaos_client: Client
 ) -> None:
     queue = new_task_queue("pg")
-    env = chaos.worker_env(queue, OPSFLOW_TOOL_LATENCY_MS=str(PG_LATENCY_MS),
-                           OPSFLOW_TOOL_POLICIES=json.dumps(PG_POLICIES))
+    env = chaos.worker_env(
+        queue,
+        OPSFLOW_TOOL_LATENCY_MS=str(PG_LATENCY_MS),
+        OPSFLOW_TOOL_POLICIES=json.dumps(PG_POLICIES),
+    )
     settings = chaos.settings.model_copy(update={"task_queue": queue})
     pg = chaos.postgres
     with worker_process(env) as worker:
         try:
-            handle = await start_question(chaos_client, settings, "database down", "t_acme",
-                                          at=chaos.seeded, plan=_dependent_plan(),
-                                     deadline_s=DEADLINE_S)
+            handle = await start_question(
+                chaos_client,
+                settings,
+                "database down",
+                "t_acme",
+                at=chaos.seeded,
+                plan=_dependent_plan(),
+                deadline_s=DEADLINE_S,
+            )
 
             async def dependents_in_flight() -> bool:
                 progress = await handle.query("progress", result_type=Progress)
                 states = {s.id: s for s in progress.steps}
                 running = {name for name, _ in await _started_activities(handle)}
-                return bool(states) and states["inventory"].has_result and {
-                    "topology_traverse", "metric_query", "event_query"} <= running
+                return (
+                    bool(states)
+                    and states["inventory"].has_result
+                    and {"topology_traverse", "metric_query", "event_query"} <= running
+                )
 
             # The three dependents sit in their injected latency: stop the database now.
-            await async_wait_until(dependents_in_flight, timeout_s=30, interval_s=0.05,
-                                   what="dependent steps in flight")
+            await async_wait_until(
+                dependents_in_flight,
+                timeout_s=30,
+                interval_s=0.05,
+                what="dependent steps in flight",
+            )
             await asyncio.to_thread(pg.stop, "immediate")
             assert not port_open(pg.host, pg.port)
             down = await asyncio.wait_for(handle.result(), 90)
@@ -201,20 +272,35 @@ async def test_postgres_stopped_mid_run_degrades_and_recovers_after_restart(
             assert {m.step_id for m in down.missing} == {"topology", "metrics", "events"}
             # Retried with backoff (the error is retryable), then the fallbacks were tried.
             runs = await activity_runs(handle)
-            for tool in ("topology_traverse", "metric_query", "event_query",
-                         "topology_snapshot_fallback", "metric_rollup_fallback"):
+            for tool in (
+                "topology_traverse",
+                "metric_query",
+                "event_query",
+                "topology_snapshot_fallback",
+                "metric_rollup_fallback",
+            ):
                 [run] = runs_of(runs, tool)
                 seen = (run.outcome, run.failure_type, run.attempt, run.retry_state)
-                assert seen == ("failed", "CONNECTION_ERROR", PG_RETRY["maximum_attempts"],
-                                "RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED"), (tool, seen)
+                assert seen == (
+                    "failed",
+                    "CONNECTION_ERROR",
+                    PG_RETRY["maximum_attempts"],
+                    "RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED",
+                ), (tool, seen)
         finally:
             if not port_open(pg.host, pg.port):
                 await asyncio.to_thread(pg.start)
 
         # Same worker process, same pool: a new run succeeds once the database is back.
-        again = await start_question(chaos_client, settings, "database back", "t_acme",
-                                     at=chaos.seeded, plan=_dependent_plan(),
-                                     deadline_s=DEADLINE_S)
+        again = await start_question(
+            chaos_client,
+            settings,
+            "database back",
+            "t_acme",
+            at=chaos.seeded,
+            plan=_dependent_plan(),
+            deadline_s=DEADLINE_S,
+        )
         recovered = await asyncio.wait_for(again.result(), 60)
         assert recovered.status is Status.SUCCESS, (recovered.steps, log_tail(worker))
         assert worker.poll() is None
@@ -234,15 +320,22 @@ async def test_temporal_server_killed_and_restarted_mid_run_completes_the_workfl
     temporal = chaos.temporal
     with worker_process(env) as worker:
         try:
-            handle = await start_question(chaos_client, settings, "server restart", "t_acme",
-                                          at=chaos.seeded, plan=_dependent_plan(),
-                                     deadline_s=DEADLINE_S)
+            handle = await start_question(
+                chaos_client,
+                settings,
+                "server restart",
+                "t_acme",
+                at=chaos.seeded,
+                plan=_dependent_plan(),
+                deadline_s=DEADLINE_S,
+            )
 
             async def tool_running() -> bool:
                 return any(name in TOOLS for name, _ in await _started_activities(handle))
 
-            await async_wait_until(tool_running, timeout_s=30, interval_s=0.05,
-                                   what="a tool activity in flight")
+            await async_wait_until(
+                tool_running, timeout_s=30, interval_s=0.05, what="a tool activity in flight"
+            )
             await asyncio.to_thread(temporal.kill)
             killed_at = datetime.now(UTC)
             assert not port_open(temporal.host, temporal.port)
@@ -260,7 +353,8 @@ async def test_temporal_server_killed_and_restarted_mid_run_completes_the_workfl
     assert [s.id for s in result.steps] == ["inventory", "topology", "metrics", "events"]
     runs = await activity_runs(handle)
     assert sorted(r.name for r in runs if r.name in TOOLS) == sorted(
-        ["ci_lookup", "topology_traverse", "metric_query", "event_query"])
+        ["ci_lookup", "topology_traverse", "metric_query", "event_query"]
+    )
     assert all(r.completions == 1 for r in runs if r.name in TOOLS)
     # One history across the outage: started before the kill, closed after the restart.
     events = list((await handle.fetch_history()).events)

@@ -32,8 +32,12 @@ pytestmark = [pytest.mark.chaos, pytest.mark.timeout(120)]
 
 RETRY_FAST = {"maximum_attempts": 2, "initial_interval_s": 0.2, "max_interval_s": 0.5}
 POLICIES = {
-    "metric_query": {"heartbeat_timeout_s": 1, "start_to_close_s": 6, "schedule_to_close_s": 15,
-                     **RETRY_FAST},
+    "metric_query": {
+        "heartbeat_timeout_s": 1,
+        "start_to_close_s": 6,
+        "schedule_to_close_s": 15,
+        **RETRY_FAST,
+    },
     "topology_traverse": {"start_to_close_s": 1.5, "schedule_to_close_s": 8, **RETRY_FAST},
 }
 ACME_CIS = ["checkout-api", "payments-api", "payments-db"]
@@ -83,7 +87,9 @@ async def _claims(dsn: str, claim_ids: list[str]) -> list[tuple[str, str]]:
     try:
         rows = await conn.fetch(
             "SELECT tenant_id, payload::text AS payload FROM tool_result_claim"
-            " WHERE id = ANY($1::uuid[])", claim_ids)
+            " WHERE id = ANY($1::uuid[])",
+            claim_ids,
+        )
     finally:
         await conn.close()
     return [(r["tenant_id"], r["payload"]) for r in rows]
@@ -115,16 +121,23 @@ async def footprints(chaos: ChaosStack) -> tuple[TenantFootprint, TenantFootprin
 def _every_capability_plan() -> Plan:
     steps = [
         PlanStep(id="inventory", capability="ci_search", params={"limit": 1000}),
-        PlanStep(id="topology", capability="graph_traversal",
-                 params={"ci": "checkout-api", "direction": "both", "depth": 8}),
-        PlanStep(id="metrics", capability="metric_timeseries",
-                 params={"cis": ACME_CIS, "window_minutes": 60, "history_hours": 1}),
-        PlanStep(id="events", capability="event_search",
-                 params={"window_minutes": 30 * 24 * 60}),
+        PlanStep(
+            id="topology",
+            capability="graph_traversal",
+            params={"ci": "checkout-api", "direction": "both", "depth": 8},
+        ),
+        PlanStep(
+            id="metrics",
+            capability="metric_timeseries",
+            params={"cis": ACME_CIS, "window_minutes": 60, "history_hours": 1},
+        ),
+        PlanStep(id="events", capability="event_search", params={"window_minutes": 30 * 24 * 60}),
         PlanStep(id="sql_own", capability="database_query", params={"sql": OWN_SQL}),
     ]
-    steps += [PlanStep(id=sid, capability="database_query", params={"sql": sql})
-              for sid, sql in CROSS_TENANT_SQL.items()]
+    steps += [
+        PlanStep(id=sid, capability="database_query", params={"sql": sql})
+        for sid, sql in CROSS_TENANT_SQL.items()
+    ]
     return Plan(steps=steps, focus_ci="checkout-api")
 
 
@@ -132,12 +145,20 @@ async def _run_and_collect(
     chaos: ChaosStack, client: Client, queue: str, question: str
 ) -> tuple[OrchestrationResult, list[ToolOutput], list[tuple[str, str]]]:
     settings = chaos.settings.model_copy(update={"task_queue": queue})
-    handle = await start_question(client, settings, question, "t_acme", at=chaos.seeded,
-                                  plan=_every_capability_plan(), max_parallel=8)
+    handle = await start_question(
+        client,
+        settings,
+        question,
+        "t_acme",
+        at=chaos.seeded,
+        plan=_every_capability_plan(),
+        max_parallel=8,
+    )
     result = await asyncio.wait_for(handle.result(), 60)
     outputs = await tool_outputs(client, await activity_runs(handle))
-    claims = await _claims(chaos.endpoints.db_dsn,
-                           [o.claim_id for o in outputs if o.claim_id is not None])
+    claims = await _claims(
+        chaos.endpoints.db_dsn, [o.claim_id for o in outputs if o.claim_id is not None]
+    )
     return result, outputs, claims
 
 
@@ -151,9 +172,13 @@ def _assert_only_acme(
     assert _leaks(result.model_dump_json(), globex) == []
     for output in outputs:
         assert _leaks(output.model_dump_json(), globex) == [], output.tool
-        names = {c.name for c in output.cis} | {e.source for e in output.edges} | {
-            e.target for e in output.edges} | {s.ci for s in output.series} | {
-            e.ci for e in output.events if e.ci is not None}
+        names = (
+            {c.name for c in output.cis}
+            | {e.source for e in output.edges}
+            | {e.target for e in output.edges}
+            | {s.ci for s in output.series}
+            | {e.ci for e in output.events if e.ci is not None}
+        )
         assert names <= acme.names, (output.tool, sorted(names - acme.names))
         assert {e.id for e in output.events} <= acme.event_ids, output.tool
     for tenant, payload in claims:
@@ -170,7 +195,9 @@ def _assert_sql_blocked(result: OrchestrationResult) -> None:
 
 
 async def test_every_primary_tool_returns_only_the_requesting_tenant(
-    chaos: ChaosStack, chaos_client: Client, tenant_worker: tuple[str, Any],
+    chaos: ChaosStack,
+    chaos_client: Client,
+    tenant_worker: tuple[str, Any],
     footprints: tuple[TenantFootprint, TenantFootprint],
 ) -> None:
     queue, proc = tenant_worker
@@ -183,8 +210,13 @@ async def test_every_primary_tool_returns_only_the_requesting_tenant(
         assert states[sid].status is StepStatus.SUCCEEDED, (sid, states[sid].detail)
     _assert_sql_blocked(result)
     by_tool = {o.tool: o for o in outputs}
-    assert set(by_tool) == {"ci_lookup", "topology_traverse", "metric_query", "event_query",
-                            "direct_query"}
+    assert set(by_tool) == {
+        "ci_lookup",
+        "topology_traverse",
+        "metric_query",
+        "event_query",
+        "direct_query",
+    }
     # Not vacuous: the unfiltered searches really returned the whole tenant.
     assert {c.name for c in by_tool["ci_lookup"].cis} == acme.names
     assert by_tool["event_query"].row_count > 0 or by_tool["event_query"].claim_id
@@ -194,18 +226,23 @@ async def test_every_primary_tool_returns_only_the_requesting_tenant(
 
 
 async def test_fallback_tools_return_only_the_requesting_tenant(
-    chaos: ChaosStack, chaos_client: Client, tenant_worker: tuple[str, Any],
+    chaos: ChaosStack,
+    chaos_client: Client,
+    tenant_worker: tuple[str, Any],
     footprints: tuple[TenantFootprint, TenantFootprint],
 ) -> None:
     queue, proc = tenant_worker
     acme, globex = footprints
     async with table_locked(chaos.endpoints.db_dsn, "metric_sample", "ci_relation"):
         result, outputs, claims = await _run_and_collect(
-            chaos, chaos_client, queue, "everything, degraded")
+            chaos, chaos_client, queue, "everything, degraded"
+        )
 
     states = {s.id: s for s in result.steps}
-    for sid, fallback in (("metrics", "metric_rollup_fallback"),
-                          ("topology", "topology_snapshot_fallback")):
+    for sid, fallback in (
+        ("metrics", "metric_rollup_fallback"),
+        ("topology", "topology_snapshot_fallback"),
+    ):
         assert states[sid].status is StepStatus.FALLBACK, (sid, log_tail(proc))
         assert states[sid].tool == fallback
     _assert_sql_blocked(result)
@@ -218,15 +255,18 @@ async def test_fallback_tools_return_only_the_requesting_tenant(
 
 
 async def test_asking_about_a_ci_of_another_tenant_fails_with_unknown_ci(
-    chaos: ChaosStack, chaos_client: Client, tenant_worker: tuple[str, Any],
+    chaos: ChaosStack,
+    chaos_client: Client,
+    tenant_worker: tuple[str, Any],
     footprints: tuple[TenantFootprint, TenantFootprint],
 ) -> None:
     queue, _ = tenant_worker
     _, globex = footprints
     settings = chaos.settings.model_copy(update={"task_queue": queue})
     assert "shipment-api" in globex.names and "shipment-api" not in footprints[0].names
-    asked = await ask(chaos_client, settings, "why is shipment-api slow?", "t_acme",
-                      at=chaos.seeded)
+    asked = await ask(
+        chaos_client, settings, "why is shipment-api slow?", "t_acme", at=chaos.seeded
+    )
     assert asked.status is Status.FAILURE
     assert asked.error_code == "UNKNOWN_CI"
     assert asked.steps == []
@@ -234,20 +274,27 @@ async def test_asking_about_a_ci_of_another_tenant_fails_with_unknown_ci(
 
 
 async def test_a_foreign_ci_named_in_a_plan_fails_every_step_with_unknown_ci(
-    chaos: ChaosStack, chaos_client: Client, tenant_worker: tuple[str, Any],
+    chaos: ChaosStack,
+    chaos_client: Client,
+    tenant_worker: tuple[str, Any],
 ) -> None:
     queue, _ = tenant_worker
     settings = chaos.settings.model_copy(update={"task_queue": queue})
-    plan = Plan(steps=[
-        PlanStep(id="topology", capability="graph_traversal", params={"ci": "shipment-api"}),
-        PlanStep(id="metrics", capability="metric_timeseries", params={"ci": "shipment-api"}),
-        PlanStep(id="events", capability="event_search", params={"ci": "shipment-api"}),
-    ])
-    planned = await ask(chaos_client, settings, "shipment-api", "t_acme", at=chaos.seeded,
-                        plan=plan)
+    plan = Plan(
+        steps=[
+            PlanStep(id="topology", capability="graph_traversal", params={"ci": "shipment-api"}),
+            PlanStep(id="metrics", capability="metric_timeseries", params={"ci": "shipment-api"}),
+            PlanStep(id="events", capability="event_search", params={"ci": "shipment-api"}),
+        ]
+    )
+    planned = await ask(
+        chaos_client, settings, "shipment-api", "t_acme", at=chaos.seeded, plan=plan
+    )
     states = {s.id: s for s in planned.steps}
     for sid in ("metrics", "events"):
         assert (states[sid].status, states[sid].error_code) == (StepStatus.FAILED, "UNKNOWN_CI")
     assert (states["topology"].status, states["topology"].error_code) == (
-        StepStatus.FAILED, "UNKNOWN_CI"), states["topology"]
+        StepStatus.FAILED,
+        "UNKNOWN_CI",
+    ), states["topology"]
     assert planned.status is Status.FAILURE

@@ -31,12 +31,15 @@ pytestmark = [pytest.mark.chaos, pytest.mark.timeout(120)]
 RETRY_FAST = {"maximum_attempts": 2, "initial_interval_s": 0.2, "max_interval_s": 0.5}
 # Short timeouts so locked tables turn into timeouts within seconds, two attempts each.
 POLICIES = {
-    "metric_query": {"heartbeat_timeout_s": 1, "start_to_close_s": 8,
-                     "schedule_to_close_s": 20, **RETRY_FAST},
+    "metric_query": {
+        "heartbeat_timeout_s": 1,
+        "start_to_close_s": 8,
+        "schedule_to_close_s": 20,
+        **RETRY_FAST,
+    },
     "event_query": {"start_to_close_s": 1.5, "schedule_to_close_s": 8, **RETRY_FAST},
     "topology_traverse": {"start_to_close_s": 1.5, "schedule_to_close_s": 8, **RETRY_FAST},
-    "topology_snapshot_fallback": {"start_to_close_s": 1.5, "schedule_to_close_s": 8,
-                                   **RETRY_FAST},
+    "topology_snapshot_fallback": {"start_to_close_s": 1.5, "schedule_to_close_s": 8, **RETRY_FAST},
 }
 RESULT_TIMEOUT_S = 60
 
@@ -57,11 +60,19 @@ async def test_hung_scan_is_retried_then_replaced_by_the_fallback(
     chaos: ChaosStack, chaos_client: Client, fast_fail_worker: tuple[str, Any]
 ) -> None:
     queue, proc = fast_fail_worker
-    plan = Plan(steps=[PlanStep(id="metrics", capability="metric_timeseries",
-                                params={"ci": "payments-api", "window_minutes": 60})])
+    plan = Plan(
+        steps=[
+            PlanStep(
+                id="metrics",
+                capability="metric_timeseries",
+                params={"ci": "payments-api", "window_minutes": 60},
+            )
+        ]
+    )
     async with table_locked(chaos.endpoints.db_dsn, "metric_sample"):
-        handle = await start_question(chaos_client, _settings(chaos, queue), "metrics",
-                                      "t_acme", at=chaos.seeded, plan=plan)
+        handle = await start_question(
+            chaos_client, _settings(chaos, queue), "metrics", "t_acme", at=chaos.seeded, plan=plan
+        )
         result = await asyncio.wait_for(handle.result(), RESULT_TIMEOUT_S)
 
     assert result.status is Status.DEGRADED, log_tail(proc)
@@ -69,7 +80,9 @@ async def test_hung_scan_is_retried_then_replaced_by_the_fallback(
     assert step.status is StepStatus.FALLBACK
     assert step.fallback is not None
     assert (step.fallback.tool_attempted, step.fallback.tool_used_fallback) == (
-        "metric_query", "metric_rollup_fallback")
+        "metric_query",
+        "metric_rollup_fallback",
+    )
     assert step.fallback.reason == "primary_timeout"
     runs = await activity_runs(handle)
     [primary] = runs_of(runs, "metric_query")
@@ -89,13 +102,16 @@ async def test_timeout_without_a_fallback_is_partial_success(
     chaos: ChaosStack, chaos_client: Client, fast_fail_worker: tuple[str, Any]
 ) -> None:
     queue, proc = fast_fail_worker
-    plan = Plan(steps=[
-        PlanStep(id="events", capability="event_search", params={"ci": "payments-api"}),
-        PlanStep(id="inventory", capability="ci_search", params={"name": "payments"}),
-    ])
+    plan = Plan(
+        steps=[
+            PlanStep(id="events", capability="event_search", params={"ci": "payments-api"}),
+            PlanStep(id="inventory", capability="ci_search", params={"name": "payments"}),
+        ]
+    )
     async with table_locked(chaos.endpoints.db_dsn, "event"):
-        handle = await start_question(chaos_client, _settings(chaos, queue), "events",
-                                      "t_acme", at=chaos.seeded, plan=plan)
+        handle = await start_question(
+            chaos_client, _settings(chaos, queue), "events", "t_acme", at=chaos.seeded, plan=plan
+        )
         result = await asyncio.wait_for(handle.result(), RESULT_TIMEOUT_S)
 
     assert result.status is Status.PARTIAL_SUCCESS, log_tail(proc)
@@ -120,16 +136,18 @@ async def test_several_failing_tools_are_each_listed_with_their_cause(
     chaos: ChaosStack, chaos_client: Client, fast_fail_worker: tuple[str, Any]
 ) -> None:
     queue, proc = fast_fail_worker
-    plan = Plan(steps=[
-        PlanStep(id="events", capability="event_search", params={"ci": "payments-api"}),
-        PlanStep(id="topology", capability="graph_traversal", params={"ci": "payments-api"}),
-        PlanStep(id="inventory", capability="ci_search", params={"name": "payments"}),
-    ])
+    plan = Plan(
+        steps=[
+            PlanStep(id="events", capability="event_search", params={"ci": "payments-api"}),
+            PlanStep(id="topology", capability="graph_traversal", params={"ci": "payments-api"}),
+            PlanStep(id="inventory", capability="ci_search", params={"name": "payments"}),
+        ]
+    )
     # The snapshot table too: graph_traversal then has no working tool at all.
-    async with table_locked(chaos.endpoints.db_dsn, "event", "ci_relation",
-                            "topology_snapshot"):
-        handle = await start_question(chaos_client, _settings(chaos, queue), "several",
-                                      "t_acme", at=chaos.seeded, plan=plan)
+    async with table_locked(chaos.endpoints.db_dsn, "event", "ci_relation", "topology_snapshot"):
+        handle = await start_question(
+            chaos_client, _settings(chaos, queue), "several", "t_acme", at=chaos.seeded, plan=plan
+        )
         result = await asyncio.wait_for(handle.result(), RESULT_TIMEOUT_S)
 
     assert result.status is Status.PARTIAL_SUCCESS, log_tail(proc)
@@ -164,22 +182,29 @@ async def test_several_failing_tools_are_each_listed_with_their_cause(
 @activity.defn(name="event_query")
 async def malformed_event_query(call: dict[str, Any]) -> dict[str, Any]:
     """A tool whose output lacks required fields (no step_id, events without ts/kind)."""
-    return {"tool": "event_query", "events": [{"id": "e1", "message": "half a record"}],
-            "row_count": "many"}
+    return {
+        "tool": "event_query",
+        "events": [{"id": "e1", "message": "half a record"}],
+        "row_count": "many",
+    }
 
 
 async def test_malformed_tool_output_fails_only_its_step_with_a_code(
     chaos: ChaosStack, chaos_client: Client
 ) -> None:
-    plan = Plan(steps=[
-        PlanStep(id="events", capability="event_search", params={"ci": "payments-api"}),
-        PlanStep(id="topology", capability="graph_traversal", params={"ci": "payments-api"}),
-        PlanStep(id="inventory", capability="ci_search", params={"name": "payments"}),
-    ])
-    async with running_worker(chaos_client, chaos.settings,
-                              activity_overrides=[malformed_event_query]) as settings:
-        handle = await start_question(chaos_client, settings, "malformed", "t_acme",
-                                      at=chaos.seeded, plan=plan)
+    plan = Plan(
+        steps=[
+            PlanStep(id="events", capability="event_search", params={"ci": "payments-api"}),
+            PlanStep(id="topology", capability="graph_traversal", params={"ci": "payments-api"}),
+            PlanStep(id="inventory", capability="ci_search", params={"name": "payments"}),
+        ]
+    )
+    async with running_worker(
+        chaos_client, chaos.settings, activity_overrides=[malformed_event_query]
+    ) as settings:
+        handle = await start_question(
+            chaos_client, settings, "malformed", "t_acme", at=chaos.seeded, plan=plan
+        )
         try:
             result = await asyncio.wait_for(handle.result(), 20)
         except TimeoutError:

@@ -106,9 +106,7 @@ def default_summary_content(request: dict[str, Any]) -> str:
 
 
 def _unknown_tool_content(request: dict[str, Any]) -> str:
-    return json.dumps(
-        {"steps": [{"id": "go", "capability": "teleport", "params": {"to": "mars"}}]}
-    )
+    return json.dumps({"steps": [{"id": "go", "capability": "teleport", "params": {"to": "mars"}}]})
 
 
 def _injection_content(request: dict[str, Any]) -> str:
@@ -129,12 +127,21 @@ def _approx_tokens(text: str) -> int:
 
 # mode -> (status, message, error type, error code, headers), shaped like OpenAI's errors.
 _ERROR_MODES: dict[str, tuple[int, str, str, str | None, dict[str, str]]] = {
-    "http_500": (500, "The server had an error processing your request.", "server_error",
-                 None, {}),
-    "http_429": (429, "Rate limit reached for requests.", "requests", "rate_limit_exceeded",
-                 {"Retry-After": "2"}),
-    "bad_request": (400, "Invalid schema for response_format.", "invalid_request_error",
-                    "invalid_request", {}),
+    "http_500": (500, "The server had an error processing your request.", "server_error", None, {}),
+    "http_429": (
+        429,
+        "Rate limit reached for requests.",
+        "requests",
+        "rate_limit_exceeded",
+        {"Retry-After": "2"},
+    ),
+    "bad_request": (
+        400,
+        "Invalid schema for response_format.",
+        "invalid_request_error",
+        "invalid_request",
+        {},
+    ),
 }
 
 

@@ -114,4 +114,3 @@ def activity_timeline(events: list[dict[str, Any]]) -> list[tuple[str, str, str]
                     (kind, names.get(done["scheduledEventId"], "?"), event["eventTime"])
                 )
     return timeline
-

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from opsflow.cli.ask import build_request, parse_reference_time
@@ -24,7 +26,9 @@ from opsflow.policies import load_policies
         ("why is a slow?", "t_acme", {"at": "yesterday-ish"}),
     ],
 )
-def test_bad_requests_get_validation_error(question: str, tenant: str, kwargs: dict) -> None:
+def test_bad_requests_get_validation_error(
+    question: str, tenant: str, kwargs: dict[str, Any]
+) -> None:
     with pytest.raises(CliError) as raised:
         build_request(question, tenant, **kwargs)
     assert raised.value.code == "VALIDATION_ERROR"

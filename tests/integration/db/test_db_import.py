@@ -29,7 +29,9 @@ def write(path: Path, text: str) -> Path:
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, Any]:
     return {
-        "metrics": write(tmp_path / "metrics.csv", f"""
+        "metrics": write(
+            tmp_path / "metrics.csv",
+            f"""
 ts,ci,metric,value
 {T0},web,latency_p95,100
 {T0 + 60}.0,web,latency_p95,110.5
@@ -41,30 +43,46 @@ ts,ci,metric,value
 {T0 + 120},db,cpu,
 {T0 + 180},db,cpu,50
 {T0 + 180},db,cpu,55
-"""),
-        "graph": write(tmp_path / "graph.csv", """
+""",
+        ),
+        "graph": write(
+            tmp_path / "graph.csv",
+            """
 source,target,relation
 web,db,
 web,host-1,runs_on
-"""),
-        "events": write(tmp_path / "events.csv", f"""
+""",
+        ),
+        "events": write(
+            tmp_path / "events.csv",
+            f"""
 ts,ci,kind,severity,message
 {T0 + 30},web,deploy,info,"Deployed web v2, ""canary"" done"
 2025-01-01T12:04:00+00:00,db,alert,warning,db cpu high
 {T0 + 90},,config_change,,global flag flipped
-"""),
-        "cis": write(tmp_path / "cis.csv", """
+""",
+        ),
+        "cis": write(
+            tmp_path / "cis.csv",
+            """
 name,ci_type,owner
 db,database,team-a
 host-1,host,team-b
-"""),
+""",
+        ),
     }
 
 
 async def table_counts(conn: asyncpg.Connection, tenant: str) -> dict[str, int]:
     out = {}
-    for table in ("ci", "ci_relation", "metric_sample", "metric_rollup", "event",
-                  "topology_snapshot"):
+    for table in (
+        "ci",
+        "ci_relation",
+        "metric_sample",
+        "metric_rollup",
+        "event",
+        "topology_snapshot",
+    ):
         out[table] = await conn.fetchval(
             f"SELECT count(*) FROM {table} WHERE tenant_id = $1", tenant
         )
@@ -90,17 +108,22 @@ async def test_round_trip(conn: asyncpg.Connection, files: dict[str, Any]) -> No
     assert await conn.fetchval("SELECT name FROM tenant WHERE id = 't_lab'") == "t_lab"
     web = ci_id_for("web")
     series = await conn.fetch(
-        "SELECT ts, value FROM metric_sample WHERE tenant_id = 't_lab' AND ci_id = $1"
-        " ORDER BY ts", web,
+        "SELECT ts, value FROM metric_sample WHERE tenant_id = 't_lab' AND ci_id = $1 ORDER BY ts",
+        web,
     )
     assert [r["value"] for r in series] == [100, 110.5, 120, 130, 200]
-    assert await conn.fetchval(
-        "SELECT value FROM metric_sample WHERE tenant_id = 't_lab' AND metric = 'cpu'"
-        " AND ts = $1", datetime.fromtimestamp(T0 + 180, UTC),
-    ) == 55  # the later duplicate wins
+    assert (
+        await conn.fetchval(
+            "SELECT value FROM metric_sample WHERE tenant_id = 't_lab' AND metric = 'cpu'"
+            " AND ts = $1",
+            datetime.fromtimestamp(T0 + 180, UTC),
+        )
+        == 55
+    )  # the later duplicate wins
     rollups = await conn.fetch(
         "SELECT bucket, avg, min, max, count FROM metric_rollup"
-        " WHERE tenant_id = 't_lab' AND ci_id = $1 ORDER BY bucket", web,
+        " WHERE tenant_id = 't_lab' AND ci_id = $1 ORDER BY bucket",
+        web,
     )
     assert [tuple(r) for r in rollups] == [
         (datetime(2025, 1, 1, 12, 0, tzinfo=UTC), 115.125, 100, 130, 4),
@@ -114,22 +137,25 @@ async def test_round_trip(conn: asyncpg.Connection, files: dict[str, Any]) -> No
         (None, "config_change", "info", "global flag flipped"),
         (ci_id_for("db"), "alert", "warning", "db cpu high"),
     ]
-    edges = json.loads(await conn.fetchval(
-        "SELECT edges::text FROM topology_snapshot WHERE tenant_id = 't_lab'"
-    ))
+    edges = json.loads(
+        await conn.fetchval("SELECT edges::text FROM topology_snapshot WHERE tenant_id = 't_lab'")
+    )
     assert [(e["source"], e["target"], e["relation"]) for e in edges] == [
-        ("web", "db", "depends_on"), ("web", "host-1", "runs_on"),
+        ("web", "db", "depends_on"),
+        ("web", "host-1", "runs_on"),
     ]
 
 
-async def test_reimport_writes_nothing_new(
-    conn: asyncpg.Connection, files: dict[str, Any]
-) -> None:
+async def test_reimport_writes_nothing_new(conn: asyncpg.Connection, files: dict[str, Any]) -> None:
     await import_telemetry(conn, "t_lab", **files)
     before = await table_counts(conn, "t_lab")
     again = await import_telemetry(conn, "t_lab", **files)
-    assert (again.cis_created, again.relations_written, again.samples_written,
-            again.events_written) == (0, 0, 0, 0)
+    assert (
+        again.cis_created,
+        again.relations_written,
+        again.samples_written,
+        again.events_written,
+    ) == (0, 0, 0, 0)
     assert again.samples_unchanged == 7
     assert await table_counts(conn, "t_lab") == before
 
@@ -150,7 +176,11 @@ async def test_reimport_writes_nothing_new(
     ],
 )
 async def test_bad_row_names_file_and_line_and_loads_nothing(
-    conn: asyncpg.Connection, files: dict[str, Any], name: str, bad_line: str, expected: str,
+    conn: asyncpg.Connection,
+    files: dict[str, Any],
+    name: str,
+    bad_line: str,
+    expected: str,
 ) -> None:
     path = files[name]
     lines = path.read_text().splitlines()
@@ -213,10 +243,14 @@ async def test_import_into_seeded_tenant_reuses_ci_ids(
     cis = write(tmp_path / "c.csv", "name,ci_type\ncheckout-api,service")
     stats = await import_telemetry(conn, "t_acme", metrics=metrics, cis=cis)
     assert stats.cis_created == 0 and stats.cis_retyped == 0 and stats.samples_written == 1
-    assert await conn.fetchval(
-        "SELECT ci_id FROM metric_sample WHERE tenant_id = 't_acme' AND metric = 'rps'"
-        " AND ts = $1", datetime.fromtimestamp(T0 + 3600, UTC),
-    ) == seeded_id
+    assert (
+        await conn.fetchval(
+            "SELECT ci_id FROM metric_sample WHERE tenant_id = 't_acme' AND metric = 'rps'"
+            " AND ts = $1",
+            datetime.fromtimestamp(T0 + 3600, UTC),
+        )
+        == seeded_id
+    )
     snapshot = await conn.fetchval(
         "SELECT jsonb_array_length(edges) FROM topology_snapshot WHERE tenant_id = 't_acme'"
     )
@@ -243,7 +277,11 @@ async def test_database_failure_rolls_back_everything(
         await import_telemetry(conn, "t_lab", **files)
     assert caught.value.code == "IMPORT_CI_CONFLICT"
     assert await table_counts(conn, "t_lab") == {
-        "ci": 1, "ci_relation": 0, "metric_sample": 0, "metric_rollup": 0, "event": 0,
+        "ci": 1,
+        "ci_relation": 0,
+        "metric_sample": 0,
+        "metric_rollup": 0,
+        "event": 0,
         "topology_snapshot": 0,
     }
 
@@ -276,6 +314,9 @@ async def test_petshop_issue_converted_to_long_format(
     cells = sum(len(r) - 1 for r in rows[4:])
     assert stats_.samples_written + stats_.gaps_skipped == cells
     assert stats_.gaps_skipped > 0 and stats_.relations_written > 40
-    assert await conn.fetchval(
-        "SELECT count(*) FROM ci WHERE tenant_id = 't_petshop' AND name = 'PetSite'"
-    ) == 1
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM ci WHERE tenant_id = 't_petshop' AND name = 'PetSite'"
+        )
+        == 1
+    )

@@ -45,13 +45,19 @@ async def test_seed_all_loads_every_tenant_with_matching_counts(
     for tenant, st in stats.items():
         ds = generate_tenant(tenant, seed=7, size="small", end=END)
         assert await counts(conn, tenant) == {
-            "ci": len(ds.cis), "ci_relation": len(ds.relations),
-            "metric_sample": ds.sample_count, "metric_rollup": len(ds.rollups),
-            "event": len(ds.events), "seed_incident": len(ds.incidents),
+            "ci": len(ds.cis),
+            "ci_relation": len(ds.relations),
+            "metric_sample": ds.sample_count,
+            "metric_rollup": len(ds.rollups),
+            "event": len(ds.events),
+            "seed_incident": len(ds.incidents),
             "topology_snapshot": 1,
         }
         assert (st.cis, st.samples, st.rollups, st.events) == (
-            len(ds.cis), ds.sample_count, len(ds.rollups), len(ds.events)
+            len(ds.cis),
+            ds.sample_count,
+            len(ds.rollups),
+            len(ds.events),
         )
         assert st.rows_per_s > 0 and st.generate_seconds > 0
         assert await read_incidents(conn, tenant) == ds.incidents
@@ -71,9 +77,9 @@ async def test_reseed_is_idempotent(conn: asyncpg.Connection) -> None:
     later = datetime(2025, 3, 5, 9, 0, tzinfo=UTC)
     await seed_all(conn, tenants=("t_acme",), end=later)
     assert await counts(conn, "t_acme") == first["t_acme"]
-    assert await conn.fetchval(
-        "SELECT max(ts) FROM metric_sample WHERE tenant_id = 't_acme'"
-    ) == later
+    assert (
+        await conn.fetchval("SELECT max(ts) FROM metric_sample WHERE tenant_id = 't_acme'") == later
+    )
 
 
 async def test_load_without_replace_conflicts_and_rolls_back(conn: asyncpg.Connection) -> None:
@@ -122,9 +128,23 @@ async def test_unmigrated_database_counts_as_empty(
 
 def test_cli_seeds_one_tenant(fresh_dsn: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "opsflow.seed", "--dsn", fresh_dsn, "--tenant", "t_globex",
-         "--seed", "3", "--end", "2025-03-04T15:07:00+00:00"],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "opsflow.seed",
+            "--dsn",
+            fresh_dsn,
+            "--tenant",
+            "t_globex",
+            "--seed",
+            "3",
+            "--end",
+            "2025-03-04T15:07:00+00:00",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)

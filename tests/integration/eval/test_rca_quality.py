@@ -30,8 +30,15 @@ async def _cases(dsn: str, seeded: datetime) -> list[Case]:
     conn = await asyncpg.connect(dsn)
     try:
         cases = [
-            Case(suite="synthetic", group=inc.kind, key=f"{tenant}/{inc.kind}", tenant=tenant,
-                 question=inc.question, at=seeded, truth=inc.root_ci)
+            Case(
+                suite="synthetic",
+                group=inc.kind,
+                key=f"{tenant}/{inc.kind}",
+                tenant=tenant,
+                question=inc.question,
+                at=seeded,
+                truth=inc.root_ci,
+            )
             for tenant in sorted(TENANTS)
             for inc in await read_incidents(conn, tenant)
         ]
@@ -52,8 +59,14 @@ async def test_injected_root_causes_rank_first(
     cases = await _cases(worker_settings.db_dsn or "", seeded)
     assert len(cases) == 3 * 3 * (1 + len(EXTRA_SEEDS))
 
-    outcomes = await ask_all(temporal_client, worker_settings, cases,
-                             params=lambda _: PlanParams(), concurrency=8, label="rca quality")
+    outcomes = await ask_all(
+        temporal_client,
+        worker_settings,
+        cases,
+        params=lambda _: PlanParams(),
+        concurrency=8,
+        label="rca quality",
+    )
 
     figures = accuracy(outcomes)
     wrong = [o.brief() for o in outcomes if o.rank != 1]

@@ -37,7 +37,8 @@ def child_env(settings: Settings, **extra: str) -> dict[str, str]:
     """The parent's environment without any OpsFlow/Temporal/LLM configuration, plus the
     session stack's endpoints: a child must not pick up a developer's real cluster or key."""
     env = {
-        k: v for k, v in os.environ.items()
+        k: v
+        for k, v in os.environ.items()
         if not k.startswith(("OPSFLOW_", "TEMPORAL_", "OPENAI_"))
     }
     env.update(
@@ -58,8 +59,12 @@ async def run_process(
     the process group we started is killed and the test fails with what it printed."""
     started = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
-        *args, cwd=cwd, env=dict(env), stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, start_new_session=True,
+        *args,
+        cwd=cwd,
+        env=dict(env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
     )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout=timeout_s)
@@ -71,9 +76,7 @@ async def run_process(
             f"stderr: {err[-2000:]!r}"
         ) from None
     assert proc.returncode is not None
-    return Completed(
-        proc.returncode, out.decode(), err.decode(), time.monotonic() - started
-    )
+    return Completed(proc.returncode, out.decode(), err.decode(), time.monotonic() - started)
 
 
 async def run_cli(*args: str, env: Mapping[str, str], timeout_s: float = 60.0) -> Completed:

@@ -38,7 +38,13 @@ def _one_line(stderr: str) -> str:
 async def cli_answer(worker_settings: Settings, seeded: datetime) -> OrchestrationResult:
     """One question asked through the CLI against the shared test worker's task queue."""
     run = await run_cli(
-        "ask", QUESTION, "--tenant", TENANT, "--json", "--at", seeded.isoformat(),
+        "ask",
+        QUESTION,
+        "--tenant",
+        TENANT,
+        "--json",
+        "--at",
+        seeded.isoformat(),
         env=child_env(worker_settings),
     )
     assert run.returncode == 0, run.stderr
@@ -53,8 +59,7 @@ def test_ask_json_prints_only_the_result_with_its_ui_url(
     assert (cli_answer.question, cli_answer.tenant_id) == (QUESTION, TENANT)
     assert cli_answer.workflow_id.startswith(f"opsflow-{TENANT}-")
     assert cli_answer.ui_url == (
-        f"{worker_settings.temporal_ui_url}/namespaces/default/workflows/"
-        f"{cli_answer.workflow_id}"
+        f"{worker_settings.temporal_ui_url}/namespaces/default/workflows/{cli_answer.workflow_id}"
     )
     assert cli_answer.steps and cli_answer.blocks
 

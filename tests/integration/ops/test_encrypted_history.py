@@ -101,9 +101,13 @@ def test_raw_history_payloads_hold_ciphertext_only(encrypted_run: EncryptedRun) 
     # Input, result, every activity's input and output, and the user-metadata summaries.
     assert len(encrypted) >= 10, [p.path for p in found]
     kinds = {p.path.split("/")[2] for p in encrypted}
-    assert {"workflowExecutionStartedEventAttributes", "activityTaskScheduledEventAttributes",
-            "activityTaskCompletedEventAttributes", "workflowExecutionCompletedEventAttributes",
-            "userMetadata"} <= kinds, kinds
+    assert {
+        "workflowExecutionStartedEventAttributes",
+        "activityTaskScheduledEventAttributes",
+        "activityTaskCompletedEventAttributes",
+        "workflowExecutionCompletedEventAttributes",
+        "userMetadata",
+    } <= kinds, kinds
     secrets = (TENANT.encode(), CI_NAME.encode(), QUESTION.encode())
     for p in markers:
         assert not any(secret in p.data for secret in secrets), p.path
@@ -157,7 +161,8 @@ async def test_codec_server_decodes_history_payloads_for_the_ui(
         async with session.post(f"{codec_server}/decode", json=body, headers=headers) as resp:
             assert resp.status == 401, "decode without the bearer token must be refused"
         async with session.post(
-            f"{codec_server}/decode", json=body,
+            f"{codec_server}/decode",
+            json=body,
             headers={**headers, "Authorization": f"Bearer {TOKEN}"},
         ) as resp:
             assert resp.status == 200, await resp.text()
@@ -165,8 +170,7 @@ async def test_codec_server_decodes_history_payloads_for_the_ui(
             decoded = (await resp.json())["payloads"]
     assert len(decoded) == len(encrypted)
     plain = {
-        p.path: base64.b64decode(d.get("data", ""))
-        for p, d in zip(encrypted, decoded, strict=True)
+        p.path: base64.b64decode(d.get("data", "")) for p, d in zip(encrypted, decoded, strict=True)
     }
     for path, d in zip(plain, decoded, strict=True):
         assert base64.b64decode(d["metadata"]["encoding"]) == b"json/plain", path

@@ -63,15 +63,29 @@ async def finished_run(
 async def _render(url: str, profile: Path, budget_ms: int) -> str:
     """One headless Chromium run: the rendered DOM on stdout, the screenshot to a file."""
     args = [
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", f"--user-data-dir={profile}", f"--screenshot={SCREENSHOT}",
-        "--window-size=1600,2000", f"--virtual-time-budget={budget_ms}", "--dump-dom", url,
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        f"--screenshot={SCREENSHOT}",
+        "--window-size=1600,2000",
+        f"--virtual-time-budget={budget_ms}",
+        "--dump-dom",
+        url,
     ]
     # HOME too: Chromium writes crash reports and caches under it.
     env = {**os.environ, "HOME": str(profile)}
     proc = await asyncio.create_subprocess_exec(
-        *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
         start_new_session=True,
     )
     try:

@@ -40,8 +40,13 @@ async def worker_process(
     """The worker entry point; the test must stop it itself (that is what it checks)."""
     with log.open("wb") as out:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(REPO_ROOT / "worker.py"), cwd=REPO_ROOT, env=env,
-            stdout=out, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+            sys.executable,
+            str(REPO_ROOT / "worker.py"),
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         yield proc
@@ -53,9 +58,10 @@ async def worker_process(
 
 
 async def _scrape(url: str) -> dict[str, list[Sample]]:
-    async with aiohttp.ClientSession() as session, session.get(
-        url, timeout=aiohttp.ClientTimeout(total=10)
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(url, timeout=aiohttp.ClientTimeout(total=10)) as response,
+    ):
         assert response.status == 200
         text = await response.text()
     samples: dict[str, list[Sample]] = {}
@@ -109,12 +115,11 @@ async def test_worker_exposes_runtime_and_tool_metrics_and_stops_on_sigterm(
         }
         assert calls.get(("metric_query", "ok"), 0) >= 1, calls
         assert calls.get(("topology_traverse", "ok"), 0) >= 1, calls
-        latency = {
-            s.labels["tool"]: s.value for s in samples["opsflow_tool_latency_seconds_count"]
-        }
+        latency = {s.labels["tool"]: s.value for s in samples["opsflow_tool_latency_seconds_count"]}
         assert latency.get("metric_query", 0) == calls[("metric_query", "ok")]
         buckets = [
-            s for s in samples["opsflow_tool_latency_seconds_bucket"]
+            s
+            for s in samples["opsflow_tool_latency_seconds_bucket"]
             if s.labels["tool"] == "metric_query" and s.labels["le"] == "+Inf"
         ]
         assert buckets and buckets[0].value == latency["metric_query"]

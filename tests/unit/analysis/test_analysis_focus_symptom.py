@@ -17,8 +17,9 @@ def _spike_at(minutes_before_ref: int, factor: float):
 
 
 def _dependency_trouble() -> MetricSeries:
-    return series("db", "latency_avg", seed=2, step_s=FIVE_MIN, hours=8.0, shift_from_min=10,
-                  shift_factor=3.0)
+    return series(
+        "db", "latency_avg", seed=2, step_s=FIVE_MIN, hours=8.0, shift_from_min=10, shift_factor=3.0
+    )
 
 
 def _availability_blip(level: float = 100.0) -> MetricSeries:
@@ -35,21 +36,26 @@ def _availability_blip(level: float = 100.0) -> MetricSeries:
 
 
 def _ask(front: list[MetricSeries], intent: str):
-    return analyze(analysis_input([*front, _dependency_trouble()], edges=[("front", "db")],
-                                  focus="front", intent=intent))
+    return analyze(
+        analysis_input(
+            [*front, _dependency_trouble()], edges=[("front", "db")], focus="front", intent=intent
+        )
+    )
 
 
 def test_lone_clear_latency_row_confirms_the_focus_symptom():
     # One 5-minute row at 3x: not "sustained", but the question says front is slow.
-    front = series("front", "latency_avg", seed=1, step_s=FIVE_MIN, hours=8.0,
-                   shape=_spike_at(5, 3.0))
+    front = series(
+        "front", "latency_avg", seed=1, step_s=FIVE_MIN, hours=8.0, shape=_spike_at(5, 3.0)
+    )
     findings = _ask([front], "why_slow")
     assert [rc.ci for rc in findings.root_causes][:1] == ["db"]
 
 
 def test_small_lone_row_does_not():
-    front = series("front", "latency_avg", seed=1, step_s=FIVE_MIN, hours=8.0,
-                   shape=_spike_at(5, 1.12))
+    front = series(
+        "front", "latency_avg", seed=1, step_s=FIVE_MIN, hours=8.0, shape=_spike_at(5, 1.12)
+    )
     findings = _ask([front], "why_slow")
     assert findings.root_causes == []
     assert any("front shows no anomaly" in n for n in findings.notes)
@@ -72,9 +78,24 @@ def test_lone_dip_on_a_pinned_series_is_no_symptom():
 
 def test_lone_dip_on_a_pinned_series_counts_when_a_dependency_fails_at_that_sample():
     front_latency = series("front", "latency_avg", seed=1, step_s=FIVE_MIN, hours=8.0)
-    db_failing = series("db", "availability", level=99.9, noise=0.0005, seed=5, step_s=FIVE_MIN,
-                        hours=8.0, shift_from_min=7, shift_factor=0.9)
+    db_failing = series(
+        "db",
+        "availability",
+        level=99.9,
+        noise=0.0005,
+        seed=5,
+        step_s=FIVE_MIN,
+        hours=8.0,
+        shift_from_min=7,
+        shift_factor=0.9,
+    )
     blip = _availability_blip()
-    findings = analyze(analysis_input([front_latency, blip, db_failing], edges=[("front", "db")],
-                                      focus="front", intent="why_failing"))
+    findings = analyze(
+        analysis_input(
+            [front_latency, blip, db_failing],
+            edges=[("front", "db")],
+            focus="front",
+            intent="why_failing",
+        )
+    )
     assert [rc.ci for rc in findings.root_causes][:1] == ["db"]

@@ -19,8 +19,14 @@ def _incident(with_traffic: bool, intent: str = "why_slow"):
     )
     noise = 0.05 if intent == "why_slow" else 0.001
     out = [
-        series("front", metric, seed=1, noise=noise, shift_from_min=20,
-               shift_factor=1.5 if intent == "why_slow" else 0.98),
+        series(
+            "front",
+            metric,
+            seed=1,
+            noise=noise,
+            shift_from_min=20,
+            shift_factor=1.5 if intent == "why_slow" else 0.98,
+        ),
         series("lb", metric, seed=2, noise=noise, shift_from_min=20, shift_factor=factor_lb),
         series("svc", metric, seed=3, noise=noise, shift_from_min=20, shift_factor=factor_svc),
     ]
@@ -55,11 +61,21 @@ def test_failed_requests_not_percentages_decide_availability():
 
 
 def detection(ci: str, metric: str, *, delta: float) -> Detection:
-    anomaly = Anomaly(ci=ci, metric=metric, onset=REF, peak=delta, baseline=0.0,
-                      deviation=10.0, direction="up")
-    return Detection(anomaly=anomaly, family=classify(metric), weight=1.0, severity=0.8,
-                     rel_change=1.0, delta=delta, onset_ts=0.0, end_ts=60.0, censored=False,
-                     seasonal=False)
+    anomaly = Anomaly(
+        ci=ci, metric=metric, onset=REF, peak=delta, baseline=0.0, deviation=10.0, direction="up"
+    )
+    return Detection(
+        anomaly=anomaly,
+        family=classify(metric),
+        weight=1.0,
+        severity=0.8,
+        rel_change=1.0,
+        delta=delta,
+        onset_ts=0.0,
+        end_ts=60.0,
+        censored=False,
+        seasonal=False,
+    )
 
 
 def _traffic(level: float) -> Traffic:
@@ -71,13 +87,16 @@ def test_impact_factors_skip_focus_and_unmeasured() -> None:
         "front": [detection("front", "latency_avg", delta=500.0)],
         "busy": [detection("busy", "latency_avg", delta=10.0)],
         # A tail percentile's excursion is not a total: the mean decides when there is one.
-        "idle": [detection("idle", "latency_p95", delta=5000.0),
-                 detection("idle", "latency_avg", delta=100.0)],
+        "idle": [
+            detection("idle", "latency_p95", delta=5000.0),
+            detection("idle", "latency_avg", delta=100.0),
+        ],
         "dark": [detection("dark", "latency_avg", delta=1.0)],  # no traffic series
         "hot": [detection("hot", "cpu", delta=50.0)],  # not an impact family
     }
-    traffic = {n: _traffic(v) for n, v in
-               {"front": 100.0, "busy": 40.0, "idle": 0.1, "hot": 1.0}.items()}
+    traffic = {
+        n: _traffic(v) for n, v in {"front": 100.0, "busy": 40.0, "idle": 0.1, "hot": 1.0}.items()
+    }
     factors = impact_factors(tops, traffic, focus="front")
     assert set(factors) == {"busy", "idle"}
     assert factors["busy"] == 1.0
@@ -94,8 +113,12 @@ def test_traffic_uses_the_most_common_load_metric_only() -> None:
         return SeriesData(ci, metric, None, [0.0, 60.0, 120.0], [value] * 3, 60.0)
 
     found = traffic_of(
-        [data("a", "rps", 2.0), data("b", "rps", 3.0), data("c", "requests", 900.0),
-         data("a", "latency_p95", 5.0)],
+        [
+            data("a", "rps", 2.0),
+            data("b", "rps", 3.0),
+            data("c", "requests", 900.0),
+            data("a", "latency_p95", 5.0),
+        ],
         before_ts=100.0,
     )
     assert set(found) == {"a", "b"}

@@ -23,18 +23,30 @@ def _event(event_id: int, kind: str, ms: int, **attrs: object) -> dict[str, obje
 
 
 def _scheduled(event_id: int, ms: int, name: str) -> dict[str, object]:
-    return _event(event_id, "ACTIVITY_TASK_SCHEDULED", ms,
-                  activityTaskScheduledEventAttributes={"activityType": {"name": name}})
+    return _event(
+        event_id,
+        "ACTIVITY_TASK_SCHEDULED",
+        ms,
+        activityTaskScheduledEventAttributes={"activityType": {"name": name}},
+    )
 
 
 def _started(event_id: int, ms: int, scheduled: int) -> dict[str, object]:
-    return _event(event_id, "ACTIVITY_TASK_STARTED", ms,
-                  activityTaskStartedEventAttributes={"scheduledEventId": str(scheduled)})
+    return _event(
+        event_id,
+        "ACTIVITY_TASK_STARTED",
+        ms,
+        activityTaskStartedEventAttributes={"scheduledEventId": str(scheduled)},
+    )
 
 
 def _completed(event_id: int, ms: int, scheduled: int) -> dict[str, object]:
-    return _event(event_id, "ACTIVITY_TASK_COMPLETED", ms,
-                  activityTaskCompletedEventAttributes={"scheduledEventId": str(scheduled)})
+    return _event(
+        event_id,
+        "ACTIVITY_TASK_COMPLETED",
+        ms,
+        activityTaskCompletedEventAttributes={"scheduledEventId": str(scheduled)},
+    )
 
 
 HISTORY = [

@@ -26,9 +26,11 @@ from bench.rca.petshop_suite import ask_time, fault_free_times
 from opsflow.importer.parse import parse_files
 
 NODES = ("PetSite", "petInfo_AWS::DynamoDB::Table")
-COLUMNS = [(n, "latency", s) for n in NODES for s in ("Average", "p95")] + [
-    (n, "availability", "Average") for n in NODES
-] + [(n, "requests", "Sum") for n in NODES]
+COLUMNS = (
+    [(n, "latency", s) for n in NODES for s in ("Average", "p95")]
+    + [(n, "availability", "Average") for n in NODES]
+    + [(n, "requests", "Sum") for n in NODES]
+)
 
 
 def _write_wide(path: Path, times: list[float], value: float = 0.1, gap_every: int = 0) -> None:
@@ -78,11 +80,19 @@ def dataset(tmp_path: Path) -> Path:
     _write_graph(root / "low_traffic" / "graph.csv")
     issue = root / "low_traffic" / "test" / "issue_0"
     _write_wide(issue / "metrics.csv", WINDOW, value=0.5)
-    (issue / "target.json").write_text(json.dumps({
-        "target": {"node": "PetSite", "metric": "latency", "agg": "Average",
-                   "timestamp": WINDOW_START + 490},
-        "root_cause": {"node": "petInfo_AWS::DynamoDB::Table", "metric": None},
-    }))
+    (issue / "target.json").write_text(
+        json.dumps(
+            {
+                "target": {
+                    "node": "PetSite",
+                    "metric": "latency",
+                    "agg": "Average",
+                    "timestamp": WINDOW_START + 490,
+                },
+                "root_cause": {"node": "petInfo_AWS::DynamoDB::Table", "metric": None},
+            }
+        )
+    )
     return root
 
 
@@ -102,13 +112,16 @@ def test_adjacency_matrix_row_calls_column(dataset: Path) -> None:
 
 
 def test_metric_mapping_units_and_names() -> None:
-    both = MetricMapping(latency_stats=("Average", "p95"),
-                         availability_as=("availability", "error_rate"))
+    both = MetricMapping(
+        latency_stats=("Average", "p95"), availability_as=("availability", "error_rate")
+    )
     assert both.convert("latency", "p95", 0.25) == [("latency_p95", 250.0)]
     assert both.convert("latency", "Average", 0.1) == [("latency_avg", 100.0)]
     assert both.convert("latency", "p99", 1.0) == []
     assert both.convert("availability", "Average", 97.0) == [
-        ("availability", 97.0), ("error_rate", pytest.approx(0.03))]
+        ("availability", 97.0),
+        ("error_rate", pytest.approx(0.03)),
+    ]
     assert both.convert("requests", "Sum", 600.0) == [("rps", 2.0)]
     assert MetricMapping().metric_names() == ["latency_p95", "availability", "rps"]
 
@@ -119,8 +132,9 @@ def test_history_is_shifted_by_whole_days_to_end_right_before_the_window(
     (issue,) = list_issues(dataset, ["low_traffic"])
     history = read_wide(dataset / "low_traffic" / "noissue" / "metrics.csv")
     edges = read_edges(dataset / "low_traffic" / "graph.csv")
-    files, days = issue_files(issue, history, edges, MetricMapping(), tmp_path / "out",
-                              history_hours=12)
+    files, days = issue_files(
+        issue, history, edges, MetricMapping(), tmp_path / "out", history_hours=12
+    )
     assert days == shift_days(history, WINDOW_START) < 0
 
     stamps = sorted({float(r["ts"]) for r in csv.DictReader(files.metrics.open())})

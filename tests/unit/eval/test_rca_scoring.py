@@ -15,8 +15,9 @@ AT = datetime(2024, 3, 4, 12, 0, tzinfo=UTC)
 
 
 def _case(truth: str | None, group: str = "latency", key: str = "k") -> Case:
-    return Case(suite="s", group=group, key=key, tenant="t_x", question="why is a slow?",
-                at=AT, truth=truth)
+    return Case(
+        suite="s", group=group, key=key, tenant="t_x", question="why is a slow?", at=AT, truth=truth
+    )
 
 
 def _out(truth: str | None, ranking: list[str], **kw: object) -> Outcome:
@@ -77,11 +78,21 @@ def test_foreign_mentions_match_whole_names_only() -> None:
 
 def test_plan_override_changes_only_metric_steps() -> None:
     cis = [CiInfo("PetSite", "service"), CiInfo("petInfo", "service")]
-    case = Case(suite="s", group="latency", key="k", tenant="t_ps_x",
-                question="why is PetSite slow?", at=AT, truth="petInfo")
+    case = Case(
+        suite="s",
+        group="latency",
+        key="k",
+        tenant="t_ps_x",
+        question="why is PetSite slow?",
+        at=AT,
+        truth="petInfo",
+    )
     assert planned(case, cis, PlanParams()) is None  # the workflow plans by itself
-    plan = planned(case, cis, PlanParams(window_minutes=60, history_hours=18,
-                                         metrics=("latency_avg", "availability")))
+    plan = planned(
+        case,
+        cis,
+        PlanParams(window_minutes=60, history_hours=18, metrics=("latency_avg", "availability")),
+    )
     assert plan is not None and plan.focus_ci == "PetSite" and plan.intent == "why_slow"
     metric_steps = [s for s in plan.steps if s.capability == "metric_timeseries"]
     assert len(metric_steps) == 2

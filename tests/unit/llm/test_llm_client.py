@@ -63,13 +63,17 @@ async def test_good_plan_uses_test_builder_and_reports_usage(
 ) -> None:
     def builder(request: dict[str, Any]) -> str:
         assert "checkout-api" in request["messages"][-1]["content"]
-        return json.dumps({"steps": [{"id": "s1", "capability": "ci_search",
-                                      "params": {"name": "checkout-api"}}]})
+        return json.dumps(
+            {"steps": [{"id": "s1", "capability": "ci_search", "params": {"name": "checkout-api"}}]}
+        )
 
     llm_server.mode = "good_plan"
     llm_server.plan_builder = builder
     content, usage = await client.complete_json(
-        purpose="plan", model="gpt-test", messages=MESSAGES, schema=plan_json_schema(),
+        purpose="plan",
+        model="gpt-test",
+        messages=MESSAGES,
+        schema=plan_json_schema(),
         schema_name="plan",
     )
     assert not llm_server.errors
@@ -288,7 +292,9 @@ def test_from_settings_requires_key() -> None:
 
 async def test_from_settings_uses_timeout_and_shared_breaker(llm_server: FakeLlmServer) -> None:
     settings = Settings(
-        openai_api_key="k", openai_base_url=llm_server.base_url, llm_timeout_s=0.5,
+        openai_api_key="k",
+        openai_base_url=llm_server.base_url,
+        llm_timeout_s=0.5,
         breaker_failure_threshold=3,
     )
     llm_server.mode = "hang"
@@ -306,8 +312,9 @@ def test_endpoint_label_drops_credentials() -> None:
     )
 
 
-def _status_error(status: int, *, headers: dict[str, str] | None = None,
-                  body: object = None) -> openai.APIStatusError:
+def _status_error(
+    status: int, *, headers: dict[str, str] | None = None, body: object = None
+) -> openai.APIStatusError:
     request = httpx2.Request("POST", "http://llm.test/v1/chat/completions")
     response = httpx2.Response(status, headers=headers or {}, request=request)
     return openai.APIStatusError("boom", response=response, body=body)

@@ -43,8 +43,13 @@ def test_parse_retry_after(value: str | None, expected: float | None) -> None:
 
 def test_codes_and_retryability() -> None:
     retryable = (LlmUnavailableError, LlmTimeoutError, LlmRateLimitedError)
-    final = (LlmAuthError, LlmQuotaError, LlmBadRequestError, LlmEmptyResponseError,
-             LlmNotConfiguredError)
+    final = (
+        LlmAuthError,
+        LlmQuotaError,
+        LlmBadRequestError,
+        LlmEmptyResponseError,
+        LlmNotConfiguredError,
+    )
     for cls in (*retryable, *final):
         err = cls("x")
         assert isinstance(err, LlmError) and isinstance(err, AppError)

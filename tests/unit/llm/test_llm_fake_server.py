@@ -21,8 +21,15 @@ REPO = Path(__file__).resolve().parents[3]
 async def standalone(*args: str) -> AsyncIterator[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.fakes.llm_server", "--port", "0", *args,
-        cwd=REPO, env=env, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "tests.fakes.llm_server",
+        "--port",
+        "0",
+        *args,
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
     )
     try:
         assert proc.stdout is not None

@@ -46,8 +46,9 @@ def test_not_an_object() -> None:
 
 
 def test_pydantic_errors_are_readable() -> None:
-    errors = errors_of(json.dumps({"steps": [{"id": "bad id!", "capability": "ci_search",
-                                              "colour": "red"}]}))
+    errors = errors_of(
+        json.dumps({"steps": [{"id": "bad id!", "capability": "ci_search", "colour": "red"}]})
+    )
     assert any(e.startswith("steps[0].id: String should match pattern") for e in errors)
     assert "steps[0].colour: unknown field (not in the schema)" in errors
 
@@ -65,18 +66,35 @@ def test_bad_param_value_is_one_error() -> None:
 
 
 def test_graph_errors() -> None:
-    errors = errors_of(json.dumps({"steps": [
-        step("a"), step("a"), step("b", depends_on=["b"]), step("c", depends_on=["zzz"])
-    ]}))
+    errors = errors_of(
+        json.dumps(
+            {
+                "steps": [
+                    step("a"),
+                    step("a"),
+                    step("b", depends_on=["b"]),
+                    step("c", depends_on=["zzz"]),
+                ]
+            }
+        )
+    )
     assert "steps: duplicate step ids ['a']; every id must be unique" in errors
     assert "steps[2].depends_on: step 'b' depends on itself" in errors
     assert any(e.startswith("steps[3].depends_on: 'zzz' is not a step id") for e in errors)
 
 
 def test_cycle_is_reported_as_a_path() -> None:
-    errors = errors_of(json.dumps({"steps": [
-        step("a", depends_on=["c"]), step("b", depends_on=["a"]), step("c", depends_on=["b"])
-    ]}))
+    errors = errors_of(
+        json.dumps(
+            {
+                "steps": [
+                    step("a", depends_on=["c"]),
+                    step("b", depends_on=["a"]),
+                    step("c", depends_on=["b"]),
+                ]
+            }
+        )
+    )
     assert errors == ["steps: dependency cycle a -> c -> b -> a; the plan must be a DAG"]
 
 

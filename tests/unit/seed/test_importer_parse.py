@@ -16,8 +16,15 @@ NOON = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
 @pytest.mark.parametrize(
     "text",
-    ["1735732800", "1735732800.0", "1.7357328e9", "2025-01-01T12:00:00Z",
-     "2025-01-01T13:00:00+01:00", "2025-01-01 12:00:00", " 2025-01-01T12:00:00.000+00:00 "],
+    [
+        "1735732800",
+        "1735732800.0",
+        "1.7357328e9",
+        "2025-01-01T12:00:00Z",
+        "2025-01-01T13:00:00+01:00",
+        "2025-01-01 12:00:00",
+        " 2025-01-01T12:00:00.000+00:00 ",
+    ],
 )
 def test_timestamps_in_every_accepted_spelling(text: str) -> None:
     assert parse_ts(text) == NOON
@@ -25,8 +32,13 @@ def test_timestamps_in_every_accepted_spelling(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "problem"),
-    [("", "empty"), ("1735732800000", "milliseconds"), ("12", "1990"), ("noon", "ISO 8601"),
-     ("nan", "ISO 8601")],
+    [
+        ("", "empty"),
+        ("1735732800000", "milliseconds"),
+        ("12", "1990"),
+        ("noon", "ISO 8601"),
+        ("nan", "ISO 8601"),
+    ],
 )
 def test_bad_timestamps(text: str, problem: str) -> None:
     with pytest.raises(RowError, match=problem):
@@ -47,7 +59,7 @@ def test_line_numbers_count_physical_lines(tmp_path: Path) -> None:
     # A BOM, a blank line and a quoted multi-line message before the bad row.
     events.write_text(
         "\ufeffts,ci,kind,severity,message\n"
-        "1735732800,web,deploy,info,\"two\nlines\"\n"
+        '1735732800,web,deploy,info,"two\nlines"\n'
         "\n"
         "1735732800,web,deploy,loud,x\n",
         encoding="utf-8",

@@ -89,7 +89,11 @@ def test_cis_types_and_ids(tenant: str) -> None:
     ds = dataset(tenant)
     assert len(ds.cis) >= 40
     assert {c.ci_type for c in ds.cis} == {
-        "service", "host", "database", "load_balancer", "queue",
+        "service",
+        "host",
+        "database",
+        "load_balancer",
+        "queue",
     }
     assert len({c.name for c in ds.cis}) == len(ds.cis)
     assert all(re.fullmatch(r"ci-[0-9a-f]{12}", c.id) for c in ds.cis)
@@ -194,7 +198,8 @@ def test_events_of_incidents_and_decoy(tenant: str) -> None:
     assert (bad.root_ci, bad.start) in deploy_of
     window = END - timedelta(minutes=60)
     late_changes = {
-        by_id[e.ci_id] for e in ds.events
+        by_id[e.ci_id]
+        for e in ds.events
         if e.kind in ("deploy", "config_change") and e.ts >= window and e.ci_id
     }
     decoy = next(d for d in ds.decoys if d.kind == "deploy")

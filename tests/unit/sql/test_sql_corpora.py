@@ -5,11 +5,11 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sql_corpus import TENANT, read_lines
 from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
 
 from opsflow.sql import ALL_CODES, validate_sql
+from tests.unit.sql.sql_corpus import TENANT, read_lines
 
 ROW_CAP = 1000
 ATTACKS = read_lines("sql_attacks.txt")
