@@ -19,7 +19,10 @@ from opsflow.utc import as_utc
 
 # CIs per query: small batches give heartbeats real progress to report.
 BATCH = 8
-MAX_POINTS_PER_SERIES = 240
+# Enough for the planner's 7 h at 1-minute samples, native; longer spans are bucketed.
+MAX_POINTS_PER_SERIES = 720
+# Rows read past a past reference time: its own row and the sampling lag after it.
+LAG_SAMPLES = 3
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 # ``after_minutes`` is bounded: "around a past instant", not a second window.
 MAX_AFTER_MINUTES = 60
@@ -64,10 +67,12 @@ def bucket_for(span_s: float, native_s: int, min_bucket_s: int) -> int:
     return step * max(1, math.ceil(span_s / MAX_POINTS_PER_SERIES / step))
 
 
-async def _native_step_s(
+async def _sampling(
     conn: asyncpg.Connection, tenant_id: str, ci_id: str, start: datetime, end: datetime
-) -> int:
-    """The sampling step of one CI's data in the window (median gap of its last samples)."""
+) -> tuple[int, datetime | None]:
+    """The sampling step of one CI's data in the window (median gap of its last samples)
+    and its first sample there: a recording that starts inside the window is bucketed by
+    its own span, so 15 minutes of 5-second data keeps its 5-second points."""
     rows = await conn.fetch(
         "SELECT DISTINCT ts FROM metric_sample WHERE tenant_id = $1 AND ci_id = $2"
         " AND ts > $3 AND ts <= $4 ORDER BY ts DESC LIMIT 32",
@@ -78,16 +83,33 @@ async def _native_step_s(
     )
     stamps = [r["ts"] for r in rows]
     gaps = sorted(int((a - b).total_seconds()) for a, b in itertools.pairwise(stamps))
-    return gaps[len(gaps) // 2] if gaps else 60
+    first = await conn.fetchval(
+        "SELECT min(ts) FROM metric_sample WHERE tenant_id = $1 AND ci_id = $2"
+        " AND ts > $3 AND ts <= $4",
+        tenant_id,
+        ci_id,
+        start,
+        end,
+    )
+    return (gaps[len(gaps) // 2] if gaps else 60), first
 
 
 def read_until(reference: datetime, after_minutes: int, now: datetime) -> datetime:
     """Upper bound of a metric read: ``after_minutes`` past a reference time that is already
     in the past (an operator asking about 22:00 means around 22:00, and a fault's samples
-    land one to three 5-minute rows after it began), never beyond the wall clock and never
+    land one to three rows after it began), never beyond the wall clock and never
     before the reference time itself. A live question (reference = now) reads up to now."""
     aware = as_utc(reference)
     return max(aware, min(aware + timedelta(minutes=after_minutes), now))
+
+
+def lag_bound(reference: datetime, end: datetime, native_s: int) -> datetime:
+    """Past the reference time, only the sampling lag: the rows covering the instant and
+    the next ``LAG_SAMPLES`` (a row is stamped with its interval's start and a fault shows
+    one to three rows after it began). Later rows belong to what happened after the
+    question's instant, which cannot have caused it."""
+    aware = as_utc(reference)
+    return max(aware, min(end, aware + timedelta(seconds=LAG_SAMPLES * native_s)))
 
 
 class TelemetryTools:
@@ -96,7 +118,7 @@ class TelemetryTools:
 
     @tool_activity("metric_query", progress_heartbeats=True)
     async def metric_query(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
-        return await self._series(call, hb, tool="metric_query", sql=_RAW_SQL, min_bucket_s=60)
+        return await self._series(call, hb, tool="metric_query", sql=_RAW_SQL, min_bucket_s=1)
 
     @tool_activity("metric_rollup_fallback", progress_heartbeats=True)
     async def metric_rollup_fallback(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
@@ -130,7 +152,10 @@ class TelemetryTools:
             ids = [ci_id for ci_id, _ in found.values()]
             native_s = min_bucket_s
             if tool == "metric_query" and ids:
-                native_s = await _native_step_s(conn, call.tenant_id, ids[0], start, end)
+                native_s, first = await _sampling(conn, call.tenant_id, ids[0], start, end)
+                end = lag_bound(ref, end, native_s)
+                if first is not None and start < first < end:
+                    span_s = (end - first).total_seconds()
             bucket_s = bucket_for(span_s, native_s, min_bucket_s)
             for offset in range(0, len(ids), BATCH):
                 rows = await conn.fetch(

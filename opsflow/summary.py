@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from opsflow.models import Findings, StepState
+from opsflow.models import Diagnosis, Findings, RcaOutcome, StepState
 
 
 def template_summary(question: str, findings: Findings, steps: list[StepState]) -> str:
@@ -21,13 +21,28 @@ def template_summary(question: str, findings: Findings, steps: list[StepState]) 
             paragraphs.append(f"Other candidates: {others}.")
         if len(findings.path) > 1:
             paragraphs.append("Dependency path: " + " → ".join(findings.path) + ".")
-    elif findings.anomalies:
-        paragraphs.append("Anomalies were found but none ranks as a cause.")
     else:
-        paragraphs.append("No anomaly against baseline was found: no cause to report.")
+        paragraphs.append(_no_cause(findings.diagnosis))
     paragraphs += [f"_{note}_" for note in findings.notes[:3]]
     missing = [s for s in steps if not s.has_result]
     if missing:
         parts = ", ".join(f"`{s.id}` ({s.reason or s.status.value})" for s in missing)
         paragraphs.append(f"**Missing:** {parts}.")
     return "\n\n".join(paragraphs)
+
+
+def _no_cause(diagnosis: Diagnosis) -> str:
+    """Why nothing is named, plainly: "no cause" must never read like "all is well"."""
+    if diagnosis.outcome is RcaOutcome.NOTHING_JUDGED:
+        return (
+            "**No cause can be named:** no metric series had enough points to be judged "
+            f"({diagnosis.series_skipped} too short)."
+        )
+    if diagnosis.outcome is RcaOutcome.NOTHING_ANOMALOUS:
+        return (
+            f"**No cause found:** none of the {diagnosis.series_judged} judged series left its "
+            "baseline and no change was recorded."
+        )
+    if diagnosis.outcome is RcaOutcome.NOT_RANKED:
+        return "Root causes are not ranked for this kind of question."
+    return "No anomaly against baseline was found: no cause to report."

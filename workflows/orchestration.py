@@ -145,6 +145,7 @@ class OpsOrchestrationWorkflow:
         result.missing = answer.missing
         result.fallbacks = answer.fallbacks
         result.root_causes = aggregation.analysis.findings.root_causes
+        result.diagnosis = aggregation.analysis.findings.diagnosis
         result.steps = steps
         if result.status is Status.FAILURE:
             result.error_code = "NO_RESULTS"

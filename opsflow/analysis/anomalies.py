@@ -1,8 +1,12 @@
-"""Anomaly detection of one series against its baseline (robust z + relative change).
+"""Stage 2, detect: the most telling excursion of one series near the reference time.
 
-The recent window is compared point by point with the expected value (flat median,
-or the daily profile when seasonality is real); an anomaly is a *sustained*
-excursion in a bad direction, and its onset is the first point of that excursion.
+A series is split into its baseline (the points before the recent window) and its recent
+window (the question's window up to the reference time and the sampling lag after it).
+Each recent point is judged against the baseline (flat median, or the daily profile when
+seasonality is real) by its robust z-score and relative change in the metric's bad
+direction. Every excursion is weighed by its strength, its duration and when it began
+relative to the reference time; the best one is the series' detection. Nothing is dropped
+silently: a short history is judged on what there is and carries its lower confidence.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ class Detection:
     anomaly: Anomaly
     family: Family
     weight: float  # how bad this direction is for this metric (0..1)
-    severity: float  # 0..1, from the z-score and the relative change
+    severity: float  # 0.3..1, from the z-score and the relative change
     rel_change: float
     delta: float  # value - baseline at the peak, in the metric's unit
     onset_ts: float
@@ -41,44 +45,79 @@ class Detection:
     # its real start is unknown and earlier than ``onset_ts``.
     censored: bool
     seasonal: bool
+    # How plausible the excursion is as the trouble the question is about, from when it
+    # began and whether it is still going at the reference time (0..1).
+    timing: float
+    lone: bool  # a single point, not a sustained excursion
+    history_points: int  # baseline points it was judged against
+    confidence: float  # 1 with a full baseline, lower on a short one
+
+    @property
+    def strength(self) -> float:
+        """Severity in the bad direction, discounted for timing, a lone point and a short
+        baseline: what a candidate is scored from."""
+        lone = _LONE_FACTOR if self.lone else 1.0
+        return self.severity * self.weight * self.timing * lone * self.confidence
+
+
+# A lone point is weaker evidence than a sustained excursion (one bad scrape, one slow
+# request at low traffic) but still evidence: 5-minute rows often hold a fault in one row.
+_LONE_FACTOR = 0.7
 
 
 @dataclass(frozen=True)
 class Window:
     recent: list[int]  # indices into the series
     history: list[int]
+    short: bool  # fewer baseline points than ``min_history_points``
 
 
 def split_window(series: SeriesData, ref_ts: float, cfg: AnalysisConfig) -> Window | None:
+    """Baseline = the points before the recent window; only the past is a baseline.
+
+    With less history than ``min_history_points`` (telemetry that began minutes ago) the
+    last third of the points is judged against the first two thirds, down to
+    ``min_short_history`` baseline points: a thin baseline is a lower confidence, not a
+    reason to say nothing.
+    """
     times = series.times  # ascending
     first = bisect_left(times, ref_ts - cfg.recent_s)
     last = bisect_right(times, ref_ts + cfg.recent_after_s)
-    recent = list(range(first, last))
-    # Points outside the recent window are all baseline, including any later than it:
-    # median/MAD and a time-of-day profile do not depend on order, and an imported
-    # history is sometimes stamped after the incident it serves as reference for.
-    history = [*range(first), *range(last, len(times))]
-    if len(history) >= cfg.min_history_points and recent:
-        return Window(recent, history)
-    # Short series (a tool returned only the last hour or two): judge the last third
-    # against the first two thirds rather than skip it.
-    if last < cfg.min_history_points + 1:
+    if first >= cfg.min_history_points and last > first:
+        return Window(list(range(first, last)), list(range(first)), short=False)
+    if last < cfg.min_short_history + 1:
         return None
-    cut = times[0] + (times[last - 1] - times[0]) * 2.0 / 3.0
-    split = bisect_right(times, cut, 0, last)
-    if split < cfg.min_history_points or split >= last:
+    cut = min(max(first, cfg.min_short_history), last - 1)
+    if first < cfg.min_short_history or first >= last:
+        cut = max(cfg.min_short_history, (2 * last) // 3)
+    if cut >= last:
         return None
-    return Window(list(range(split, last)), list(range(split)))
+    return Window(list(range(cut, last)), list(range(cut)), short=cut < cfg.min_history_points)
+
+
+def timing(
+    onset_ts: float, end_ts: float, last_ts: float, ref_ts: float, step_s: float, tau_s: float
+) -> float:
+    """How plausible an excursion is as the trouble asked about, from its timing alone.
+
+    The question is asked because something is wrong at the reference time, so its cause
+    most likely began shortly before it: the weight decays with the onset's age,
+    ``exp(-age / tau)``. An excursion that was over, with normal points after it, more
+    than one sample before the reference time weighs half: the operator asks about what
+    is wrong now.
+    """
+    weight = math.exp(-max(0.0, ref_ts - onset_ts) / tau_s)
+    recovered = end_ts < ref_ts - step_s and last_ts > end_ts
+    return weight * (_RECOVERED_FACTOR if recovered else 1.0)
+
+
+_RECOVERED_FACTOR = 0.5
 
 
 def detect(
     series: SeriesData, ref_ts: float, cfg: AnalysisConfig, window: Window | None = None
 ) -> Detection | None:
-    """The worst sustained excursion of ``series`` in its recent window, if any.
-
-    Short series simply have no detection; callers that need to tell "normal" from
-    "not judged" call :func:`split_window` first and pass its window in.
-    """
+    """The most telling excursion of ``series`` in its recent window, if any."""
     window = window if window is not None else split_window(series, ref_ts, cfg)
     if window is None:
         return None
@@ -93,31 +132,33 @@ def detect(
     )
     profile = profile_for(series.metric)
     min_run = max(1, min(cfg.max_run_points, math.ceil(cfg.sustained_s / series.step_s)))
+    confidence = min(1.0, math.sqrt(len(window.history) / cfg.min_history_points))
     best: Detection | None = None
     for sign, weight in ((1.0, profile.up_weight), (-1.0, profile.down_weight)):
         if weight <= 0.0:
             continue
         found = _detect_direction(
-            series, window.recent, baseline, profile, sign, weight, min_run, cfg
+            series, window, baseline, profile, sign, weight, min_run, ref_ts, cfg, confidence
         )
-        if found is not None and (
-            best is None or found.weight * found.severity > best.weight * best.severity
-        ):
+        if found is not None and (best is None or found.strength > best.strength):
             best = found
     return best
 
 
 def _detect_direction(
     series: SeriesData,
-    recent: list[int],
+    window: Window,
     baseline: Baseline,
     profile: MetricProfile,
     sign: float,
     weight: float,
     min_run: int,
+    ref_ts: float,
     cfg: AnalysisConfig,
+    confidence: float,
 ) -> Detection | None:
     thr = cfg.z_threshold
+    recent = window.recent
     zs: list[float] = []
     rels: list[float] = []
     expecteds: list[float] = []
@@ -133,7 +174,8 @@ def _detect_direction(
     # Hysteresis: a point half-way out keeps an excursion going, so a noisy plateau
     # is one excursion with one onset rather than several.
     soft = [z >= thr / 2.0 for z in zs]
-    best: tuple[float, int, int] | None = None  # (severity, start, end)
+    last_ts = series.times[recent[-1]]
+    best: tuple[float, Detection] | None = None
     m = len(recent)
     i = 0
     while i < m:
@@ -147,20 +189,70 @@ def _detect_direction(
         end = i
         while end + 1 < m and soft[end + 1]:
             end += 1
-        n_hits = sum(hit[start : end + 1])
-        run_z = _robust_peak(zs[start : end + 1])
-        sustained = n_hits >= min_run or (end == m - 1 and run_z >= 2.0 * thr)
-        if sustained:
-            sev = _severity(run_z, _robust_peak(rels[start : end + 1]), thr, profile.min_rel_change)
-            if best is None or sev > best[0]:
-                best = (sev, start, end)
         i = end + 1
-    if best is None:
-        return None
-    sev, start, end = best
-    peak_pos = max(range(start, end + 1), key=lambda k: zs[k])
+        run_z = _robust_peak(zs[start : end + 1])
+        # Sustained: the excursion (its half-way-out points included) lasts min_run points.
+        lone = end - start + 1 < min_run
+        if lone and max(zs[start : end + 1]) < cfg.lone_z_factor * thr:
+            continue  # one point a little out: routine noise, not evidence
+        sev = _severity(
+            max(run_z, thr) if not lone else max(zs[start : end + 1]),
+            _robust_peak(rels[start : end + 1]) if not lone else max(rels[start : end + 1]),
+            thr,
+            profile.min_rel_change,
+        )
+        peak_pos = max(range(start, end + 1), key=lambda k: zs[k])
+        onset_ts = series.times[recent[start]]
+        end_ts = series.times[recent[end]]
+        censored = start == 0 and not window.short
+        age_ts = ref_ts - cfg.recent_s if censored else onset_ts
+        when = timing(age_ts, end_ts, last_ts, ref_ts, series.step_s, cfg.onset_tau_s)
+        det = _detection(
+            series,
+            recent,
+            peak_pos,
+            start,
+            expecteds[peak_pos],
+            zs[peak_pos],
+            min(rels[peak_pos], _Z_CAP),
+            profile,
+            sign,
+            weight,
+            sev,
+            end_ts,
+            censored,
+            baseline.seasonal,
+            when,
+            lone,
+            len(window.history),
+            confidence,
+        )
+        if best is None or det.strength > best[0]:
+            best = (det.strength, det)
+    return None if best is None else best[1]
+
+
+def _detection(
+    series: SeriesData,
+    recent: list[int],
+    peak_pos: int,
+    start: int,
+    expected: float,
+    z: float,
+    rel: float,
+    profile: MetricProfile,
+    sign: float,
+    weight: float,
+    severity: float,
+    end_ts: float,
+    censored: bool,
+    seasonal: bool,
+    timing: float,
+    lone: bool,
+    history_points: int,
+    confidence: float,
+) -> Detection:
     peak_idx, onset_idx = recent[peak_pos], recent[start]
-    expected = expecteds[peak_pos]
     value = series.values[peak_idx]
     anomaly = Anomaly(
         ci=series.ci,
@@ -168,7 +260,7 @@ def _detect_direction(
         onset=series.stamp(onset_idx),
         peak=value,
         baseline=expected,
-        deviation=round(min(zs[peak_pos], _Z_CAP), 2),
+        deviation=round(min(z, _Z_CAP), 2),
         direction="up" if sign > 0 else "down",
         step_id=series.step_id,
     )
@@ -176,13 +268,17 @@ def _detect_direction(
         anomaly=anomaly,
         family=profile.family,
         weight=weight,
-        severity=sev,
-        rel_change=min(rels[peak_pos], _Z_CAP),
+        severity=severity,
+        rel_change=rel,
         delta=value - expected,
         onset_ts=series.times[onset_idx],
-        end_ts=series.times[recent[end]],
-        censored=start == 0,
-        seasonal=baseline.seasonal,
+        end_ts=end_ts,
+        censored=censored,
+        seasonal=seasonal,
+        timing=timing,
+        lone=lone,
+        history_points=history_points,
+        confidence=confidence,
     )
 
 

@@ -1,7 +1,7 @@
-"""Tunable thresholds of the deterministic analysis, in one frozen object.
+"""The analysis's constants, in one frozen object; each says the principle it stands for.
 
-Defaults were chosen on synthetic data and sanity-checked on the PetShop RCA dataset;
-tests and the bench pass their own instance instead of patching module globals.
+docs/DECISIONS.md ("Root-cause analysis") gives the reasoning; bench/rca/README.md the
+ablation. Tests and the bench pass their own instance instead of patching module globals.
 """
 
 from __future__ import annotations
@@ -11,16 +11,22 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class AnalysisConfig:
-    # The "recent" window judged against the baseline, ending at the reference time.
+    # The "recent" window judged against the baseline, ending at the reference time: the
+    # planner's default question window (60 minutes).
     recent_s: float = 3600.0
-    # Points up to this long after the reference time still count as recent: bucketed
-    # stores stamp a bucket with its start, so the bucket holding the reference time
-    # (and a tool that rounds its upper bound up) can return a point slightly later.
+    # Points after the reference time still count as recent. The metric tool reads only
+    # the sampling lag past a past reference time, so this only bounds odd inputs.
     recent_after_s: float = 3600.0
-    # A series needs this many baseline points to be judged at all.
+    # A full baseline: 12 points (an hour of 5-minute rows). Fewer still judge, with a
+    # confidence of sqrt(points / 12) ...
     min_history_points: int = 12
-    # Robust z-score (median/MAD) a point must reach, in the bad direction.
+    # ... down to three points, the fewest that have a median and a spread.
+    min_short_history: int = 3
+    # Robust z-score (median/MAD) a point must reach, in the bad direction: 4 sigma is
+    # about one false point in 30,000 on normal noise.
     z_threshold: float = 4.0
+    # A lone point (not sustained) counts only at twice the threshold.
+    lone_z_factor: float = 2.0
     # Daily seasonality is modelled only when the baseline spans more than this.
     seasonal_min_span_s: float = 1.5 * 86400.0
     # Time-of-day bin of the seasonal profile.
@@ -28,18 +34,19 @@ class AnalysisConfig:
     # The seasonal model must shrink the residual spread to this fraction of the raw
     # spread to be used; otherwise the flat baseline is the honest choice.
     seasonal_gain: float = 0.75
-    # How long a sustained excursion must last, in wall time (converted to points
-    # from the series' own sampling interval, capped at ``max_run_points``).
-    sustained_s: float = 600.0
+    # A sustained excursion lasts this long in wall time (converted to points from the
+    # series' own sampling interval, capped at ``max_run_points``); shorter is "lone".
+    sustained_s: float = 180.0
     max_run_points: int = 3
+    # Onset prior: an excursion's weight decays as exp(-age / tau) with its age at the
+    # reference time; tau is half the recent window, so a shift that began when the window
+    # opened weighs 0.14 of one that began at the reference time.
+    onset_tau_s: float = 1800.0
     # A change correlates with an anomaly whose onset follows it within this window.
     change_window_s: float = 1800.0
-    # With a focus CI whose series were judged and show no health anomaly there is no
-    # symptom to explain: rank nothing rather than blame whatever else is noisy.
-    require_focus_symptom: bool = True
-    # The question itself says the focus is in trouble, so its symptom is confirmed at a
-    # lower robust z than an anomaly found anywhere else.
-    focus_z_threshold: float = 3.0
+    # A change's own weight decays with its age at the reference time like an onset's,
+    # over the planner's change search window (4 h) scaled to its first hour.
+    change_tau_s: float = 3600.0
     # Candidates returned.
     max_candidates: int = 5
 

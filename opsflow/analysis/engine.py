@@ -1,13 +1,18 @@
-"""``analyze``: the deterministic findings of the aggregation phase.
+"""``analyze``: the deterministic findings of the aggregation phase, as a pipeline.
 
-A pure function of its input (no I/O, no wall clock): the same ``AnalysisInput``
-always yields the same ``Findings``, so a retried ``analyze`` activity is harmless.
+collect (merge tool outputs) -> detect (one detection per series, at its native step) ->
+candidates and score (``ranking``) -> explain (evidence, notes, the diagnosis). Each stage
+is a pure function; nothing is suppressed silently: what weighed a candidate down is in
+its evidence, and what the analysis could not judge is in the notes and the diagnosis.
+
+A pure function of its input (no I/O, no wall clock): the same ``AnalysisInput`` always
+yields the same ``Findings``, so a retried ``analyze`` activity is harmless.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
 
@@ -18,9 +23,8 @@ from opsflow.analysis.config import DEFAULT_CONFIG, AnalysisConfig
 from opsflow.analysis.impact import traffic_of
 from opsflow.analysis.metrics import HEALTH_FAMILIES
 from opsflow.analysis.paths import DependencyGraph
-from opsflow.analysis.ranking import rank, to_root_cause
-from opsflow.analysis.robust import pinned
-from opsflow.models.findings import AnalysisInput, Findings
+from opsflow.analysis.ranking import RankInput, rank, to_root_cause
+from opsflow.models.findings import AnalysisInput, Diagnosis, Findings, RcaOutcome
 from opsflow.utc import epoch
 
 # Intents that ask "what is wrong and why": only these get ranked root causes.
@@ -29,14 +33,22 @@ RANKED_INTENTS = frozenset(
     {"why_slow", "why_failing", "what_changed", "alerts", "health", "investigate"}
 )
 _ALERT_KINDS = frozenset({"alert", "incident"})
-# A focus anomaly in one of these is a symptom worth explaining; a traffic change is not.
-# "Why slow" is answered for a slow focus, "why failing" for a failing one: an availability
-# blip does not make a "slow" question's premise true.
+# The symptom each "why" question asserts, to say whether the data shows it.
 _SYMPTOM_FAMILIES: dict[str, frozenset[str]] = {
     "why_slow": frozenset({"latency", "unknown"}),
     "why_failing": frozenset({"availability", "errors", "unknown"}),
 }
-_ANY_SYMPTOM = HEALTH_FAMILIES | {"unknown"}
+
+
+@dataclass(frozen=True)
+class Detected:
+    """Stage 2's output: one detection per anomalous series, and what was judged."""
+
+    detections: list[Detection]
+    judged: int
+    short: int
+    skipped: int
+    judged_cis: frozenset[str]
 
 
 def analyze(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> Findings:
@@ -44,132 +56,121 @@ def analyze(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> Find
     ref_ts = epoch(inp.reference_time)
     focus = _resolve_focus(inp.focus_ci, data)
     graph = DependencyGraph(data.edges)
-    notes: list[str] = []
-
-    detections: list[Detection] = []
-    skipped = 0
-    for series in data.series:
-        window = split_window(series, ref_ts, config)
-        if window is None:
-            skipped += 1
-            continue
-        found = detect(series, ref_ts, config, window)
-        if found is not None:
-            detections.append(found)
-    detections.sort(key=lambda d: (d.onset_ts, d.anomaly.ci, d.anomaly.metric))
-    judged = len(data.series) - skipped
-    if skipped:
-        notes.append(
-            f"{skipped} series had too little history to judge "
-            f"(fewer than {config.min_history_points} baseline points)"
-        )
-    seasonal = sum(1 for d in detections if d.seasonal)
-    if seasonal:
-        notes.append(f"{seasonal} anomalies judged against a daily seasonal baseline")
-
+    found = detect_all(data, ref_ts, config)
     by_ci: dict[str, list[Detection]] = defaultdict(list)
-    for det in detections:
+    for det in found.detections:
         by_ci[det.anomaly.ci].append(det)
-    onsets = {ci: min(d.onset_ts for d in dets) for ci, dets in by_ci.items()}
     slack_s = _sampling_interval(data)
-
     changes = changes_of(data.events)
+    onsets = {ci: min(d.onset_ts for d in dets) for ci, dets in by_ci.items()}
     correlations = correlate(changes, onsets, graph, config, slack_s)
-    for corr in correlations:
-        notes.append(
-            f"{corr.change.kind} on {corr.change.ci} preceded the anomaly on "
-            f"{corr.anomalous_ci} by {corr.lead_s / 60.0:.0f} min"
-        )
-
     findings = Findings(
         focus_ci=focus,
-        anomalies=[d.anomaly for d in detections],
+        anomalies=[d.anomaly for d in found.detections],
         changes=changes,
+        diagnosis=Diagnosis(
+            series_judged=found.judged,
+            series_short=found.short,
+            series_skipped=found.skipped,
+            symptom_seen=_symptom_seen(focus, inp.intent, by_ci, found),
+        ),
     )
-    # Pydantic copies lists on validation: keep appending to the model's own list.
-    findings.notes.extend(notes)
-    notes = findings.notes
-    symptoms = _SYMPTOM_FAMILIES.get(inp.intent, _ANY_SYMPTOM)
+    findings.notes.extend(_notes(found, findings.diagnosis, focus, inp.intent, graph, config))
     if inp.intent not in RANKED_INTENTS:
-        notes.append(f"intent {inp.intent!r}: root causes not ranked")
+        findings.diagnosis.outcome = RcaOutcome.NOT_RANKED
+        findings.notes.append(f"intent {inp.intent!r}: root causes not ranked")
         return findings
-    if focus is not None and not graph.empty and focus not in graph:
-        notes.append(f"focus {focus} is not in the known topology; ranking without paths")
-    if (
-        config.require_focus_symptom
-        and focus is not None
-        and _judged_but_healthy(
-            focus, data, by_ci, ref_ts, config, symptoms, graph.dependencies(focus), slack_s
-        )
-    ):
-        notes.append(
-            f"no cause found: {focus} shows no anomaly against its baseline "
-            f"({'/'.join(sorted(symptoms))}), so there is no symptom to explain "
-            f"({len(detections)} anomalies elsewhere are listed)"
-        )
-        return findings
-    alerted = _alerts(data, ref_ts, config)
-    traffic = traffic_of(data.series, ref_ts - config.recent_s)
-    cands = rank(by_ci, graph, focus, inp.intent, correlations, alerted, config, slack_s, traffic)
+    cands = rank(
+        RankInput(
+            by_ci=by_ci,
+            graph=graph,
+            focus=focus,
+            intent=inp.intent,
+            changes=changes,
+            correlations=correlations,
+            alerted=_alerts(data, ref_ts, config),
+            traffic=traffic_of(data.series, ref_ts - config.recent_s),
+            ref_ts=ref_ts,
+            slack_s=slack_s,
+        ),
+        config,
+    )
     findings.root_causes = [to_root_cause(c) for c in cands]
     if cands:
+        findings.diagnosis.outcome = RcaOutcome.RANKED
         findings.path = cands[0].path
+    elif found.judged:
+        findings.diagnosis.outcome = RcaOutcome.NOTHING_ANOMALOUS
+        findings.notes.append(
+            f"no cause found: no anomaly against baseline and no change in {found.judged} "
+            "judged series"
+        )
     else:
-        notes.append(f"no cause found: no anomaly against baseline in {judged} judged series")
+        findings.diagnosis.outcome = RcaOutcome.NOTHING_JUDGED
+        findings.notes.append("no cause found: no series had enough points to be judged")
     return findings
 
 
-def _judged_but_healthy(
-    focus: str,
-    data: Collected,
-    by_ci: dict[str, list[Detection]],
-    ref_ts: float,
-    cfg: AnalysisConfig,
-    symptoms: frozenset[str],
-    deps: frozenset[str],
-    slack_s: float,
-) -> bool:
-    """The focus was judged and shows none of the question's symptoms.
-
-    The question itself says the focus is in trouble, so its symptom is confirmed on less
-    than an anomaly elsewhere needs: a sustained excursion at ``focus_z_threshold``, or a
-    lone point at twice that (a fault often fills one 5-minute row; a lone last point at
-    twice the threshold already counts anywhere). On a pinned series one failed request
-    among hundreds is already "z 10" and happens on healthy days, so there the lone point
-    counts only if a dependency's own anomaly of the same family began at the same sample
-    (``slack_s``): that is a dependency's failure reaching the focus, not routine noise.
-    """
-    if any(d.family in symptoms for d in by_ci.get(focus, [])):
-        return False
-    relaxed = replace(cfg, z_threshold=cfg.focus_z_threshold)
-    lone = replace(cfg, z_threshold=2.0 * cfg.focus_z_threshold, max_run_points=1)
-    judged = False
-    for s in data.series:
-        if s.ci != focus:
-            continue
-        window = split_window(s, ref_ts, cfg)
+def detect_all(data: Collected, ref_ts: float, cfg: AnalysisConfig) -> Detected:
+    """Stage 2: every series judged at its own step against its own baseline."""
+    detections: list[Detection] = []
+    judged = short = skipped = 0
+    judged_cis: set[str] = set()
+    for series in data.series:
+        window = split_window(series, ref_ts, cfg)
         if window is None:
+            skipped += 1
             continue
-        judged = True
-        is_pinned = pinned([s.values[i] for i in window.history])
-        for rule in (relaxed, lone):
-            weak = detect(s, ref_ts, rule, window)
-            if weak is None or weak.family not in symptoms:
-                continue
-            if rule is lone and is_pinned and not _corroborated(weak, deps, by_ci, slack_s):
-                continue
-            return False
-    return judged
+        judged += 1
+        short += window.short
+        judged_cis.add(series.ci)
+        found = detect(series, ref_ts, cfg, window)
+        if found is not None:
+            detections.append(found)
+    detections.sort(key=lambda d: (d.onset_ts, d.anomaly.ci, d.anomaly.metric))
+    return Detected(detections, judged, short, skipped, frozenset(judged_cis))
 
 
-def _corroborated(
-    weak: Detection, deps: frozenset[str], by_ci: dict[str, list[Detection]], slack_s: float
-) -> bool:
-    return any(
-        d.family == weak.family and abs(d.onset_ts - weak.onset_ts) <= slack_s
-        for dep in sorted(deps)
-        for d in by_ci.get(dep, [])
-    )
+def _symptom_seen(
+    focus: str | None, intent: str, by_ci: dict[str, list[Detection]], found: Detected
+) -> bool | None:
+    if focus is None or focus not in found.judged_cis:
+        return None
+    families = _SYMPTOM_FAMILIES.get(intent, HEALTH_FAMILIES | {"unknown"})
+    return any(d.family in families for d in by_ci.get(focus, []))
+
+
+def _notes(
+    found: Detected,
+    diagnosis: Diagnosis,
+    focus: str | None,
+    intent: str,
+    graph: DependencyGraph,
+    cfg: AnalysisConfig,
+) -> list[str]:
+    notes: list[str] = []
+    if found.skipped:
+        notes.append(
+            f"{found.skipped} series had too few points to judge "
+            f"(fewer than {cfg.min_short_history + 1})"
+        )
+    if found.short:
+        notes.append(
+            f"{found.short} series judged on a short baseline (fewer than "
+            f"{cfg.min_history_points} points): lower confidence"
+        )
+    seasonal = sum(1 for d in found.detections if d.seasonal)
+    if seasonal:
+        notes.append(f"{seasonal} anomalies judged against a daily seasonal baseline")
+    if diagnosis.symptom_seen is False:
+        asked = "/".join(sorted(_SYMPTOM_FAMILIES.get(intent, HEALTH_FAMILIES)))
+        notes.append(
+            f"{focus} shows no {asked} anomaly against its baseline: the asked symptom is "
+            "not visible in the data; candidates are ranked from the rest of its closure"
+        )
+    if focus is not None and not graph.empty and focus not in graph:
+        notes.append(f"focus {focus} is not in the known topology; ranking without paths")
+    return notes
 
 
 def _resolve_focus(focus: str | None, data: Collected) -> str | None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from opsflow.analysis.anomalies import Detection
 from opsflow.analysis.changes import Correlation
-from opsflow.models.findings import Evidence
+from opsflow.models.findings import Change, Evidence
 from opsflow.utc import as_utc
 
 
@@ -33,10 +33,18 @@ def anomaly_evidence(det: Detection) -> Evidence:
     )
 
 
-def change_evidence(corr: Correlation) -> Evidence:
-    ch = corr.change
-    minutes = corr.lead_s / 60.0
-    where = "its" if corr.anomalous_ci == ch.ci else f"{corr.anomalous_ci}'s"
+def change_evidence(item: Correlation | Change) -> Evidence:
+    if isinstance(item, Change):
+        return Evidence(
+            kind="change",
+            ci=item.ci,
+            ts=item.ts,
+            step_id=item.step_id,
+            description=f"{item.kind} on {item.ci} at {fmt_ts(item.ts)}: {item.message}"[:300],
+        )
+    ch = item.change
+    minutes = item.lead_s / 60.0
+    where = "its" if item.anomalous_ci == ch.ci else f"{item.anomalous_ci}'s"
     return Evidence(
         kind="change",
         ci=ch.ci,
@@ -45,6 +53,31 @@ def change_evidence(corr: Correlation) -> Evidence:
         description=f"{ch.kind} on {ch.ci} at {fmt_ts(ch.ts)}, {minutes:.0f} min "
         f"before {where} anomaly onset: {ch.message}"[:300],
     )
+
+
+def suppression_evidence(det: Detection, ref_ts: float) -> list[Evidence]:
+    """What weighed this candidate's main excursion down, said where a reader sees it."""
+    a = det.anomaly
+    notes: list[str] = []
+    if det.censored:
+        notes.append("already under way when the recent window opened: an older condition")
+    elif det.timing < 0.5:
+        age_min = (ref_ts - det.onset_ts) / 60.0
+        notes.append(f"began {age_min:.0f} min before the reference time or is over")
+    if det.lone:
+        notes.append("a single point, not a sustained excursion")
+    if det.confidence < 1.0:
+        notes.append(f"judged on only {det.history_points} baseline points")
+    return [
+        Evidence(
+            kind="weight",
+            ci=a.ci,
+            metric=a.metric,
+            step_id=a.step_id,
+            description=f"weighed down: {a.metric} {note}",
+        )
+        for note in notes
+    ]
 
 
 def fmt_ts(ts: datetime) -> str:

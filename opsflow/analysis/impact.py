@@ -29,6 +29,12 @@ IMPACT_FAMILIES = frozenset({"latency", "availability", "errors"})
 # it does not erase an anomaly that is real.
 _FLOOR = 0.35
 _TOKEN = re.compile(r"[a-z0-9]+")
+_PER_SECOND = re.compile(r"(^|[^a-z])(rps|qps|tps)([^a-z]|$)|per_?s(ec(ond)?)?|/s")
+# A failure ratio over n requests is known only to about 1/sqrt(n): below this many requests
+# (all failing: failure rate > 72 % at 95 % confidence) an availability or error excursion
+# is weighed by its share of them.
+MIN_RATIO_REQUESTS = 10.0
+RATIO_FAMILIES = frozenset({"availability", "errors"})
 _PERCENTILE = re.compile(r"p\d{2,3}|max|percentile|quantile|q\d{2,3}")
 
 
@@ -41,6 +47,13 @@ class Traffic:
     times: list[float]
     values: list[float]
     usual: float  # median before the recent window
+
+    def requests(self, start: float, end: float, step_s: float) -> float:
+        """Requests served over ``[start, end + step_s)``: a per-second rate times the
+        duration, or the sum of per-sample counts."""
+        if _PER_SECOND.search(self.metric.lower()):
+            return self.during(start, end) * (end - start + step_s)
+        return sum(v for t, v in zip(self.times, self.values, strict=True) if start <= t <= end)
 
     def during(self, start: float, end: float) -> float:
         inside = [v for t, v in zip(self.times, self.values, strict=True) if start <= t <= end]
@@ -89,7 +102,8 @@ def impact_factors(
             best[metric] = max(best.get(metric, 0.0), value)
     out: dict[str, float] = {}
     for ci, per_metric in impacts.items():
-        share = max(v / best[m] if best[m] > 0.0 else 1.0 for m, v in per_metric.items())
+        # No requests met any excursion on this metric: no waiting, no failures at all.
+        share = max(v / best[m] if best[m] > 0.0 else 0.0 for m, v in per_metric.items())
         out[ci] = max(_FLOOR, math.sqrt(share))
     return out
 
@@ -97,3 +111,12 @@ def impact_factors(
 def is_percentile(metric: str) -> bool:
     """``latency_p95``, ``duration.p99``, ``rt_max``: a tail statistic, not a mean."""
     return any(_PERCENTILE.fullmatch(tok) for tok in _TOKEN.findall(metric.lower()))
+
+
+def ratio_support(det: Detection, load: Traffic | None, step_s: float) -> float:
+    """How much an availability or error-ratio excursion can be trusted, from the requests
+    behind it: 2 failed requests of 2 are an outage of nothing much. 1 without traffic data
+    (missing data must not read as "small") and for every other family."""
+    if load is None or det.family not in RATIO_FAMILIES:
+        return 1.0
+    return min(1.0, load.requests(det.onset_ts, det.end_ts, step_s) / MIN_RATIO_REQUESTS)

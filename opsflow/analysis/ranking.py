@@ -1,18 +1,19 @@
-"""Root-cause candidates: anomalous CIs scored by strength, position and changes.
+"""Stages 3 and 4, candidates and score: every troubled CI in the closure, ranked.
 
-The rules, in the order they weigh:
-* only an anomalous CI is a candidate; the stronger and the more relevant to the
-  question (latency for "why slow", errors/availability for "why failing"), the higher;
-* a CI whose anomaly is explained by an anomalous dependency that started no later
-  is a symptom and is pushed down; the deepest anomalous CI on the path wins;
-* a CI the focus does not depend on cannot explain the focus's symptom;
-* a CI serving little traffic accounts for little of the callers' waiting or failures
-  (``impact``): its strength is scaled by its share of the traffic-weighted excursion;
-* a deploy/config change shortly before the onset boosts.
+A candidate is any CI the investigation read with an excursion (the asked CI itself
+included) or a recent change. Its score, in the order the rules weigh:
+* its strongest excursion, weighted by how relevant the metric's family is to the question
+  and by its timing (``Detection.strength``), plus a little for corroborating metrics;
+* a recent change on it (deploy, config change), more when anomalies followed it;
+* propagation: a CI whose excursion a dependency's (or a dependency's change) explains,
+  having started no later, is likely a symptom and is pushed down;
+* topology never vetoes: a CI the focus does not depend on is pushed down, not dropped;
+* traffic-weighted impact scales excursions by the requests they met (``impact``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,28 +21,31 @@ from datetime import datetime
 from opsflow.analysis.anomalies import Detection
 from opsflow.analysis.changes import Correlation
 from opsflow.analysis.config import AnalysisConfig
-from opsflow.analysis.evidence import anomaly_evidence, change_evidence, fmt_ts
-from opsflow.analysis.impact import Traffic, impact_factors
+from opsflow.analysis.evidence import anomaly_evidence, change_evidence, suppression_evidence
+from opsflow.analysis.impact import Traffic, impact_factors, ratio_support
 from opsflow.analysis.metrics import HEALTH_FAMILIES, explains
 from opsflow.analysis.paths import DependencyGraph
-from opsflow.models.findings import Evidence, RootCause
+from opsflow.models.findings import Change, Evidence, RootCause
+from opsflow.utc import epoch
 
+# How relevant each metric family is to the question: its own symptom family 1.0, the
+# families that commonly cause it close behind, a traffic change (mostly an effect) least.
 _INTENT_WEIGHTS: dict[str, dict[str, float]] = {
     "why_slow": {
         "latency": 1.0,
-        "saturation": 0.85,
+        "saturation": 0.9,
         "errors": 0.6,
         "availability": 0.6,
         "load": 0.5,
-        "unknown": 0.7,
+        "unknown": 0.8,
     },
     "why_failing": {
         "errors": 1.0,
         "availability": 1.0,
-        "latency": 0.5,
-        "saturation": 0.7,
+        "latency": 0.8,
+        "saturation": 0.8,
         "load": 0.6,
-        "unknown": 0.7,
+        "unknown": 0.8,
     },
 }
 _DEFAULT_WEIGHTS = {
@@ -53,15 +57,16 @@ _DEFAULT_WEIGHTS = {
     "unknown": 0.8,
 }
 
-_SYMPTOM_FACTOR = 0.35
+# A symptom keeps 0.4 of its score: below any comparable cause, above a far weaker one.
+_SYMPTOM_FACTOR = 0.4
 _UNREACHABLE_FACTOR = 0.3
-_DEPTH_BONUS = 0.04
-_MAX_DEPTH = 5
 _CORROBORATION_BONUS = 0.05
-_OWN_CHANGE_BOOST = 0.3
-_DEPENDENCY_CHANGE_BOOST = 0.15
+_MAX_CORROBORATION = 3
+# A change is scored like a full-strength excursion at half weight; one that anomalies on
+# the CI or its dependents followed counts in full.
+_CHANGE_WEIGHT = 0.5
+_UNFOLLOWED_CHANGE = 0.5
 _ALERT_BOOST = 0.05
-_EARLIEST_BONUS = 0.05
 _COVERAGE_BONUS = 0.05
 _MAX_COVERAGE = 3
 # A dependency explains a caller's latency only if it added a comparable amount of it.
@@ -70,8 +75,8 @@ _SCORE_SCALE = 1.25
 # A cause may lead its symptom by this many sampling intervals (at least _MIN_LEAD_S).
 _LEAD_STEPS = 1.5
 _MIN_LEAD_S = 300.0
-_TIMING_PENALTY = 0.5
 _EVIDENCE_ANOMALIES = 3
+_MISALIGNED_FACTOR = 0.5
 _FAILING = frozenset({"errors", "availability"})
 
 
@@ -79,11 +84,12 @@ _FAILING = frozenset({"errors", "availability"})
 class Candidate:
     ci: str
     detections: list[Detection]  # best first
+    changes: list[Correlation | Change] = field(default_factory=list)
     strength: float = 0.0
-    onset_ts: float = 0.0
+    change_score: float = 0.0
+    onset_ts: float = math.inf
     path: list[str] = field(default_factory=list)
     explained_by: str | None = None
-    timing: float = 1.0
     covered: int = 0  # troubled CIs that depend on this one
     impact: float = 1.0  # traffic-weighted share factor (1: largest, or not judged)
     traffic: Traffic | None = None
@@ -92,86 +98,106 @@ class Candidate:
     evidence: list[Evidence] = field(default_factory=list)
 
 
-def rank(
-    by_ci: Mapping[str, list[Detection]],
-    graph: DependencyGraph,
-    focus: str | None,
-    intent: str,
-    correlations: list[Correlation],
-    alerted: Mapping[str, datetime],
-    cfg: AnalysisConfig,
-    slack_s: float,
-    traffic: Mapping[str, Traffic],
-) -> list[Candidate]:
-    weights = _INTENT_WEIGHTS.get(intent, _DEFAULT_WEIGHTS)
-    paths = graph.paths_from(focus) if focus is not None and focus in graph else {}
-    symptom = _symptom(by_ci.get(focus, []) if focus is not None else [], weights)
-    lead_s = max(_LEAD_STEPS * slack_s, _MIN_LEAD_S)
+@dataclass(frozen=True)
+class RankInput:
+    """Everything the ranking reads, from the earlier stages."""
 
-    def effective(det: Detection) -> float:
-        return _weighted(det, weights) * _timing_factor(det, symptom, lead_s)
+    by_ci: Mapping[str, list[Detection]]
+    graph: DependencyGraph
+    focus: str | None
+    intent: str
+    changes: list[Change]
+    correlations: list[Correlation]
+    alerted: Mapping[str, datetime]
+    traffic: Mapping[str, Traffic]
+    ref_ts: float
+    slack_s: float
 
-    cands: list[Candidate] = []
-    for ci in sorted(by_ci):
-        dets = sorted(by_ci[ci], key=lambda d: (-effective(d), d.onset_ts, d.anomaly.metric))
-        cand = Candidate(ci, dets, onset_ts=dets[0].onset_ts)
-        extra = min(3, len({d.anomaly.metric for d in dets}) - 1)
-        cand.strength = effective(dets[0]) + _CORROBORATION_BONUS * extra
-        cand.timing = _timing_factor(dets[0], symptom, lead_s)
-        cand.path = paths.get(ci, [])
-        cand.traffic = traffic.get(ci)
-        if cand.traffic is not None:
-            cand.volume = cand.traffic.during(dets[0].onset_ts, dets[0].end_ts)
-        cands.append(cand)
-    factors = impact_factors({c.ci: c.detections for c in cands}, traffic, focus)
+
+def rank(inp: RankInput, cfg: AnalysisConfig) -> list[Candidate]:
+    weights = _INTENT_WEIGHTS.get(inp.intent, _DEFAULT_WEIGHTS)
+    paths = inp.graph.paths_from(inp.focus) if inp.focus and inp.focus in inp.graph else {}
+    cands = _candidates(inp, weights, cfg)
+    lead_s = max(_LEAD_STEPS * inp.slack_s, _MIN_LEAD_S)
+    factors = impact_factors(
+        {c.ci: c.detections for c in cands if c.detections}, inp.traffic, inp.focus
+    )
+    by_name = {c.ci: c for c in cands}
+    changed = {c.ci: c for c in cands if c.change_score > 0.0}
+    active = {
+        c.ci
+        for c in cands
+        if c.detections and c.detections[0].family in HEALTH_FAMILIES and c.ci != inp.focus
+    }
+    if inp.focus in by_name and by_name[inp.focus].detections:
+        active.add(inp.focus)
     for cand in cands:
         cand.impact = factors.get(cand.ci, 1.0)
         cand.strength *= cand.impact
-    by_name = {c.ci: c for c in cands}
-    # CIs whose own trouble is fresh and a health problem: the ones a cause must explain.
-    active = {c.ci for c in cands if c.timing == 1.0 and c.detections[0].family in HEALTH_FAMILIES}
+        cand.explained_by = _explaining_dependency(
+            cand, by_name, changed, inp.graph, lead_s, inp.slack_s, cfg
+        )
+        cand.covered = len(inp.graph.dependents(cand.ci) & active)
     for cand in cands:
-        cand.explained_by = _explaining_dependency(cand, by_name, graph, lead_s, slack_s)
-        # A dependency shared by several troubled callers explains more of what is seen
-        # than a leaf behind a single caller showing the same signal.
-        cand.covered = len(graph.dependents(cand.ci) & active)
-    earliest = min((c.onset_ts for c in cands if c.explained_by is None), default=None)
-    for cand in cands:
-        _score(cand, paths, focus, earliest, correlations, alerted, graph, symptom)
+        _score(cand, paths, inp)
     cands.sort(key=lambda c: (-c.raw, c.onset_ts, c.ci))
     return cands[: cfg.max_candidates]
 
 
+def _candidates(
+    inp: RankInput, weights: Mapping[str, float], cfg: AnalysisConfig
+) -> list[Candidate]:
+    symptom = _symptom(inp.by_ci.get(inp.focus, []) if inp.focus else [], weights)
+    lead_s = max(_LEAD_STEPS * inp.slack_s, _MIN_LEAD_S)
+
+    def effective(det: Detection) -> float:
+        support = ratio_support(det, inp.traffic.get(det.anomaly.ci), inp.slack_s)
+        aligned = _alignment(det, symptom, lead_s, inp.slack_s)
+        return det.strength * weights.get(det.family, 0.7) * support * aligned
+
+    out: dict[str, Candidate] = {}
+    for ci in sorted(inp.by_ci):
+        dets = sorted(inp.by_ci[ci], key=lambda d: (-effective(d), d.onset_ts, d.anomaly.metric))
+        cand = Candidate(ci, dets, onset_ts=dets[0].onset_ts)
+        main = dets[0]
+        extra = len({d.anomaly.metric for d in dets if d.timing >= 0.5 * main.timing}) - 1
+        cand.strength = effective(main) + _CORROBORATION_BONUS * min(_MAX_CORROBORATION, extra)
+        cand.traffic = inp.traffic.get(ci)
+        if cand.traffic is not None:
+            cand.volume = cand.traffic.during(main.onset_ts, main.end_ts)
+        out[ci] = cand
+    followed = {(id(c.change)): c for c in inp.correlations}
+    for change in inp.changes:
+        if not change.ci:
+            continue
+        age = max(0.0, inp.ref_ts - epoch(change.ts))
+        corr = followed.get(id(change))
+        score = _CHANGE_WEIGHT * math.exp(-age / cfg.change_tau_s)
+        score *= 1.0 if corr is not None else _UNFOLLOWED_CHANGE
+        cand = out.setdefault(change.ci, Candidate(change.ci, [], onset_ts=epoch(change.ts)))
+        if score > cand.change_score:
+            cand.change_score = score
+        cand.changes.append(corr if corr is not None else change)
+    return list(out.values())
+
+
 def _symptom(dets: list[Detection], weights: Mapping[str, float]) -> Detection | None:
-    """The focus CI's own anomaly that the question is about (latency for "why slow")."""
-    if not dets:
-        return None
+    """The focus's own excursion the question is about (latency for "why slow"), if any."""
     top = max(weights.values())
-    return max(
-        dets, key=lambda d: (weights.get(d.family, 0.0) >= top, _weighted(d, weights), -d.onset_ts)
-    )
+    asked = [d for d in dets if weights.get(d.family, 0.0) >= top]
+    return max(asked, key=lambda d: (d.strength, -d.onset_ts)) if asked else None
 
 
-def _timing_factor(det: Detection, symptom: Detection | None, lead_s: float) -> float:
-    """How plausible ``det`` is as the cause of the focus's symptom, from timing alone.
-
-    A cause goes bad at, or shortly before, the symptom. A dependency that was already
-    far off baseline while the focus was still healthy (a long-standing condition, or
-    a stale baseline for that series) did not, by itself, start the focus's problem;
-    one whose excursion was over before the symptom began cannot explain it either.
-    """
-    if det is symptom:
+def _alignment(det: Detection, symptom: Detection | None, lead_s: float, slack_s: float) -> float:
+    """A cause goes bad at, or shortly before, the symptom it causes: in request/response
+    systems a failing dependency fails its callers at once. An excursion that began well
+    before the focus's symptom (the focus stayed fine meanwhile) or after it is less likely
+    to be its cause and weighs half. Without a visible symptom the reference time is the
+    only anchor (``Detection.timing``)."""
+    if symptom is None or det is symptom:
         return 1.0
-    if symptom is None:
-        # No symptom to line up with: still prefer an excursion that began inside the
-        # window over one that was already under way when the window opened.
-        return _TIMING_PENALTY if det.censored else 1.0
-    if det.end_ts < symptom.onset_ts - lead_s:
-        return _TIMING_PENALTY
-    if det.onset_ts < symptom.onset_ts - lead_s:
-        return _TIMING_PENALTY
-    if det.censored and not symptom.censored and det.onset_ts < symptom.onset_ts:
-        return _TIMING_PENALTY
+    if det.onset_ts < symptom.onset_ts - lead_s or det.onset_ts > symptom.onset_ts + slack_s:
+        return _MISALIGNED_FACTOR
     return 1.0
 
 
@@ -181,27 +207,26 @@ def to_root_cause(cand: Candidate) -> RootCause:
     )
 
 
-def _weighted(det: Detection, weights: Mapping[str, float]) -> float:
-    return det.severity * det.weight * weights.get(det.family, 0.7)
-
-
 def _explaining_dependency(
     cand: Candidate,
     by_name: Mapping[str, Candidate],
+    changed: Mapping[str, Candidate],
     graph: DependencyGraph,
     lead_s: float,
     slack_s: float,
+    cfg: AnalysisConfig,
 ) -> str | None:
-    """The anomalous dependency that best explains ``cand``'s main anomaly, if any."""
+    """The dependency that best explains ``cand``'s main anomaly, if any: an anomalous one
+    whose excursion can cause it and began no later, or one changed shortly before it."""
+    if not cand.detections:
+        return None
     main = cand.detections[0]
     same_metric = {d.anomaly.metric: d for d in cand.detections}
     own_latency = next((d for d in cand.detections if d.family == "latency"), None)
     best: tuple[float, str] | None = None
     for dep in sorted(graph.dependencies(cand.ci)):
         other = by_name.get(dep)
-        if other is None:
-            continue
-        for det in other.detections:
+        for det in other.detections if other is not None else []:
             parent = same_metric.get(det.anomaly.metric, main)
             if det.family == "latency" and parent.family in _FAILING:
                 # A slow dependency fails its callers through timeouts, which make the
@@ -213,7 +238,22 @@ def _explaining_dependency(
                 continue
             if best is None or det.severity > best[0]:
                 best = (det.severity, dep)
+        change = changed.get(dep)
+        if (
+            change is not None
+            and _change_precedes(change, main, cfg, slack_s)
+            and (best is None or change.change_score > best[0])
+        ):
+            best = (change.change_score, dep)
     return None if best is None else best[1]
+
+
+def _change_precedes(changed: Candidate, det: Detection, cfg: AnalysisConfig, slack: float) -> bool:
+    for item in changed.changes:
+        ts = epoch(item.change.ts if isinstance(item, Correlation) else item.ts)
+        if -slack <= det.onset_ts - ts <= cfg.change_window_s + slack:
+            return True
+    return False
 
 
 def _explains(child: Detection, parent: Detection, lead_s: float, slack_s: float) -> bool:
@@ -221,8 +261,10 @@ def _explains(child: Detection, parent: Detection, lead_s: float, slack_s: float
         return False
     if child.onset_ts > parent.onset_ts + slack_s:
         return False  # a dependency that went bad later cannot have caused it
-    if _timing_factor(child, parent, lead_s) < 1.0:
+    if child.onset_ts < parent.onset_ts - lead_s or child.end_ts < parent.onset_ts - lead_s:
         return False  # bad long before the caller, which stayed fine meanwhile
+    if child.censored and not parent.censored:
+        return False  # already under way when the window opened: an older condition
     if child.family == parent.family == "latency" and parent.delta > 0.0:
         # Latency in one unit across a tenant: the dependency must account for a real
         # share of the caller's extra time, not a few milliseconds of drift.
@@ -230,29 +272,12 @@ def _explains(child: Detection, parent: Detection, lead_s: float, slack_s: float
     return True
 
 
-def _score(
-    cand: Candidate,
-    paths: Mapping[str, list[str]],
-    focus: str | None,
-    earliest: float | None,
-    correlations: list[Correlation],
-    alerted: Mapping[str, datetime],
-    graph: DependencyGraph,
-    symptom: Detection | None,
-) -> None:
-    raw = cand.strength
+def _score(cand: Candidate, paths: Mapping[str, list[str]], inp: RankInput) -> None:
+    raw = cand.strength + cand.change_score
     ev = cand.evidence
     ev.extend(anomaly_evidence(d) for d in cand.detections[:_EVIDENCE_ANOMALIES])
-    if cand.timing < 1.0 and symptom is not None:
-        ev.append(
-            Evidence(
-                kind="topology",
-                ci=cand.ci,
-                description=f"timing: off baseline before {symptom.anomaly.ci}'s "
-                f"{symptom.anomaly.metric} symptom began (since "
-                f"{fmt_ts(symptom.anomaly.onset)}), or over before it",
-            )
-        )
+    if cand.detections:
+        ev.extend(suppression_evidence(cand.detections[0], inp.ref_ts))
     if cand.impact < 1.0 and cand.traffic is not None and cand.volume is not None:
         main = cand.detections[0].anomaly
         ev.append(
@@ -274,30 +299,28 @@ def _score(
                 kind="topology",
                 ci=cand.explained_by,
                 description=f"likely a symptom: depends on {cand.explained_by}, "
-                "whose anomaly started no later",
+                "whose anomaly or change came no later",
             )
         )
     if paths:
-        if cand.path:
-            depth = len(cand.path) - 1
-            raw += _DEPTH_BONUS * min(depth, _MAX_DEPTH)
-            if depth > 0:
+        path = paths.get(cand.ci)
+        if path is not None:
+            cand.path = path
+            if len(path) > 1:
                 ev.append(
                     Evidence(
-                        kind="path",
-                        ci=cand.ci,
-                        description="dependency path: " + " -> ".join(cand.path),
+                        kind="path", ci=cand.ci, description="dependency path: " + " -> ".join(path)
                     )
                 )
         else:
             raw *= _UNREACHABLE_FACTOR
             ev.append(
                 Evidence(
-                    kind="topology", ci=cand.ci, description=f"{focus} does not depend on {cand.ci}"
+                    kind="topology",
+                    ci=cand.ci,
+                    description=f"{inp.focus} does not depend on {cand.ci}",
                 )
             )
-    if cand.explained_by is None and earliest is not None and cand.onset_ts <= earliest:
-        raw += _EARLIEST_BONUS
     if cand.covered > 1:
         raw += _COVERAGE_BONUS * min(cand.covered - 1, _MAX_COVERAGE)
         ev.append(
@@ -307,27 +330,15 @@ def _score(
                 description=f"{cand.covered} anomalous CIs depend on {cand.ci}",
             )
         )
-    own = [c for c in correlations if c.change.ci == cand.ci]
-    upstream = [
-        c
-        for c in correlations
-        if c.anomalous_ci == cand.ci
-        and c.change.ci != cand.ci
-        and c.change.ci in graph.dependencies(cand.ci)
-    ]
-    if own:
-        raw += _OWN_CHANGE_BOOST
-    elif upstream:
-        raw += _DEPENDENCY_CHANGE_BOOST
-    for corr in (own or upstream)[:2]:
-        ev.append(change_evidence(corr))
-    if cand.ci in alerted:
+    for item in cand.changes[:2]:
+        ev.append(change_evidence(item))
+    if cand.ci in inp.alerted:
         raw += _ALERT_BOOST
         ev.append(
             Evidence(
                 kind="alert",
                 ci=cand.ci,
-                ts=alerted[cand.ci],
+                ts=inp.alerted[cand.ci],
                 description=f"alert on {cand.ci} during the window",
             )
         )

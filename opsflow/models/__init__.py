@@ -11,7 +11,16 @@ from opsflow.models.blocks import (
     TableBlock,
     TimeseriesBlock,
 )
-from opsflow.models.findings import AnalysisInput, Anomaly, Change, Evidence, Findings, RootCause
+from opsflow.models.findings import (
+    AnalysisInput,
+    Anomaly,
+    Change,
+    Diagnosis,
+    Evidence,
+    Findings,
+    RcaOutcome,
+    RootCause,
+)
 from opsflow.models.plan import ParamValue, Plan, PlanStep
 from opsflow.models.request import OpsRequest
 from opsflow.models.result import (
@@ -40,6 +49,7 @@ __all__ = [
     "Block",
     "Change",
     "CiRecord",
+    "Diagnosis",
     "EdgeRecord",
     "EventRecord",
     "Evidence",
@@ -57,6 +67,7 @@ __all__ = [
     "Plan",
     "PlanStep",
     "Progress",
+    "RcaOutcome",
     "Reference",
     "ReferencesBlock",
     "RootCause",

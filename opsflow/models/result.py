@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from opsflow.models.blocks import Block
-from opsflow.models.findings import RootCause
+from opsflow.models.findings import Diagnosis, RootCause
 
 
 class Status(StrEnum):
@@ -94,6 +94,8 @@ class OrchestrationResult(BaseModel):
     summary: str = ""
     blocks: list[Block] = Field(default_factory=list)
     root_causes: list[RootCause] = Field(default_factory=list)
+    # What the root-cause analysis came to (ranked, nothing anomalous, nothing judged, ...).
+    diagnosis: Diagnosis | None = None
     steps: list[StepState] = Field(default_factory=list)
     fallbacks: list[FallbackDetails] = Field(default_factory=list)
     missing: list[MissingItem] = Field(default_factory=list)

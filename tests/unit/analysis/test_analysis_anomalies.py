@@ -7,11 +7,20 @@ from datetime import timedelta
 import pytest
 
 from opsflow.analysis import AnalysisConfig, analyze, classify
+from opsflow.analysis.anomalies import Detection, detect
+from opsflow.analysis.collect import collect
+from opsflow.models import MetricSeries, RcaOutcome
+from opsflow.utc import epoch
 from tests.unit.analysis.synth import REF, analysis_input, series
 
 
 def _anomalies(*all_series, **kw):
     return analyze(analysis_input(list(all_series), **kw)).anomalies
+
+
+def _detection(s: MetricSeries) -> Detection | None:
+    (data,) = collect(analysis_input([s]).outputs).series
+    return detect(data, epoch(REF), AnalysisConfig())
 
 
 def test_step_change_found_on_the_right_ci_with_onset():
@@ -98,17 +107,49 @@ def test_smooth_sine_with_noise_is_not_flagged():
     assert _anomalies(daily) == []
 
 
-def test_single_spike_is_not_a_sustained_excursion():
+def test_single_spike_is_a_lone_point_that_weighs_less_than_a_shift():
+    spike = series("api", "latency_p95", seed=22)
+    spike.values[-10] = 500.0
+    shift = series("api", "latency_p95", seed=22, shift_from_min=10, shift_factor=5.0)
+    lone, sustained = _detection(spike), _detection(shift)
+    assert lone is not None and lone.lone
+    assert sustained is not None and not sustained.lone
+    assert lone.strength < sustained.strength
+
+
+def test_a_small_lone_point_is_noise():
     s = series("api", "latency_p95", seed=22)
-    s.values[-10] = 500.0
+    s.values[-10] = s.values[-11] * 1.3  # z ~ 6: over the threshold, under twice it
     assert _anomalies(s) == []
 
 
-def test_short_series_is_skipped_with_a_note():
-    inp = analysis_input([series("api", "latency_p95", hours=0.1)])
+def test_too_few_points_are_skipped_with_a_note():
+    inp = analysis_input([series("api", "latency_p95", hours=2 / 60)])  # 3 points
     findings = analyze(inp)
     assert findings.anomalies == []
-    assert any("too little history" in n for n in findings.notes)
+    assert findings.diagnosis.series_skipped == 1
+    assert findings.diagnosis.outcome == RcaOutcome.NOTHING_JUDGED
+    assert any("too few points" in n for n in findings.notes)
+
+
+def test_short_history_is_judged_with_lower_confidence():
+    # Telemetry began 9 minutes ago; the last 3 points shifted (failure mode 3).
+    s = series("api", "latency_p95", hours=0.15, shift_from_min=2, shift_factor=3.0, seed=5)
+    det = _detection(s)
+    assert det is not None and det.confidence < 1.0 and det.history_points < 12
+    findings = analyze(analysis_input([s], focus="api"))
+    assert findings.diagnosis.series_short == 1
+    assert [rc.ci for rc in findings.root_causes] == ["api"]
+    assert any("baseline points" in e.description for e in findings.root_causes[0].evidence)
+
+
+def test_an_old_level_shift_weighs_less_than_a_fresh_onset():
+    # Failure mode 4: a shift 50 minutes old vs one that began 5 minutes before the question.
+    old = _detection(series("a", "latency_p95", seed=3, shift_from_min=50, shift_factor=3.0))
+    fresh = _detection(series("b", "latency_p95", seed=4, shift_from_min=5, shift_factor=3.0))
+    assert old is not None and fresh is not None
+    assert fresh.timing > 2 * old.timing
+    assert fresh.strength > old.strength
 
 
 @pytest.mark.parametrize(

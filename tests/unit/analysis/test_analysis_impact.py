@@ -75,6 +75,10 @@ def detection(ci: str, metric: str, *, delta: float) -> Detection:
         end_ts=60.0,
         censored=False,
         seasonal=False,
+        timing=1.0,
+        lone=False,
+        history_points=60,
+        confidence=1.0,
     )
 
 

@@ -1,0 +1,375 @@
+"""``python -m bench.rca.offline``: the analysis on real data in seconds, for development.
+
+The primary figures come from ``bench/eval.py``, end to end through the real workflow. This
+developer loop skips Temporal and PostgreSQL: it holds a dataset in memory, builds the
+``AnalysisInput`` the offline rule plan would hand to ``analyze`` (topology upstream of the
+focus, the focus's and the upstream CIs' metrics over the planner's window, read and bucketed
+as the metric tool reads them, the change events before the reference time) and runs the pure
+analysis and the BARO baseline on exactly those series. Figures printed here are for
+iteration only; the eval confirms them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import json
+import math
+import sys
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from opsflow.analysis import analyze
+from opsflow.models import AnalysisInput, CiRecord, EdgeRecord, EventRecord, MetricSeries
+from opsflow.models.tool_io import ToolOutput
+from opsflow.planner import CiInfo, rule_plan
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+@dataclass
+class Telemetry:
+    """One tenant's data in memory: the import format, indexed for window reads."""
+
+    cis: dict[str, str] = field(default_factory=dict)  # name -> ci_type
+    edges: list[tuple[str, str]] = field(default_factory=list)
+    samples: dict[tuple[str, str], tuple[list[float], list[float]]] = field(default_factory=dict)
+    events: list[EventRecord] = field(default_factory=list)
+
+    @classmethod
+    def from_rows(
+        cls,
+        rows: Iterable[tuple[float, str, str, float]],
+        edges: list[tuple[str, str]],
+        cis: dict[str, str] | None = None,
+        events: list[EventRecord] | None = None,
+    ) -> Telemetry:
+        acc: dict[tuple[str, str], dict[float, float]] = defaultdict(dict)
+        for ts, ci, metric, value in rows:
+            if math.isfinite(value):
+                acc[(ci, metric)][ts] = value
+        samples = {}
+        for key, by_ts in acc.items():
+            times = sorted(by_ts)
+            samples[key] = (times, [by_ts[t] for t in times])
+        names = dict(cis or {})
+        for ci, _ in samples:
+            names.setdefault(ci, "service")
+        for a, b in edges:
+            names.setdefault(a, "service")
+            names.setdefault(b, "service")
+        return cls(names, edges, samples, events or [])
+
+
+def read_long_csv(path: Path) -> Iterable[tuple[float, str, str, float]]:
+    with path.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            yield float(row["ts"]), row["ci"], row["metric"], float(row["value"])
+
+
+# ---------------------------------------------------------------- the product's reads
+def _metric_read(
+    tel: Telemetry,
+    names: list[str],
+    ref: datetime,
+    params: dict[str, Any],
+    bucket_of: Callable[[float, int], int],
+) -> list[MetricSeries]:
+    """What ``metric_query`` returns for these CIs (window, history, after, bucketing)."""
+    from activities.telemetry_tools import read_until
+
+    window = int(params.get("window_minutes", 60))
+    history = int(params.get("history_hours", 6))
+    after = int(params.get("after_minutes", 0))
+    start = ref - timedelta(minutes=window) - timedelta(hours=history)
+    end = read_until(ref, after, datetime.now(UTC))
+    lo, hi = start.timestamp(), end.timestamp()
+    wanted = set(params.get("metrics") or [])
+    present = [n for n in names if n in tel.cis]
+    native = 60
+    if present:
+        stamps: set[float] = set()
+        for (ci, _metric), (times, _values) in tel.samples.items():
+            if ci == present[0]:
+                a, b = bisect_right(times, lo), bisect_right(times, hi)
+                stamps.update(times[a:b])
+        last = sorted(stamps, reverse=True)[:32]
+        gaps = sorted(int(x - y) for x, y in itertools.pairwise(last))
+        native = gaps[len(gaps) // 2] if gaps else 60
+    first = lo
+    if present:
+        from activities.telemetry_tools import LAG_SAMPLES
+
+        hi = max(ref.timestamp(), min(hi, ref.timestamp() + LAG_SAMPLES * native))
+        firsts = [
+            times[bisect_right(times, lo)]
+            for (ci, _m), (times, _v) in tel.samples.items()
+            if ci == present[0] and bisect_right(times, lo) < len(times)
+        ]
+        if firsts and lo < min(firsts) < hi:
+            first = min(firsts)
+    bucket = bucket_of(hi - first, native)
+    out = []
+    for ci in sorted(present):
+        for (name, metric), (times, values) in sorted(tel.samples.items()):
+            if name != ci or (wanted and metric not in wanted):
+                continue
+            a, b = bisect_right(times, lo), bisect_right(times, hi)
+            sums: dict[float, list[float]] = {}
+            for t, v in zip(times[a:b], values[a:b], strict=True):
+                sums.setdefault(math.floor(t / bucket) * bucket, []).append(v)
+            if not sums:
+                continue
+            keys = sorted(sums)
+            out.append(
+                MetricSeries(
+                    ci=ci,
+                    metric=metric,
+                    epoch_s=keys,
+                    values=[sum(sums[k]) / len(sums[k]) for k in keys],
+                    bucket_s=bucket,
+                )
+            )
+    return out
+
+
+def _upstream(tel: Telemetry, focus: str, depth: int) -> list[EdgeRecord]:
+    deps: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for a, b in tel.edges:
+        deps[a].append((a, b))
+    seen: dict[tuple[str, str], int] = {}
+    frontier = [focus]
+    for d in range(1, depth + 1):
+        nxt = []
+        for node in frontier:
+            for edge in deps.get(node, []):
+                if edge not in seen:
+                    seen[edge] = d
+                    nxt.append(edge[1])
+        frontier = nxt
+    return [EdgeRecord(source=a, target=b, depth=d) for (a, b), d in sorted(seen.items())]
+
+
+def build_input(
+    tel: Telemetry,
+    tenant: str,
+    question: str,
+    at: datetime,
+    bucket_of: Callable[[float, int], int] | None = None,
+) -> AnalysisInput:
+    from activities.telemetry_tools import bucket_for
+
+    bucket_of = bucket_of or (lambda span, native: bucket_for(span, native, 1))
+    cis = [CiInfo(name=n, ci_type=t) for n, t in sorted(tel.cis.items())]
+    plan = rule_plan(question, tenant, cis, at)
+    outputs: dict[str, ToolOutput] = {}
+    for step in plan.steps:
+        p = step.params
+        if step.capability == "graph_traversal":
+            edges = _upstream(tel, str(p["ci"]), int(str(p.get("depth", 4))))
+            names = sorted({str(p["ci"])} | {e.source for e in edges} | {e.target for e in edges})
+            outputs[step.id] = ToolOutput(
+                tool="topology_traverse",
+                step_id=step.id,
+                edges=edges,
+                cis=[CiRecord(id=n, name=n, ci_type=tel.cis.get(n, "service")) for n in names],
+            )
+    for step in plan.steps:
+        p = step.params
+        names = [str(p["ci"])] if p.get("ci") else []
+        if p.get("include_inputs"):
+            for dep in step.depends_on:
+                names += [c.name for c in outputs[dep].cis]
+        names = sorted(set(names))
+        if step.capability == "metric_timeseries":
+            outputs[step.id] = ToolOutput(
+                tool="metric_query",
+                step_id=step.id,
+                series=_metric_read(tel, names, at, dict(p), bucket_of),
+            )
+        elif step.capability == "event_search":
+            window = int(str(p.get("window_minutes", 180)))
+            lo = at - timedelta(minutes=window)
+            kinds = set(p.get("kinds") or [])  # type: ignore[arg-type]
+            evs = [
+                e
+                for e in tel.events
+                if lo < e.ts <= at
+                and (not names or e.ci in names)
+                and (not kinds or e.kind in kinds)
+            ]
+            outputs[step.id] = ToolOutput(tool="event_query", step_id=step.id, events=evs)
+    return AnalysisInput(
+        tenant_id=tenant,
+        question=question,
+        focus_ci=plan.focus_ci,
+        intent=plan.intent,
+        reference_time=at,
+        outputs=outputs,
+    )
+
+
+# ---------------------------------------------------------------- BARO on the same series
+def baro(inp: AnalysisInput) -> list[str]:
+    """RCAEval's BARO: per series, RobustScaler on the points before the reference time,
+    score = max scaled point at/after it; CIs in order of their best series."""
+    ref = inp.reference_time.timestamp()
+    scored: list[tuple[float, str]] = []
+    for out in inp.outputs.values():
+        for s in out.series:
+            before = [v for t, v in zip(s.epoch_s, s.values, strict=True) if t < ref]
+            after = [v for t, v in zip(s.epoch_s, s.values, strict=True) if t >= ref]
+            if len(before) < 2 or not after:
+                continue
+            q1, med, q3 = _quantiles(before)
+            iqr = q3 - q1 or 1.0
+            scored.append((max((v - med) / iqr for v in after), s.ci))
+    ranking: list[str] = []
+    for _score, ci in sorted(scored, key=lambda x: -x[0]):
+        if ci not in ranking:
+            ranking.append(ci)
+    return ranking
+
+
+def _quantiles(xs: list[float]) -> tuple[float, float, float]:
+    s = sorted(xs)
+
+    def q(p: float) -> float:
+        pos = p * (len(s) - 1)
+        lo = math.floor(pos)
+        hi = min(lo + 1, len(s) - 1)
+        return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+    return q(0.25), q(0.5), q(0.75)
+
+
+# ---------------------------------------------------------------- datasets
+@dataclass(frozen=True)
+class OfflineCase:
+    dataset: str
+    kind: str
+    key: str
+    tel_key: str
+    question: str
+    at: datetime
+    truth: str | None
+
+
+def nezha_cases(root: Path) -> tuple[dict[str, Telemetry], list[OfflineCase]]:
+    tels: dict[str, Telemetry] = {}
+    cases = []
+    for day in ("2023-01-29", "2023-01-30"):
+        folder = root / day
+        with (folder / "graph.csv").open() as fh:
+            edges = [(r["source"], r["target"]) for r in csv.DictReader(fh)]
+        with (folder / "cis.csv").open() as fh:
+            cis = {r["name"]: r["ci_type"] for r in csv.DictReader(fh)}
+        tels[day] = Telemetry.from_rows(read_long_csv(folder / "metrics.csv"), edges, cis)
+    for i, c in enumerate(json.loads((root / "cases.json").read_text())):
+        slow = c["type"] in ("cpu_contention", "network_delay")
+        q = f"why is ts-ui-dashboard {'slow' if slow else 'failing'}?"
+        at = datetime.fromtimestamp(c["at"], UTC)
+        cases.append(OfflineCase("nezha", c["type"], f"nz{i}", c["day"], q, at, c["root_cause"]))
+    return tels, cases
+
+
+def petshop_cases(root: Path) -> tuple[dict[str, Telemetry], list[OfflineCase]]:
+    from bench.rca.petshop import (
+        DAY_S,
+        MetricMapping,
+        list_issues,
+        long_rows,
+        read_edges,
+        read_wide,
+        shift_days,
+    )
+
+    mapping = MetricMapping(latency_stats=("Average", "p95"))
+    tels: dict[str, Telemetry] = {}
+    cases = []
+    for scenario in ("low_traffic", "high_traffic"):
+        history = read_wide(root / scenario / "noissue" / "metrics.csv")
+        edges = read_edges(root / scenario / "graph.csv")
+        for issue in list_issues(root, [scenario]):
+            window = read_wide(issue.path / "metrics.csv")
+            offset = shift_days(history, window.start) * DAY_S
+            rows = list(long_rows(history, mapping, offset_s=offset, before=window.start))
+            rows = [r for r in rows if r[0] >= window.start - 8 * 3600]
+            rows += list(long_rows(window, mapping))
+            tels[issue.key] = Telemetry.from_rows(rows, edges)
+            at = datetime.fromtimestamp(issue.timestamp, UTC)
+            cases.append(
+                OfflineCase(
+                    "petshop",
+                    issue.kind,
+                    issue.key,
+                    issue.key,
+                    issue.question(),
+                    at,
+                    issue.root_cause,
+                )
+            )
+    return tels, cases
+
+
+# ---------------------------------------------------------------- run
+def run(
+    tels: dict[str, Telemetry], cases: list[OfflineCase], verbose: bool = False
+) -> dict[str, Any]:
+    per_kind: dict[str, dict[str, list[int | None]]] = defaultdict(lambda: defaultdict(list))
+    empty: dict[str, int] = defaultdict(int)
+    for case in cases:
+        inp = build_input(tels[case.tel_key], "t_offline", case.question, case.at)
+        findings = analyze(inp)
+        ours = [rc.ci for rc in findings.root_causes]
+        theirs = baro(inp)
+        for name, ranking in (("opsflow", ours), ("baro", theirs)):
+            pos = ranking.index(case.truth) + 1 if case.truth in ranking else None
+            per_kind[case.kind][name].append(pos)
+        if not ours:
+            empty[case.kind] += 1
+        if verbose:
+            print(
+                f"{case.key:34} {case.kind:14} truth={case.truth:28} ours={ours[:3]} "
+                f"baro={theirs[:3]}",
+                file=sys.stderr,
+            )
+            if verbose and not ours:
+                print("    notes:", findings.notes[-2:], file=sys.stderr)
+    table: dict[str, Any] = {}
+    for kind, by in sorted(per_kind.items()):
+        row: dict[str, Any] = {"n": len(by["opsflow"]), "empty": empty[kind]}
+        for name, positions in by.items():
+            row[name] = {
+                f"ac{k}": round(sum(1 for p in positions if p and p <= k) / len(positions), 3)
+                for k in (1, 3)
+            }
+        table[kind] = row
+    return table
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.rca.offline")
+    parser.add_argument("--only", default="nezha,petshop")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    suites = {s.strip() for s in args.only.split(",")}
+    figures: dict[str, Any] = {}
+    if "nezha" in suites:
+        figures["nezha"] = run(*nezha_cases(SHARED / "nezha-tt"), verbose=args.verbose)
+    if "petshop" in suites:
+        figures["petshop"] = run(*petshop_cases(SHARED / "petshop" / "dataset"), args.verbose)
+    print(json.dumps(figures, indent=1))
+
+
+if __name__ == "__main__":
+    main()
