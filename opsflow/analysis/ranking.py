@@ -42,7 +42,7 @@ _INTENT_WEIGHTS: dict[str, dict[str, float]] = {
     "why_failing": {
         "errors": 1.0,
         "availability": 1.0,
-        "latency": 0.8,
+        "latency": 0.6,
         "saturation": 0.8,
         "load": 0.6,
         "unknown": 0.8,
@@ -72,11 +72,14 @@ _MAX_COVERAGE = 3
 # A dependency explains a caller's latency only if it added a comparable amount of it.
 _LATENCY_SHARE = 0.3
 _SCORE_SCALE = 1.25
-# A cause may lead its symptom by this many sampling intervals (at least _MIN_LEAD_S).
-_LEAD_STEPS = 1.5
+# A cause may lead its symptom by this many sampling intervals (at least _MIN_LEAD_S): the
+# same lag of one to three rows the metric tool reads past a past reference time.
+_LEAD_STEPS = 3.0
 _MIN_LEAD_S = 300.0
 _EVIDENCE_ANOMALIES = 3
 _MISALIGNED_FACTOR = 0.5
+# A cause shows at least about as clearly as the symptom it explains.
+_EXPLAIN_SEVERITY = 0.75
 _FAILING = frozenset({"errors", "availability"})
 
 
@@ -152,7 +155,7 @@ def _candidates(
 
     def effective(det: Detection) -> float:
         support = ratio_support(det, inp.traffic.get(det.anomaly.ci), inp.slack_s)
-        aligned = _alignment(det, symptom, lead_s, inp.slack_s)
+        aligned = _alignment(det, symptom, lead_s)
         return det.strength * weights.get(det.family, 0.7) * support * aligned
 
     out: dict[str, Candidate] = {}
@@ -188,17 +191,16 @@ def _symptom(dets: list[Detection], weights: Mapping[str, float]) -> Detection |
     return max(asked, key=lambda d: (d.strength, -d.onset_ts)) if asked else None
 
 
-def _alignment(det: Detection, symptom: Detection | None, lead_s: float, slack_s: float) -> float:
+def _alignment(det: Detection, symptom: Detection | None, lead_s: float) -> float:
     """A cause goes bad at, or shortly before, the symptom it causes: in request/response
-    systems a failing dependency fails its callers at once. An excursion that began well
-    before the focus's symptom (the focus stayed fine meanwhile) or after it is less likely
-    to be its cause and weighs half. Without a visible symptom the reference time is the
-    only anchor (``Detection.timing``)."""
+    systems a failing dependency fails its callers within a few samples. An excursion that
+    began well before the focus's symptom (the focus stayed fine meanwhile) is less likely
+    to be its cause and weighs half. One that began after it is not judged here: the
+    symptom may be an earlier trouble's, and the onset prior (``Detection.timing``) already
+    anchors every excursion at the reference time."""
     if symptom is None or det is symptom:
         return 1.0
-    if det.onset_ts < symptom.onset_ts - lead_s or det.onset_ts > symptom.onset_ts + slack_s:
-        return _MISALIGNED_FACTOR
-    return 1.0
+    return _MISALIGNED_FACTOR if det.onset_ts < symptom.onset_ts - lead_s else 1.0
 
 
 def to_root_cause(cand: Candidate) -> RootCause:
@@ -265,6 +267,8 @@ def _explains(child: Detection, parent: Detection, lead_s: float, slack_s: float
         return False  # bad long before the caller, which stayed fine meanwhile
     if child.censored and not parent.censored:
         return False  # already under way when the window opened: an older condition
+    if child.severity < _EXPLAIN_SEVERITY * parent.severity:
+        return False  # a faint blip on a dependency does not explain a clear excursion
     if child.family == parent.family == "latency" and parent.delta > 0.0:
         # Latency in one unit across a tenant: the dependency must account for a real
         # share of the caller's extra time, not a few milliseconds of drift.
