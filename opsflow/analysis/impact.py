@@ -34,6 +34,8 @@ _PER_SECOND = re.compile(r"(^|[^a-z])(rps|qps|tps)([^a-z]|$)|per_?s(ec(ond)?)?|/
 # (all failing: failure rate > 72 % at 95 % confidence) an availability or error excursion
 # is weighed by its share of them.
 MIN_RATIO_REQUESTS = 10.0
+# The top 5 % of requests make a 95th percentile: a CI touching fewer moves none of it.
+REACH_SHARE = 0.05
 RATIO_FAMILIES = frozenset({"availability", "errors"})
 _PERCENTILE = re.compile(r"p\d{2,3}|max|percentile|quantile|q\d{2,3}")
 
@@ -120,3 +122,17 @@ def ratio_support(det: Detection, load: Traffic | None, step_s: float) -> float:
     if load is None or det.family not in RATIO_FAMILIES:
         return 1.0
     return min(1.0, load.requests(det.onset_ts, det.end_ts, step_s) / MIN_RATIO_REQUESTS)
+
+
+def reach_factor(ci: str, focus: str | None, traffic: Mapping[str, Traffic]) -> float:
+    """How much of the asked CI's traffic a candidate can touch: one that serves under
+    ``REACH_SHARE`` of the asked CI's requests touches too few of them to move its 95th
+    percentile or its average, whatever happens to it: ``max(floor, share / 5 %)``;
+    1 for the focus itself and where either has no traffic series."""
+    if focus is None or ci == focus:
+        return 1.0
+    own, asked = traffic.get(ci), traffic.get(focus)
+    if own is None or asked is None or asked.usual <= 0.0:
+        return 1.0
+    share = max(own.usual, own.during(-math.inf, math.inf)) / asked.usual
+    return max(_FLOOR, min(1.0, share / REACH_SHARE))

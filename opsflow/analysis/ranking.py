@@ -22,7 +22,7 @@ from opsflow.analysis.anomalies import Detection
 from opsflow.analysis.changes import Correlation
 from opsflow.analysis.config import AnalysisConfig
 from opsflow.analysis.evidence import anomaly_evidence, change_evidence, suppression_evidence
-from opsflow.analysis.impact import Traffic, impact_factors, ratio_support
+from opsflow.analysis.impact import Traffic, impact_factors, ratio_support, reach_factor
 from opsflow.analysis.metrics import HEALTH_FAMILIES, explains
 from opsflow.analysis.paths import DependencyGraph
 from opsflow.models.findings import Change, Evidence, RootCause
@@ -135,7 +135,7 @@ def rank(inp: RankInput, cfg: AnalysisConfig) -> list[Candidate]:
     if inp.focus in by_name and by_name[inp.focus].detections:
         active.add(inp.focus)
     for cand in cands:
-        cand.impact = factors.get(cand.ci, 1.0)
+        cand.impact = factors.get(cand.ci, 1.0) * reach_factor(cand.ci, inp.focus, inp.traffic)
         cand.strength *= cand.impact
         cand.explained_by = _explaining_dependency(
             cand, by_name, changed, inp.graph, lead_s, inp.slack_s, cfg
