@@ -195,6 +195,8 @@ def _detect_direction(
         lone = end - start + 1 < min_run
         if lone and max(zs[start : end + 1]) < cfg.lone_z_factor * thr:
             continue  # one point a little out: routine noise, not evidence
+        if start == end and not _beyond_history(series, window, recent[start : end + 1], sign):
+            continue  # the baseline has already shown spikes as large: a routine one
         sev = _severity(
             max(run_z, thr) if not lone else max(zs[start : end + 1]),
             _robust_peak(rels[start : end + 1]) if not lone else max(rels[start : end + 1]),
@@ -280,6 +282,14 @@ def _detection(
         history_points=history_points,
         confidence=confidence,
     )
+
+
+def _beyond_history(series: SeriesData, window: Window, run: list[int], sign: float) -> bool:
+    """A one-point excursion is evidence only if it is further out than every baseline
+    point: a robust scale ignores a baseline's own rare spikes, so a spike like them is
+    routine, however long the sample it fills."""
+    worst = max(sign * series.values[i] for i in window.history)
+    return max(sign * series.values[i] for i in run) > worst
 
 
 def _robust_peak(xs: list[float]) -> float:
