@@ -29,6 +29,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from opsflow.analysis import analyze
+from opsflow.analysis.config import DEFAULT_CONFIG, AnalysisConfig, Rule
 from opsflow.models import AnalysisInput, CiRecord, EdgeRecord, EventRecord, MetricSeries
 from opsflow.models.tool_io import ToolOutput
 from opsflow.planner import CiInfo, rule_plan
@@ -322,29 +323,35 @@ def petshop_cases(root: Path) -> tuple[dict[str, Telemetry], list[OfflineCase]]:
 
 
 # ---------------------------------------------------------------- run
+def inputs_of(tels: dict[str, Telemetry], cases: list[OfflineCase]) -> list[AnalysisInput]:
+    return [build_input(tels[c.tel_key], "t_offline", c.question, c.at) for c in cases]
+
+
 def run(
-    tels: dict[str, Telemetry], cases: list[OfflineCase], verbose: bool = False
+    cases: list[OfflineCase],
+    inputs: list[AnalysisInput],
+    config: AnalysisConfig = DEFAULT_CONFIG,
+    verbose: bool = False,
 ) -> dict[str, Any]:
     per_kind: dict[str, dict[str, list[int | None]]] = defaultdict(lambda: defaultdict(list))
     empty: dict[str, int] = defaultdict(int)
-    for case in cases:
-        inp = build_input(tels[case.tel_key], "t_offline", case.question, case.at)
-        findings = analyze(inp)
+    for case, inp in zip(cases, inputs, strict=True):
+        findings = analyze(inp, config)
         ours = [rc.ci for rc in findings.root_causes]
         theirs = baro(inp)
         for name, ranking in (("opsflow", ours), ("baro", theirs)):
             pos = ranking.index(case.truth) + 1 if case.truth in ranking else None
             per_kind[case.kind][name].append(pos)
+            per_kind["all"][name].append(pos)
         if not ours:
             empty[case.kind] += 1
+            empty["all"] += 1
         if verbose:
             print(
                 f"{case.key:34} {case.kind:14} truth={case.truth:28} ours={ours[:3]} "
                 f"baro={theirs[:3]}",
                 file=sys.stderr,
             )
-            if verbose and not ours:
-                print("    notes:", findings.notes[-2:], file=sys.stderr)
     table: dict[str, Any] = {}
     for kind, by in sorted(per_kind.items()):
         row: dict[str, Any] = {"n": len(by["opsflow"]), "empty": empty[kind]}
@@ -360,15 +367,28 @@ def run(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.rca.offline")
     parser.add_argument("--only", default="nezha,petshop")
+    parser.add_argument("--ablate", action="store_true", help="each rule switched off in turn")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     suites = {s.strip() for s in args.only.split(",")}
-    figures: dict[str, Any] = {}
+    loaded: dict[str, tuple[list[OfflineCase], list[AnalysisInput]]] = {}
     if "nezha" in suites:
-        figures["nezha"] = run(*nezha_cases(SHARED / "nezha-tt"), verbose=args.verbose)
+        tels, cases = nezha_cases(SHARED / "nezha-tt")
+        loaded["nezha"] = (cases, inputs_of(tels, cases))
     if "petshop" in suites:
-        figures["petshop"] = run(*petshop_cases(SHARED / "petshop" / "dataset"), args.verbose)
-    print(json.dumps(figures, indent=1))
+        tels, cases = petshop_cases(SHARED / "petshop" / "dataset")
+        loaded["petshop"] = (cases, inputs_of(tels, cases))
+    configs = {"all rules": DEFAULT_CONFIG}
+    if args.ablate:
+        for rule in Rule:
+            configs[f"without {rule.value}"] = AnalysisConfig(disabled=frozenset({rule}))
+    figures: dict[str, Any] = {}
+    for label, config in configs.items():
+        figures[label] = {
+            name: run(cases, inputs, config, args.verbose and label == "all rules")
+            for name, (cases, inputs) in loaded.items()
+        }
+    print(json.dumps(figures if args.ablate else figures["all rules"], indent=1))
 
 
 if __name__ == "__main__":

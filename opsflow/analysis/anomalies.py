@@ -15,7 +15,7 @@ import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from opsflow.analysis.config import AnalysisConfig
+from opsflow.analysis.config import AnalysisConfig, Rule
 from opsflow.analysis.metrics import Family, MetricProfile, profile_for
 from opsflow.analysis.robust import Baseline, build_baseline
 from opsflow.analysis.series import SeriesData
@@ -195,7 +195,11 @@ def _detect_direction(
         lone = end - start + 1 < min_run
         if lone and max(zs[start : end + 1]) < cfg.lone_z_factor * thr:
             continue  # one point a little out: routine noise, not evidence
-        if start == end and not _beyond_history(series, window, recent[start : end + 1], sign):
+        if (
+            cfg.on(Rule.SPIKE_BEYOND_HISTORY)
+            and start == end
+            and not _beyond_history(series, window, recent[start : end + 1], sign)
+        ):
             continue  # the baseline has already shown spikes as large: a routine one
         sev = _severity(
             max(run_z, thr) if not lone else max(zs[start : end + 1]),
@@ -208,7 +212,11 @@ def _detect_direction(
         end_ts = series.times[recent[end]]
         censored = start == 0 and not window.short
         age_ts = ref_ts - cfg.recent_s if censored else onset_ts
-        when = timing(age_ts, end_ts, last_ts, ref_ts, series.step_s, cfg.onset_tau_s)
+        when = (
+            timing(age_ts, end_ts, last_ts, ref_ts, series.step_s, cfg.onset_tau_s)
+            if cfg.on(Rule.ONSET_PRIOR)
+            else 1.0
+        )
         det = _detection(
             series,
             recent,

@@ -6,7 +6,23 @@ ablation. Tests and the bench pass their own instance instead of patching module
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Rule(StrEnum):
+    """The ranking's rules, each switchable for the ablation in bench/rca/README.md."""
+
+    ONSET_PRIOR = "onset_prior"  # excursions weigh less the older their onset
+    ALIGNMENT = "alignment"  # a cause begins no earlier than three samples before the symptom
+    PROPAGATION = "propagation"  # a caller explained by a dependency is likely a symptom
+    CHANGES = "changes"  # recent deploys/config changes are candidates and explain callers
+    INTENT_WEIGHTS = "intent_weights"  # the question's symptom family weighs most
+    IMPACT = "impact"  # excursion x requests against the same metric's largest
+    REACH = "reach"  # a CI with under 5 % of the asked CI's traffic weighs its share
+    RATIO_SUPPORT = "ratio_support"  # a failure ratio over few requests weighs less
+    SPIKE_BEYOND_HISTORY = "spike_beyond_history"  # a one-point excursion must beat history
+    TOPOLOGY = "topology"  # CIs the asked CI does not depend on weigh less
 
 
 @dataclass(frozen=True)
@@ -49,6 +65,11 @@ class AnalysisConfig:
     change_tau_s: float = 3600.0
     # Candidates returned.
     max_candidates: int = 5
+    # Rules switched off (ablation only; the product runs them all).
+    disabled: frozenset[Rule] = field(default_factory=frozenset)
+
+    def on(self, rule: Rule) -> bool:
+        return rule not in self.disabled
 
 
 DEFAULT_CONFIG = AnalysisConfig()

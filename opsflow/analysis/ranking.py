@@ -20,7 +20,7 @@ from datetime import datetime
 
 from opsflow.analysis.anomalies import Detection
 from opsflow.analysis.changes import Correlation
-from opsflow.analysis.config import AnalysisConfig
+from opsflow.analysis.config import AnalysisConfig, Rule
 from opsflow.analysis.evidence import anomaly_evidence, change_evidence, suppression_evidence
 from opsflow.analysis.impact import Traffic, impact_factors, ratio_support, reach_factor
 from opsflow.analysis.metrics import HEALTH_FAMILIES, explains
@@ -119,11 +119,17 @@ class RankInput:
 
 def rank(inp: RankInput, cfg: AnalysisConfig) -> list[Candidate]:
     weights = _INTENT_WEIGHTS.get(inp.intent, _DEFAULT_WEIGHTS)
+    if not cfg.on(Rule.INTENT_WEIGHTS):
+        weights = _DEFAULT_WEIGHTS
     paths = inp.graph.paths_from(inp.focus) if inp.focus and inp.focus in inp.graph else {}
+    if not cfg.on(Rule.TOPOLOGY):
+        paths = {}
     cands = _candidates(inp, weights, cfg)
     lead_s = max(_LEAD_STEPS * inp.slack_s, _MIN_LEAD_S)
-    factors = impact_factors(
-        {c.ci: c.detections for c in cands if c.detections}, inp.traffic, inp.focus
+    factors = (
+        impact_factors({c.ci: c.detections for c in cands if c.detections}, inp.traffic, inp.focus)
+        if cfg.on(Rule.IMPACT)
+        else {}
     )
     by_name = {c.ci: c for c in cands}
     changed = {c.ci: c for c in cands if c.change_score > 0.0}
@@ -135,11 +141,13 @@ def rank(inp: RankInput, cfg: AnalysisConfig) -> list[Candidate]:
     if inp.focus in by_name and by_name[inp.focus].detections:
         active.add(inp.focus)
     for cand in cands:
-        cand.impact = factors.get(cand.ci, 1.0) * reach_factor(cand.ci, inp.focus, inp.traffic)
+        reach = reach_factor(cand.ci, inp.focus, inp.traffic) if cfg.on(Rule.REACH) else 1.0
+        cand.impact = factors.get(cand.ci, 1.0) * reach
         cand.strength *= cand.impact
-        cand.explained_by = _explaining_dependency(
-            cand, by_name, changed, inp.graph, lead_s, inp.slack_s, cfg
-        )
+        if cfg.on(Rule.PROPAGATION):
+            cand.explained_by = _explaining_dependency(
+                cand, by_name, changed, inp.graph, lead_s, inp.slack_s, cfg
+            )
         cand.covered = len(inp.graph.dependents(cand.ci) & active)
     for cand in cands:
         _score(cand, paths, inp)
@@ -154,8 +162,12 @@ def _candidates(
     lead_s = max(_LEAD_STEPS * inp.slack_s, _MIN_LEAD_S)
 
     def effective(det: Detection) -> float:
-        support = ratio_support(det, inp.traffic.get(det.anomaly.ci), inp.slack_s)
-        aligned = _alignment(det, symptom, lead_s)
+        support = (
+            ratio_support(det, inp.traffic.get(det.anomaly.ci), inp.slack_s)
+            if cfg.on(Rule.RATIO_SUPPORT)
+            else 1.0
+        )
+        aligned = _alignment(det, symptom, lead_s) if cfg.on(Rule.ALIGNMENT) else 1.0
         return det.strength * weights.get(det.family, 0.7) * support * aligned
 
     out: dict[str, Candidate] = {}
@@ -170,7 +182,7 @@ def _candidates(
             cand.volume = cand.traffic.during(main.onset_ts, main.end_ts)
         out[ci] = cand
     followed = {(id(c.change)): c for c in inp.correlations}
-    for change in inp.changes:
+    for change in inp.changes if cfg.on(Rule.CHANGES) else []:
         if not change.ci:
             continue
         age = max(0.0, inp.ref_ts - epoch(change.ts))
