@@ -96,7 +96,7 @@ class Target:
 
 
 LOUD = Target()
-FAINT = Target(latency=(0.03, 0.08), errors=(0.2, 0.6), relative_errors=True)
+FAINT = Target(latency=(0.03, 0.08), errors=(0.15, 0.45), relative_errors=True)
 
 
 def _own_delta_ms(world: World, root: str, rise: float) -> float:
@@ -132,7 +132,7 @@ def inject(fault: FaultKind, world: World, tl: Timeline, rng: random.Random) -> 
     ramp = max(1, round(30 / tl.step_s))  # about half a minute to full effect
     rise = rng.uniform(*LOUD.latency)
     if fault in (FaultKind.DEPENDENCY_CPU, FaultKind.SELF_CPU):
-        root = topo.entry if fault == FaultKind.SELF_CPU else rng.choice(dependencies(topo))
+        root = topo.entry if fault == FaultKind.SELF_CPU else _felt_dependency(world, rng)
         add = _cpu_for(world, root, _own_delta_ms(world, root, rise), rng)
         shift = Shift(root, Channel.CPU, t0, add, ramp)
         return Injection(root, Symptom.SLOW, [shift], (root, Metric.CPU), world)
@@ -146,8 +146,7 @@ def inject(fault: FaultKind, world: World, tl: Timeline, rng: random.Random) -> 
         ]
         return Injection(root, Symptom.SLOW, shifts, (root, Metric.LATENCY), world)
     if fault == FaultKind.HOST_CPU:
-        closure = topo.closure()
-        root = rng.choice(sorted({topo.host_of[w] for w in closure if w in topo.host_of}))
+        root = _host_to_saturate(world, rng)
         add = rng.uniform(90.0, 98.0) - reference_host_cpu(world)[root]
         return Injection(
             root, Symptom.SLOW, [Shift(root, Channel.CPU, t0, add, ramp)], (root, Metric.CPU), world
@@ -167,6 +166,50 @@ def inject(fault: FaultKind, world: World, tl: Timeline, rng: random.Random) -> 
     if fault == FaultKind.WEAK_SYMPTOM:
         return _weak(world, tl, rng, ramp)
     raise ValueError(f"{fault} is a difficulty, not a fault mechanism")
+
+
+def _max_cpu_growth(world: World, ci: str) -> float:
+    """The most a workload's own time can grow by queueing (97 % busy, the model's cap)."""
+    p = world.profiles[ci]
+    host = reference_host_cpu(world)[world.topology.host_of[ci]]
+    u_ref = max(p.cpu_idle + p.cpu_per_load, host) / 100.0
+    return min(12.0, (1.0 - u_ref) / 0.03)
+
+
+def _felt_dependency(world: World, rng: random.Random) -> str:
+    """A dependency whose CPU saturation can raise the entry's p95 by 30 % or more (an
+    operator asks because they saw it); the most felt one if none can."""
+    topo = world.topology
+    reach_ms = reach(world, "latency_weight")
+    entry_ms = baseline_latency(world)[topo.entry]
+    felt = {
+        d: reach_ms[d] * world.profiles[d].latency_ms * (_max_cpu_growth(world, d) - 1) / entry_ms
+        for d in dependencies(topo)
+    }
+    loud = [d for d, v in felt.items() if v >= 0.3]
+    return rng.choice(loud) if loud else max(felt, key=lambda d: felt[d])
+
+
+def _host_to_saturate(world: World, rng: random.Random) -> str:
+    """A host under the entry whose saturation the entry would feel (an operator asks
+    because they saw it): the estimated p95 rise at the entry, with every workload on
+    the host queueing at 90 % busy, is at least 30 %; the most felt host otherwise."""
+    topo = world.topology
+    closure = topo.closure()
+    reach_ms = reach(world, "latency_weight")
+    ref_host = reference_host_cpu(world)
+    entry_ms = baseline_latency(world)[topo.entry]
+    felt: dict[str, float] = {}
+    for host in sorted({topo.host_of[w] for w in closure if w in topo.host_of}):
+        extra = 0.0
+        for w, h in topo.host_of.items():
+            p = world.profiles[w]
+            if h == host and w in closure:
+                u_ref = max(p.cpu_idle + p.cpu_per_load, ref_host[host]) / 100.0
+                extra += reach_ms[w] * p.latency_ms * ((1.0 - u_ref) / 0.1 - 1.0)
+        felt[host] = extra / entry_ms
+    loud = [h for h, v in felt.items() if v >= 0.3]
+    return rng.choice(loud) if loud else max(felt, key=lambda h: felt[h])
 
 
 def _bad_deploy(world: World, tl: Timeline, rng: random.Random, ramp: int) -> Injection:
@@ -212,10 +255,10 @@ def _weak(world: World, tl: Timeline, rng: random.Random, ramp: int) -> Injectio
     if rng.random() < 0.5:
         rise = rng.uniform(*FAINT.latency)
         slower = _own_delta_ms(rewired, root, rise) / world.profiles[root].latency_ms
-        # Clamped: the root's own change is large (x3..x20) whatever the path weights.
-        shift = Shift(root, Channel.LATENCY, t0, min(20.0, max(2.0, slower)), ramp)
+        # Clamped: the root's own time grows x4..x21 whatever the path weights.
+        shift = Shift(root, Channel.LATENCY, t0, min(20.0, max(3.0, slower)), ramp)
         return Injection(root, Symptom.SLOW, [shift], (root, Metric.LATENCY), rewired)
-    entry_rate = baseline_errors(rewired)[topo.entry]
-    added = max(0.05, _errors_for(rewired, root, rng.uniform(*FAINT.errors) * entry_rate))
+    scale = baseline_errors(rewired)[topo.entry] if FAINT.relative_errors else 1.0
+    added = max(0.05, _errors_for(rewired, root, rng.uniform(*FAINT.errors) * scale))
     shift = Shift(root, Channel.ERRORS, t0, added, ramp)
     return Injection(root, Symptom.FAILING, [shift], (root, Metric.ERRORS), rewired)

@@ -14,7 +14,14 @@ import math
 import random
 from datetime import UTC, datetime, timedelta
 
-from bench.rca.hard_faults import Injection, Timeline, dependencies, deploy_event, inject
+from bench.rca.hard_faults import (
+    Injection,
+    Timeline,
+    baseline_latency,
+    dependencies,
+    deploy_event,
+    inject,
+)
 from bench.rca.hard_model import (
     CLASSIC,
     DIFFICULTIES,
@@ -63,8 +70,10 @@ def _old_shift(world: World, tl: Timeline, truth: str, rng: random.Random) -> tu
     ci = rng.choice([d for d in dependencies(world.topology) if d != truth])
     start = tl.onset - _minutes(tl.step_s, rng.uniform(1.5, 4.0) * 60)
     channel = rng.choice([Channel.LATENCY, Channel.ERRORS, Channel.CPU])
+    # Latency: the CI's whole p95 rises by half to one and a half times, its own time by more.
+    p95_over_own = baseline_latency(world)[ci] / world.profiles[ci].latency_ms
     value = {
-        Channel.LATENCY: rng.uniform(0.6, 1.5),
+        Channel.LATENCY: rng.uniform(0.5, 1.5) * p95_over_own,
         Channel.ERRORS: rng.uniform(0.01, 0.05),
         Channel.CPU: rng.uniform(15.0, 30.0),
     }[channel]

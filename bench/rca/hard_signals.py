@@ -57,7 +57,9 @@ class Profile:
     cpu_per_load: float
     cpu_sd: float
     memory: float
-    host_share: float  # fraction of this workload's CPU that shows on its host
+    # Fraction of this workload's CPU percent that shows on its host's: a pod's CPU is
+    # measured against its own limit, the host has room for several such limits.
+    host_share: float
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def draw_world(topology: Topology, rng: random.Random) -> World:
             cpu_per_load=rng.uniform(12.0, 30.0),
             cpu_sd=rng.uniform(0.8, 2.5),
             memory=rng.uniform(30.0, 70.0),
-            host_share=rng.uniform(0.2, 0.35),
+            host_share=rng.uniform(0.08, 0.25),
         )
     edges = {
         (src, dst): EdgeProfile(
@@ -118,7 +120,7 @@ def draw_world(topology: Topology, rng: random.Random) -> World:
         base_rps=base_rps,
         amplitude=rng.uniform(0.1, 0.3),
         phase_h=rng.uniform(0.0, 24.0),
-        host_idle={h: rng.uniform(6.0, 15.0) for h in hosts},
+        host_idle={h: rng.uniform(15.0, 35.0) for h in hosts},
     )
 
 
