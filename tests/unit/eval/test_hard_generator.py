@@ -18,7 +18,8 @@ import pytest
 from bench.rca.hard_files import write_case
 from bench.rca.hard_generator import generate_case, generate_suite
 from bench.rca.hard_model import CiType, FaultKind, HardCase, Metric, Symptom
-from bench.rca.hard_suite import as_case, hard_tenant
+from bench.rca.hard_suite import as_case, hard_figures, hard_tenant, kind_table
+from bench.rca.scoring import Outcome
 from opsflow.importer import parse_files
 
 INDICES = (0, 1)
@@ -268,3 +269,19 @@ def test_files_are_what_the_importer_reads(
     assert {(s, t) for s, t, _ in parsed.relations} == set(case.edges)
     assert all((r == "runs_on") == (t in hosts) for _, t, r in parsed.relations)
     assert len(parsed.events) == len(case.events)
+
+
+def test_figures_per_kind_and_targets(cases: dict[tuple[FaultKind, int], HardCase]) -> None:
+    hit = as_case(cases[(FaultKind.SELF_CPU, 0)])
+    miss = as_case(cases[(FaultKind.NETWORK_DELAY, 0)])
+    outcomes = [
+        Outcome(case=hit, ranking=[hit.truth or "", "x"]),
+        Outcome(case=miss, ranking=[]),
+    ]
+    fig = hard_figures(outcomes)
+    assert fig["by_fault_kind"]["self_cpu"]["top1"] == 1.0
+    assert fig["by_fault_kind"]["network_delay"]["no_candidate"] == 1
+    assert fig["top1"] == 0.5 and not fig["targets"]["top1"]["met"]
+    assert fig["targets"]["every_kind_top1"]["worst"] == 0.0
+    rows = kind_table(fig)
+    assert rows[2].startswith("| network_delay | 1 | 0.0 |") and rows[-1].startswith("| all | 2 |")
