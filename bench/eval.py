@@ -13,6 +13,8 @@ in-process worker with ``reference_time`` = the case's time. Progress goes to st
     yield no candidate. See ``bench/rca/petshop.py`` for the conversion and the time shift.
     Primary figures: the question text at target.timestamp, planned by the workflow itself;
     ``VARIANTS`` (full mode) are labelled comparisons with a bench-built plan.
+(c) hard: the hard generator (``bench/rca/hard_generator.py``), every fault kind, each
+    case imported into its own tenant through the importer; figures per fault kind.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ if __package__ in (None, ""):
 from bench.common import in_process_worker, progress
 from bench.environment import bench_stack
 from bench.rca.asking import PlanParams, ask_all
+from bench.rca.hard_suite import hard_figures, load_hard
 from bench.rca.petshop import DEFAULT_ROOT, MetricMapping
 from bench.rca.petshop_suite import AskAt, PetshopLoad, load_petshop
 from bench.rca.report import code_fingerprint, misses, petshop_figures, synthetic_figures
@@ -122,6 +125,11 @@ FULL = Profile(
 )
 
 
+# Hard generator: cases per fault kind (13 kinds) and the one seed they are drawn from.
+HARD_PER_KIND = {"quick": 3, "full": 9}
+HARD_SEED = 1
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python bench/eval.py",
@@ -134,15 +142,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="3 seeds at size small, primary PetShop config (under 5 minutes)",
     )
     parser.add_argument(
-        "--only", default="synthetic,petshop", help="comma-separated suites: synthetic, petshop"
+        "--only",
+        default="synthetic,petshop,hard",
+        help="comma-separated suites: synthetic, petshop, hard",
     )
     parser.add_argument("--petshop-root", type=Path, default=DEFAULT_ROOT)
     parser.add_argument("--concurrency", type=int, default=8, help="questions in flight")
     parser.add_argument("--cases", action="store_true", help="list every case in the JSON")
     args = parser.parse_args(argv)
     args.suites = {s.strip() for s in args.only.split(",") if s.strip()}
-    if args.suites - {"synthetic", "petshop"}:
-        parser.error("--only takes synthetic and/or petshop")
+    if args.suites - {"synthetic", "petshop", "hard"}:
+        parser.error("--only takes synthetic, petshop and/or hard")
     return args
 
 
@@ -246,6 +256,32 @@ async def petshop_suite(
     return figures, every
 
 
+async def hard_suite(
+    client: Any, settings: Settings, per_kind: int, concurrency: int
+) -> tuple[dict[str, Any], list[Outcome]]:
+    with tempfile.TemporaryDirectory(prefix="opsflow-hard-") as workdir:
+        load = await load_hard(settings.db_dsn or "", per_kind, HARD_SEED, Path(workdir))
+    progress(f"hard: asking {len(load.cases)} questions")
+    outcomes = await ask_all(
+        client,
+        settings,
+        load.cases,
+        params=lambda _: PlanParams(),
+        concurrency=concurrency,
+        label="hard",
+    )
+    figures = hard_figures(outcomes)
+    figures["setup"] = {
+        "per_kind": per_kind,
+        "seed": HARD_SEED,
+        "tenants": len(load.cases),
+        "samples_imported": load.samples,
+        "load_seconds": round(load.seconds, 1),
+        "plan": PlanParams().describe(),
+    }
+    return figures, outcomes
+
+
 def _petshop_setup(load: PetshopLoad, history_h: float) -> dict[str, Any]:
     shifts = sorted(set(load.shifts_days.values()))
     return {
@@ -294,6 +330,15 @@ async def evaluate(args: argparse.Namespace, figures: dict[str, Any]) -> list[st
                         client, worker_settings, profile, args.petshop_root, args.concurrency
                     ),
                 ),
+                (
+                    "hard",
+                    lambda: hard_suite(
+                        client,
+                        worker_settings,
+                        HARD_PER_KIND["quick" if args.quick else "full"],
+                        args.concurrency,
+                    ),
+                ),
             ]
             for name, run in suites:
                 if name not in args.suites:
@@ -327,7 +372,7 @@ def _median(values: list[float]) -> float | None:
 
 def headline(figures: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for suite in ("synthetic", "petshop"):
+    for suite in ("synthetic", "petshop", "hard"):
         section = figures.get(suite)
         if section:
             out[suite] = {k: section.get(k) for k in ("n", "top1", "top3", "avg5")}
