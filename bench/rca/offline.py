@@ -322,6 +322,26 @@ def petshop_cases(root: Path) -> tuple[dict[str, Telemetry], list[OfflineCase]]:
     return tels, cases
 
 
+def hard_cases(per_kind: int) -> tuple[dict[str, Telemetry], list[OfflineCase]]:
+    from bench.rca.hard_generator import generate_suite
+
+    tels: dict[str, Telemetry] = {}
+    cases = []
+    for case in generate_suite(per_kind):
+        events = [
+            EventRecord(id=f"{case.key}-{i}", ci=ci, ts=ts, kind=kind, severity=sev, message=msg)
+            for i, (ts, ci, kind, sev, msg) in enumerate(case.events)
+        ]
+        rows = ((ts.timestamp(), ci, metric, value) for ts, ci, metric, value in case.samples)
+        tels[case.key] = Telemetry.from_rows(rows, case.edges, dict(case.cis), events)
+        cases.append(
+            OfflineCase(
+                "hard", case.kind.value, case.key, case.key, case.question, case.at, case.truth
+            )
+        )
+    return tels, cases
+
+
 # ---------------------------------------------------------------- run
 def inputs_of(tels: dict[str, Telemetry], cases: list[OfflineCase]) -> list[AnalysisInput]:
     return [build_input(tels[c.tel_key], "t_offline", c.question, c.at) for c in cases]
@@ -366,7 +386,8 @@ def run(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.rca.offline")
-    parser.add_argument("--only", default="nezha,petshop")
+    parser.add_argument("--only", default="nezha,petshop,hard")
+    parser.add_argument("--per-kind", type=int, default=8, help="hard generator cases per kind")
     parser.add_argument("--ablate", action="store_true", help="each rule switched off in turn")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
@@ -378,6 +399,9 @@ def main(argv: list[str] | None = None) -> None:
     if "petshop" in suites:
         tels, cases = petshop_cases(SHARED / "petshop" / "dataset")
         loaded["petshop"] = (cases, inputs_of(tels, cases))
+    if "hard" in suites:
+        tels, cases = hard_cases(args.per_kind)
+        loaded["hard"] = (cases, inputs_of(tels, cases))
     configs = {"all rules": DEFAULT_CONFIG}
     if args.ablate:
         for rule in Rule:

@@ -22,6 +22,7 @@ class Rule(StrEnum):
     REACH = "reach"  # a CI with under 5 % of the asked CI's traffic weighs its share
     RATIO_SUPPORT = "ratio_support"  # a failure ratio over few requests weighs less
     SPIKE_BEYOND_HISTORY = "spike_beyond_history"  # a one-point excursion must beat history
+    WAITING = "waiting"  # a slow caller with idle resources passes blame to silent callees
     TOPOLOGY = "topology"  # CIs the asked CI does not depend on weigh less
 
 

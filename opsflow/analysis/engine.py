@@ -21,7 +21,7 @@ from opsflow.analysis.changes import changes_of, correlate
 from opsflow.analysis.collect import Collected, collect
 from opsflow.analysis.config import DEFAULT_CONFIG, AnalysisConfig
 from opsflow.analysis.impact import traffic_of
-from opsflow.analysis.metrics import HEALTH_FAMILIES
+from opsflow.analysis.metrics import HEALTH_FAMILIES, classify
 from opsflow.analysis.paths import DependencyGraph
 from opsflow.analysis.ranking import RankInput, rank, to_root_cause
 from opsflow.models.findings import AnalysisInput, Diagnosis, Findings, RcaOutcome
@@ -49,6 +49,7 @@ class Detected:
     short: int
     skipped: int
     judged_cis: frozenset[str]
+    judged_families: dict[str, frozenset[str]]  # CI -> metric families judged on it
 
 
 def analyze(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> Findings:
@@ -92,6 +93,8 @@ def analyze(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> Find
             traffic=traffic_of(data.series, ref_ts - config.recent_s),
             ref_ts=ref_ts,
             slack_s=slack_s,
+            judged_families=found.judged_families,
+            ci_types={name: ci.ci_type for name, ci in data.cis.items()},
         ),
         config,
     )
@@ -116,6 +119,7 @@ def detect_all(data: Collected, ref_ts: float, cfg: AnalysisConfig) -> Detected:
     detections: list[Detection] = []
     judged = short = skipped = 0
     judged_cis: set[str] = set()
+    families: dict[str, set[str]] = defaultdict(set)
     for series in data.series:
         window = split_window(series, ref_ts, cfg)
         if window is None:
@@ -124,11 +128,19 @@ def detect_all(data: Collected, ref_ts: float, cfg: AnalysisConfig) -> Detected:
         judged += 1
         short += window.short
         judged_cis.add(series.ci)
+        families[series.ci].add(classify(series.metric))
         found = detect(series, ref_ts, cfg, window)
         if found is not None:
             detections.append(found)
     detections.sort(key=lambda d: (d.onset_ts, d.anomaly.ci, d.anomaly.metric))
-    return Detected(detections, judged, short, skipped, frozenset(judged_cis))
+    return Detected(
+        detections,
+        judged,
+        short,
+        skipped,
+        frozenset(judged_cis),
+        {ci: frozenset(f) for ci, f in families.items()},
+    )
 
 
 def _symptom_seen(

@@ -42,6 +42,10 @@ class DependencyGraph:
                     queue.append(nxt)
         return paths
 
+    def direct_dependencies(self, ci: str) -> list[str]:
+        """What ``ci`` calls directly (sorted)."""
+        return list(self._deps.get(ci, ()))
+
     def dependencies(self, ci: str) -> frozenset[str]:
         """Everything ``ci`` depends on, transitively (not ``ci`` itself)."""
         return self._closure(ci, self._deps, self._down_cache)

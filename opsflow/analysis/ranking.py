@@ -21,7 +21,12 @@ from datetime import datetime
 from opsflow.analysis.anomalies import Detection
 from opsflow.analysis.changes import Correlation
 from opsflow.analysis.config import AnalysisConfig, Rule
-from opsflow.analysis.evidence import anomaly_evidence, change_evidence, suppression_evidence
+from opsflow.analysis.evidence import (
+    anomaly_evidence,
+    change_evidence,
+    fmt_ts,
+    suppression_evidence,
+)
 from opsflow.analysis.impact import Traffic, impact_factors, ratio_support, reach_factor
 from opsflow.analysis.metrics import HEALTH_FAMILIES, explains
 from opsflow.analysis.paths import DependencyGraph
@@ -78,6 +83,10 @@ _LEAD_STEPS = 3.0
 _MIN_LEAD_S = 300.0
 _EVIDENCE_ANOMALIES = 3
 _MISALIGNED_FACTOR = 0.5
+# A caller's latency with its own resources unchanged is mostly waiting on what it calls.
+_WAIT_SHARE = 0.6
+# What a service runs on is not called: nothing waits on calls into a host.
+_NOT_CALLED = frozenset({"host", "node", "vm"})
 # A cause shows at least about as clearly as the symptom it explains.
 _EXPLAIN_SEVERITY = 0.75
 _FAILING = frozenset({"errors", "availability"})
@@ -90,6 +99,7 @@ class Candidate:
     changes: list[Correlation | Change] = field(default_factory=list)
     strength: float = 0.0
     change_score: float = 0.0
+    inherited: float = 0.0  # from a caller waiting on it (``_waiting``)
     onset_ts: float = math.inf
     path: list[str] = field(default_factory=list)
     explained_by: str | None = None
@@ -115,6 +125,8 @@ class RankInput:
     traffic: Mapping[str, Traffic]
     ref_ts: float
     slack_s: float
+    judged_families: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    ci_types: Mapping[str, str] = field(default_factory=dict)
 
 
 def rank(inp: RankInput, cfg: AnalysisConfig) -> list[Candidate]:
@@ -149,10 +161,67 @@ def rank(inp: RankInput, cfg: AnalysisConfig) -> list[Candidate]:
                 cand, by_name, changed, inp.graph, lead_s, inp.slack_s, cfg
             )
         cand.covered = len(inp.graph.dependents(cand.ci) & active)
+    if cfg.on(Rule.WAITING):
+        cands += _waiting(cands, by_name, inp, lead_s)
     for cand in cands:
         _score(cand, paths, inp)
     cands.sort(key=lambda c: (-c.raw, c.onset_ts, c.ci))
     return cands[: cfg.max_candidates]
+
+
+def _waiting(
+    cands: list[Candidate], by_name: Mapping[str, Candidate], inp: RankInput, lead_s: float
+) -> list[Candidate]:
+    """Latency that is waiting: a CI slower while its own resources (judged) show nothing
+    and nothing it calls explains it spends the extra time waiting on what it calls, the
+    calls into them or their queues (a network delay, a callee's backlog), which is where
+    the cause is. Its silent direct dependencies inherit ``_WAIT_SHARE`` of its strength,
+    split between them; it keeps the rest. Returns the candidates this adds."""
+    added: dict[str, Candidate] = {}
+    for cand in list(cands):
+        if cand.explained_by is not None or not cand.detections:
+            continue
+        if any(d.family != "latency" for d in cand.detections):
+            continue
+        if "saturation" not in inp.judged_families.get(cand.ci, frozenset()):
+            continue  # nothing says whether its own resources are busy
+        main = cand.detections[0]
+        silent = [
+            d
+            for d in inp.graph.direct_dependencies(cand.ci)
+            if inp.ci_types.get(d) not in _NOT_CALLED
+            and not any(
+                _explains(det, main, lead_s, inp.slack_s)
+                for det in (by_name[d].detections if d in by_name else [])
+            )
+        ]
+        if not silent:
+            continue
+        share = cand.strength * _WAIT_SHARE / len(silent)
+        cand.strength *= 1.0 - _WAIT_SHARE
+        cand.evidence.append(
+            Evidence(
+                kind="topology",
+                ci=cand.ci,
+                description=f"waiting: {cand.ci} is slower with its own resources unchanged, "
+                f"so the time is spent on calls into {', '.join(silent)}",
+            )
+        )
+        for dep in silent:
+            # Several callers waiting on one silent dependency: it explains all of them.
+            target = by_name.get(dep) or added.setdefault(dep, Candidate(dep, []))
+            target.inherited += share
+            target.onset_ts = min(target.onset_ts, cand.onset_ts)
+            target.evidence.append(
+                Evidence(
+                    kind="topology",
+                    ci=cand.ci,
+                    description=f"{cand.ci} waits on calls into {dep}: slower since "
+                    f"{fmt_ts(cand.detections[0].anomaly.onset)} with its own resources "
+                    f"unchanged, while {dep} shows no anomaly of its own",
+                )
+            )
+    return list(added.values())
 
 
 def _candidates(
@@ -289,7 +358,7 @@ def _explains(child: Detection, parent: Detection, lead_s: float, slack_s: float
 
 
 def _score(cand: Candidate, paths: Mapping[str, list[str]], inp: RankInput) -> None:
-    raw = cand.strength + cand.change_score
+    raw = cand.strength + cand.change_score + cand.inherited
     ev = cand.evidence
     ev.extend(anomaly_evidence(d) for d in cand.detections[:_EVIDENCE_ANOMALIES])
     if cand.detections:
