@@ -25,10 +25,11 @@ async def export_history(settings: Settings, workflow_id: str, output: Path) -> 
 
 async def replay_files(settings: Settings, files: list[Path]) -> list[tuple[Path, str | None]]:
     """(file, None) when it replays; (file, reason) when it does not."""
-    from workflows import OpsOrchestrationWorkflow
+    from workflows import InvestigationThreadWorkflow, OpsOrchestrationWorkflow
 
     replayer = Replayer(
-        workflows=[OpsOrchestrationWorkflow], data_converter=data_converter(settings)
+        workflows=[OpsOrchestrationWorkflow, InvestigationThreadWorkflow],
+        data_converter=data_converter(settings),
     )
     outcomes: list[tuple[Path, str | None]] = []
     for path in files:
