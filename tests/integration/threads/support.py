@@ -7,19 +7,16 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
-from opsflow.cli.thread_client import start_thread
+from opsflow.cli.thread_client import UPDATE_ASK, start_thread
 from opsflow.models import OrchestrationResult
 from opsflow.models.thread import FollowUp, ThreadLimits
 from opsflow.settings import Settings
-from workflows import InvestigationThreadWorkflow
 
 TENANT = "t_acme"
 TURN_TIMEOUT_S = 120
 
 
-async def new_thread(
-    client: Client, settings: Settings, **limits: Any
-) -> WorkflowHandle[Any, Any]:
+async def new_thread(client: Client, settings: Settings, **limits: Any) -> WorkflowHandle[Any, Any]:
     return await start_thread(client, TENANT, settings, ThreadLimits(**limits))
 
 
@@ -27,9 +24,8 @@ async def ask_turn(
     handle: WorkflowHandle[Any, Any], question: str, **fields: Any
 ) -> OrchestrationResult:
     fields.setdefault("tenant_id", TENANT)
-    return await asyncio.wait_for(
-        handle.execute_update(
-            InvestigationThreadWorkflow.ask, FollowUp(question=question, **fields)
-        ),
-        TURN_TIMEOUT_S,
+    # By name: mypy cannot match an async update method against an untyped handle.
+    update = handle.execute_update(
+        UPDATE_ASK, FollowUp(question=question, **fields), result_type=OrchestrationResult
     )
+    return await asyncio.wait_for(update, TURN_TIMEOUT_S)

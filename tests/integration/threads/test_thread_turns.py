@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from opsflow.models import ReferenceKind, Status
 from opsflow.models.thread import CloseReason, CloseRequest, ThreadStatus
@@ -58,6 +59,9 @@ async def test_follow_up_resolves_it_to_the_focus_and_runs_a_child(
         if "startChildWorkflowExecutionInitiatedEventAttributes" in e
     ]
     assert children == ["OpsOrchestrationWorkflow"] * 3
+    # Each answer has its own execution (and UI page) whose parent is the thread.
+    child = await temporal_client.get_workflow_handle(first.workflow_id).describe()
+    assert child.parent_id == thread.id
 
     closed = await thread.execute_update(InvestigationThreadWorkflow.close, CloseRequest())
     assert (closed.status, closed.close_reason) == (ThreadStatus.CLOSED, CloseReason.REQUESTED)
@@ -106,7 +110,9 @@ async def test_closed_thread_refuses_follow_ups_and_idle_threads_close(
     thread = await new_thread(temporal_client, worker_settings, idle_timeout_s=1.0)
     final = await thread.result()
     assert (final.status, final.close_reason) == (ThreadStatus.CLOSED, CloseReason.IDLE)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(RPCError) as refused:
         await ask_turn(thread, "why is payments-api slow?")
-    assert "completed" in str(refused.value).lower()
-    assert TENANT == final.tenant_id
+    # What a client sees for a finished thread; client.py names it THREAD_CLOSED.
+    assert refused.value.status is RPCStatusCode.NOT_FOUND
+    assert "completed" in refused.value.message
+    assert final.tenant_id == TENANT
