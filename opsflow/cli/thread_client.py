@@ -67,10 +67,15 @@ async def start_thread(
     client: Client, tenant: str, settings: Settings, limits: ThreadLimits | None = None
 ) -> WorkflowHandle[Any, ThreadView]:
     check_tenant(tenant)
+    if limits is None:
+        limits = ThreadLimits(
+            idle_timeout_s=settings.thread_idle_timeout_s,
+            max_turns_per_run=settings.thread_max_turns_per_run,
+        )
     try:
         return await client.start_workflow(
             THREAD_WORKFLOW_NAME,
-            ThreadStart(tenant_id=tenant, limits=limits or ThreadLimits()),
+            ThreadStart(tenant_id=tenant, limits=limits),
             id=thread_id_for(tenant),
             task_queue=settings.task_queue,
             result_type=ThreadView,
