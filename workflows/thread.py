@@ -243,7 +243,7 @@ class InvestigationThreadWorkflow:
             deadline_s=follow_up.deadline_s,
             max_parallel=follow_up.max_parallel,
             require_llm=follow_up.require_llm,
-            thread_context=self._context,
+            thread_context=self._context if self._context.established else None,
         )
         child_id = f"{workflow.info().workflow_id}-turn-{turn}"
         self._answering = child_id

@@ -37,6 +37,11 @@ class ThreadContext(BaseModel):
     # Set by a question asked with --at: later follow-ups stay in that past.
     pinned_at: datetime | None = None
 
+    @property
+    def established(self) -> bool:
+        """Whether an earlier answer established anything (a first question has nothing)."""
+        return self.reference_time is not None
+
 
 class Substitution(BaseModel):
     phrase: str

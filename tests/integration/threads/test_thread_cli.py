@@ -79,6 +79,26 @@ async def test_ask_in_a_thread_then_follow_up_by_id(
     assert _error(refused).startswith(f"error: THREAD_CLOSED: investigation thread {thread_id}")
 
 
+async def test_text_mode_renders_the_answer_and_names_the_thread(
+    worker_settings: Settings, seeded: datetime
+) -> None:
+    run = await run_cli(
+        "ask",
+        "what depends on payments-db?",
+        "--tenant",
+        "t_acme",
+        "--thread",
+        "new",
+        "--at",
+        seeded.isoformat(),
+        env=child_env(worker_settings),
+    )
+    assert run.returncode == 0, run.stderr
+    last = run.stdout.strip().splitlines()[-1]
+    assert last.startswith("thread thread-t_acme-") and last.endswith("turn 1 · focus payments-db")
+    assert f"thread {last.split()[1]}" in run.stderr  # named before the answer, too
+
+
 async def test_unknown_thread_is_refused(worker_settings: Settings) -> None:
     run = await run_cli(
         "ask",
