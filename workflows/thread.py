@@ -23,6 +23,8 @@ from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttri
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
+    import pydantic
+
     from activities.threads import ThreadActivities
     from opsflow.models import OpsRequest, OrchestrationResult, Status
     from opsflow.models.thread import (
@@ -236,15 +238,23 @@ class InvestigationThreadWorkflow:
         turn: int,
         pinned_at: datetime | None,
     ) -> OrchestrationResult:
-        request = OpsRequest(
-            question=resolved.question,
-            tenant_id=follow_up.tenant_id,
-            reference_time=pinned_at,
-            deadline_s=follow_up.deadline_s,
-            max_parallel=follow_up.max_parallel,
-            require_llm=follow_up.require_llm,
-            thread_context=self._context if self._context.established else None,
-        )
+        try:
+            request = OpsRequest(
+                question=resolved.question,
+                tenant_id=follow_up.tenant_id,
+                reference_time=pinned_at,
+                deadline_s=follow_up.deadline_s,
+                max_parallel=follow_up.max_parallel,
+                require_llm=follow_up.require_llm,
+                thread_context=self._context if self._context.established else None,
+            )
+        except pydantic.ValidationError as err:
+            # The validator checked the words as typed; names put in for "it" can still
+            # make the question too long. An answer, never a failed workflow task.
+            problems = "; ".join(str(e["msg"]) for e in err.errors())
+            return self._unanswered(
+                follow_up, pinned_at or workflow.now(), "VALIDATION_ERROR", problems
+            )
         child_id = f"{workflow.info().workflow_id}-turn-{turn}"
         self._answering = child_id
         try:

@@ -77,6 +77,15 @@ async def test_unresolvable_reference_is_a_failed_turn_without_a_child(
     assert result.status is Status.FAILURE
     assert result.error_code == "UNRESOLVED_REFERENCE"
     assert result.workflow_id == thread.id and result.turn == 1
+
+    # Within the size limit as typed, over it once "it" is spelled out: a failed turn,
+    # not a stuck workflow task, and the thread answers the next one.
+    await ask_turn(thread, "what depends on payments-api?")
+    padded = "is it slow? " + "z" * 1988
+    too_long = await ask_turn(thread, padded)
+    assert (too_long.status, too_long.error_code) == (Status.FAILURE, "VALIDATION_ERROR")
+    after = await ask_turn(thread, "what does it depend on?")
+    assert (after.turn, after.focus_ci, after.status) == (4, "payments-api", Status.SUCCESS)
     await thread.execute_update(InvestigationThreadWorkflow.close, CloseRequest())
 
 
