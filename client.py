@@ -60,6 +60,10 @@ async def _connect(settings: Settings):  # type: ignore[no-untyped-def]
 async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from opsflow.cli.ask import build_request, start, wait_with_progress
 
+    if args.thread:
+        return await _ask_in_thread(args, settings)
+    if not args.tenant:
+        raise CliError("VALIDATION_ERROR", "--tenant is required (or --thread ID)")
     request = build_request(
         args.question,
         args.tenant,
@@ -77,6 +81,37 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             "WORKFLOW_FAILED", f"{handle.id}: {err.cause or err}", EXIT_FAILED_ANSWER
         ) from err
     return _emit(result, settings, as_json=args.json)
+
+
+async def _ask_in_thread(args: argparse.Namespace, settings: Settings) -> int:
+    from opsflow.cli.ask import build_request
+    from opsflow.cli.thread_ask import ask_in_thread
+
+    # The question's own checks (blank, size, --at) before anything is started.
+    build_request(args.question, args.tenant or "t_check", at=args.at, deadline_s=args.deadline)
+    client = await _connect(settings)
+    result = await ask_in_thread(client, args, settings)
+    status = _emit(result, settings, as_json=args.json)
+    if not args.json:
+        print(f"thread {result.thread_id} · turn {result.turn} · focus {result.focus_ci or '-'}")
+    return status
+
+
+async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from opsflow.cli.chat import run_chat
+
+    return await run_chat(await _connect(settings), args, settings)
+
+
+async def cmd_threads(args: argparse.Namespace, settings: Settings) -> int:
+    from opsflow.cli import threads_cmd
+
+    handlers = {
+        "list": threads_cmd.list_threads,
+        "show": threads_cmd.show_thread,
+        "close": threads_cmd.close,
+    }
+    return await handlers[args.threads_command](await _connect(settings), args)
 
 
 async def cmd_result(args: argparse.Namespace, settings: Settings) -> int:
@@ -167,12 +202,29 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="ask an operations question")
     ask.add_argument("question")
-    ask.add_argument("--tenant", required=True)
+    ask.add_argument("--tenant", help="required unless --thread names an existing thread")
+    ask.add_argument("--thread", help="'new' to start an investigation thread, or its id")
     ask.add_argument("--json", action="store_true", help="print the result as JSON only")
     ask.add_argument("--at", help="reference time: ISO 8601 or unix seconds")
     ask.add_argument("--deadline", type=float, default=60.0, help="seconds for the whole run")
     ask.add_argument("--max-parallel", type=int, default=4)
     ask.add_argument("--llm", action="store_true", help="require the LLM planner")
+    chat = sub.add_parser("chat", help="an interactive investigation thread")
+    chat.add_argument("--tenant", required=True)
+    chat.add_argument("--thread", help="continue this thread instead of starting one")
+    chat.add_argument("--at", help="reference time of every question: ISO 8601 or unix seconds")
+    chat.add_argument("--deadline", type=float, default=60.0)
+    chat.add_argument("--json", action="store_true", help="one JSON answer per line")
+    threads = sub.add_parser("threads", help="list, show or close investigation threads")
+    threads_sub = threads.add_subparsers(dest="threads_command", required=True)
+    threads_list = threads_sub.add_parser("list", help="a tenant's threads")
+    threads_list.add_argument("--tenant", required=True)
+    threads_list.add_argument("--limit", type=int, default=50)
+    threads_list.add_argument("--json", action="store_true")
+    for name in ("show", "close"):
+        one = threads_sub.add_parser(name, help=f"{name} one thread")
+        one.add_argument("thread_id")
+        one.add_argument("--json", action="store_true")
     result = sub.add_parser("result", help="print the result of a finished run")
     result.add_argument("workflow_id")
     result.add_argument("--json", action="store_true")
@@ -231,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_check_sql(args, settings)
         handlers = {
             "ask": cmd_ask,
+            "chat": cmd_chat,
+            "threads": cmd_threads,
             "result": cmd_result,
             "list": cmd_list,
             "history": cmd_history,

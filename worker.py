@@ -28,7 +28,7 @@ from opsflow.policies import load_policies
 from opsflow.settings import Settings
 from opsflow.telemetry import setup_worker_metrics
 from opsflow.temporal_client import connect
-from workflows import OpsOrchestrationWorkflow
+from workflows import InvestigationThreadWorkflow, OpsOrchestrationWorkflow
 
 log = structlog.get_logger("opsflow.worker")
 
@@ -99,7 +99,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[OpsOrchestrationWorkflow],
+        workflows=[OpsOrchestrationWorkflow, InvestigationThreadWorkflow],
         activities=activities,
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,

@@ -13,6 +13,7 @@ from activities.planning import PlanningActivities
 from activities.resources import WorkerResources
 from activities.summary import SummaryActivities
 from activities.telemetry_tools import TelemetryTools
+from activities.threads import ThreadActivities
 
 
 def build_activities(res: WorkerResources) -> list[Callable[..., Any]]:
@@ -24,6 +25,7 @@ def build_activities(res: WorkerResources) -> list[Callable[..., Any]]:
     summary = SummaryActivities(res)
     analysis = AnalysisActivities(res)
     context = ContextActivities(res)
+    threads = ThreadActivities(res)
     return [
         catalog.ci_lookup,
         catalog.topology_traverse,
@@ -38,6 +40,7 @@ def build_activities(res: WorkerResources) -> list[Callable[..., Any]]:
         summary.template_summary,
         analysis.analyze,
         context.load_tool_context,
+        threads.resolve_followup,
     ]
 
 

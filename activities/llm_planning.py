@@ -48,6 +48,7 @@ async def plan_with_llm(res: WorkerResources, request: PlanInput, cis: list[CiIn
         request.catalog_json or registry.catalog_text(),
         [c.name for c in cis],
         request.reference_time.isoformat(),
+        thread_context=request.thread_context,
     )
     schema = plan_json_schema(capabilities)
     models = [res.settings.llm_model]

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from opsflow.models import Findings, LlmUsage, MetricSeries, Plan, StepState
+from opsflow.models import Findings, LlmUsage, MetricSeries, Plan, StepState, ThreadContext
 from opsflow.policies import ToolPolicy
 from opsflow.registry import ToolStats
 
@@ -25,6 +25,8 @@ class PlanInput(BaseModel):
     require_llm: bool = False
     # The catalog as the registry (with observed stats) shows it to the planner.
     catalog_json: str = ""
+    # Asked in an investigation thread: what earlier answers established.
+    thread_context: ThreadContext | None = None
 
 
 class PlanOutcome(BaseModel):

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     # JSON object overriding tool policies: {"metric_query": {"start_to_close_s": 5}}.
     tool_policies_json: str = Field(default="", validation_alias="OPSFLOW_TOOL_POLICIES")
     claim_threshold_bytes: int = Field(default=64 * 1024, validation_alias="OPSFLOW_CLAIM_BYTES")
+    # Investigation threads (read by the client when it starts one; the thread keeps them).
+    thread_idle_timeout_s: float = Field(default=3600.0, validation_alias="OPSFLOW_THREAD_IDLE_S")
+    thread_max_turns_per_run: int = Field(
+        default=10, validation_alias="OPSFLOW_THREAD_TURNS_PER_RUN"
+    )
     # LLM
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
     openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")

@@ -74,6 +74,7 @@ class OpsOrchestrationWorkflow:
         self._planner = result.planner = planning.outcome.planner
         result.llm_usage += planning.outcome.usage
         plan = planning.outcome.plan
+        result.focus_ci = plan.focus_ci
         timings["planning"] = _ms_since(mark)
 
         self._phase = "resolution"

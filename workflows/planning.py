@@ -47,6 +47,7 @@ async def plan_phase(
         reference_time=reference_time,
         require_llm=request.require_llm,
         catalog_json=catalog_json,
+        thread_context=request.thread_context,
     )
     try:
         outcome = await _execute("plan_request", plan_input, policies, remaining_s)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
@@ -14,21 +15,36 @@ from opsflow.codec import data_converter
 from opsflow.settings import Settings
 from opsflow.temporal_client import connect
 
+# Beside "events" in an exported file: the run's workflow id. Replay needs it where the
+# workflow derives ids from its own (a thread names each turn's child after itself).
+WORKFLOW_ID_KEY = "workflowId"
+
+
+def history_json(workflow_id: str, history: WorkflowHistory) -> str:
+    return json.dumps({WORKFLOW_ID_KEY: workflow_id, **history.to_json_dict()}, indent=1)
+
+
+def load_history(path: Path, raw: dict[str, Any]) -> WorkflowHistory:
+    """A history file as exported; files without the id replay under the file's stem."""
+    workflow_id = raw.pop(WORKFLOW_ID_KEY, None) or path.stem
+    return WorkflowHistory.from_json(str(workflow_id), raw)
+
 
 async def export_history(settings: Settings, workflow_id: str, output: Path) -> int:
     client = await connect(settings)
     history = await client.get_workflow_handle(workflow_id).fetch_history()
-    text = json.dumps(history.to_json_dict(), indent=1)
+    text = history_json(workflow_id, history)
     await asyncio.to_thread(output.write_text, text)
     return len(history.events)
 
 
 async def replay_files(settings: Settings, files: list[Path]) -> list[tuple[Path, str | None]]:
     """(file, None) when it replays; (file, reason) when it does not."""
-    from workflows import OpsOrchestrationWorkflow
+    from workflows import InvestigationThreadWorkflow, OpsOrchestrationWorkflow
 
     replayer = Replayer(
-        workflows=[OpsOrchestrationWorkflow], data_converter=data_converter(settings)
+        workflows=[OpsOrchestrationWorkflow, InvestigationThreadWorkflow],
+        data_converter=data_converter(settings),
     )
     outcomes: list[tuple[Path, str | None]] = []
     for path in files:
@@ -38,7 +54,7 @@ async def replay_files(settings: Settings, files: list[Path]) -> list[tuple[Path
             raw = json.loads(path.read_text())
         except json.JSONDecodeError as err:
             raise CliError("VALIDATION_ERROR", f"{path}: not JSON: {err}") from err
-        history = WorkflowHistory.from_json(path.stem, raw)
+        history = load_history(path, raw)
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
         failure = result.replay_failure
         outcomes.append((path, None if failure is None else f"{type(failure).__name__}: {failure}"))

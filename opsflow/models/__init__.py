@@ -11,6 +11,7 @@ from opsflow.models.blocks import (
     TableBlock,
     TimeseriesBlock,
 )
+from opsflow.models.context import ContextUse, ReferenceKind, Substitution, ThreadContext
 from opsflow.models.findings import (
     AnalysisInput,
     Anomaly,
@@ -49,6 +50,7 @@ __all__ = [
     "Block",
     "Change",
     "CiRecord",
+    "ContextUse",
     "Diagnosis",
     "EdgeRecord",
     "EventRecord",
@@ -69,14 +71,17 @@ __all__ = [
     "Progress",
     "RcaOutcome",
     "Reference",
+    "ReferenceKind",
     "ReferencesBlock",
     "RootCause",
     "SeriesLine",
     "Status",
     "StepState",
     "StepStatus",
+    "Substitution",
     "TableBlock",
     "TableData",
+    "ThreadContext",
     "TimeseriesBlock",
     "ToolCall",
     "ToolOutput",

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from opsflow.models.context import ThreadContext
 from opsflow.models.plan import Plan
 
 TENANT_ID_PATTERN = r"^[a-z][a-z0-9_]{1,62}$"
@@ -27,6 +28,8 @@ class OpsRequest(BaseModel):
     require_llm: bool = False
     # A ready plan (tests, benchmarks, replays of a known investigation); skips planning.
     plan_override: Plan | None = None
+    # Asked in an investigation thread: what earlier answers established (LLM planner input).
+    thread_context: ThreadContext | None = None
 
     @field_validator("question")
     @classmethod

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from opsflow.models.blocks import Block
+from opsflow.models.context import ContextUse
 from opsflow.models.findings import Diagnosis, RootCause
 
 
@@ -102,3 +103,10 @@ class OrchestrationResult(BaseModel):
     phase_timings_ms: dict[str, float] = Field(default_factory=dict)
     llm_usage: list[LlmUsage] = Field(default_factory=list)
     ui_url: str | None = None
+    # The CI the plan was about (None for tenant-wide questions).
+    focus_ci: str | None = None
+    # Set on an answer given in an investigation thread: the thread workflow's id, the
+    # turn's number and which of the thread's context the question used.
+    thread_id: str | None = None
+    turn: int | None = None
+    context_used: ContextUse | None = None
