@@ -76,9 +76,9 @@ def split_window(series: SeriesData, ref_ts: float, cfg: AnalysisConfig) -> Wind
     """Baseline = the points before the recent window; only the past is a baseline.
 
     With less history than ``min_history_points`` (telemetry that began minutes ago) the
-    last third of the points is judged against the first two thirds, down to
-    ``min_short_history`` baseline points: a thin baseline is a lower confidence, not a
-    reason to say nothing.
+    baseline is the stretch before the series' most likely change point, down to
+    ``min_short_history`` points: a thin baseline is a lower confidence, not a reason to
+    say nothing.
     """
     times = series.times  # ascending
     first = bisect_left(times, ref_ts - cfg.recent_s)
@@ -87,12 +87,26 @@ def split_window(series: SeriesData, ref_ts: float, cfg: AnalysisConfig) -> Wind
         return Window(list(range(first, last)), list(range(first)), short=False)
     if last < cfg.min_short_history + 1:
         return None
-    cut = min(max(first, cfg.min_short_history), last - 1)
-    if first < cfg.min_short_history or first >= last:
-        cut = max(cfg.min_short_history, (2 * last) // 3)
-    if cut >= last:
-        return None
-    return Window(list(range(cut, last)), list(range(cut)), short=cut < cfg.min_history_points)
+    cut = change_point(series.values[:last], cfg.min_short_history)
+    return Window(list(range(cut, last)), list(range(cut)), short=True)
+
+
+def change_point(values: list[float], min_before: int) -> int:
+    """The split of ``values`` that best separates two levels: the index ``k`` (at least
+    ``min_before``, one point after it at least) maximising |mean after - mean before| x
+    sqrt(k (n - k) / n), the classic single change-point statistic (binary segmentation's
+    first step), in O(n) with prefix sums."""
+    n = len(values)
+    total = math.fsum(values)
+    best_k, best = min_before, -1.0
+    acc = math.fsum(values[:min_before])
+    for k in range(min_before, n):
+        before, after = acc / k, (total - acc) / (n - k)
+        stat = abs(after - before) * math.sqrt(k * (n - k) / n)
+        if stat > best:
+            best_k, best = k, stat
+        acc += values[k]
+    return best_k
 
 
 def timing(
