@@ -181,7 +181,7 @@ def _waiting(
     for cand in list(cands):
         if cand.explained_by is not None or not cand.detections:
             continue
-        if any(d.family != "latency" for d in cand.detections):
+        if not _only_waiting(cand.detections, lead_s):
             continue
         if "saturation" not in inp.judged_families.get(cand.ci, frozenset()):
             continue  # nothing says whether its own resources are busy
@@ -222,6 +222,19 @@ def _waiting(
                 )
             )
     return list(added.values())
+
+
+def _only_waiting(dets: list[Detection], lead_s: float) -> bool:
+    """Its main trouble is being slower, and it fails, if at all, only as a result: its
+    errors began with or just after the slowness (timeouts), nothing else is off."""
+    main = dets[0]
+    if main.family != "latency":
+        return False
+    return all(
+        d.family == "latency"
+        or (d.family in _FAILING and main.onset_ts <= d.onset_ts <= main.onset_ts + lead_s)
+        for d in dets
+    )
 
 
 def _candidates(
