@@ -322,12 +322,12 @@ def petshop_cases(root: Path) -> tuple[dict[str, Telemetry], list[OfflineCase]]:
     return tels, cases
 
 
-def hard_cases(per_kind: int) -> tuple[dict[str, Telemetry], list[OfflineCase]]:
+def hard_cases(per_kind: int, seed: int = 1) -> tuple[dict[str, Telemetry], list[OfflineCase]]:
     from bench.rca.hard_generator import generate_suite
 
     tels: dict[str, Telemetry] = {}
     cases = []
-    for case in generate_suite(per_kind):
+    for case in generate_suite(per_kind, seed):
         events = [
             EventRecord(id=f"{case.key}-{i}", ci=ci, ts=ts, kind=kind, severity=sev, message=msg)
             for i, (ts, ci, kind, sev, msg) in enumerate(case.events)
@@ -388,6 +388,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.rca.offline")
     parser.add_argument("--only", default="nezha,petshop,hard")
     parser.add_argument("--per-kind", type=int, default=8, help="hard generator cases per kind")
+    parser.add_argument("--seed", type=int, default=1, help="hard generator seed")
     parser.add_argument("--ablate", action="store_true", help="each rule switched off in turn")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
@@ -400,7 +401,7 @@ def main(argv: list[str] | None = None) -> None:
         tels, cases = petshop_cases(SHARED / "petshop" / "dataset")
         loaded["petshop"] = (cases, inputs_of(tels, cases))
     if "hard" in suites:
-        tels, cases = hard_cases(args.per_kind)
+        tels, cases = hard_cases(args.per_kind, args.seed)
         loaded["hard"] = (cases, inputs_of(tels, cases))
     configs = {"all rules": DEFAULT_CONFIG}
     if args.ablate:

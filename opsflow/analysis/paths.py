@@ -46,6 +46,10 @@ class DependencyGraph:
         """What ``ci`` calls directly (sorted)."""
         return list(self._deps.get(ci, ()))
 
+    def direct_dependents(self, ci: str) -> list[str]:
+        """What calls or runs on ``ci`` directly (sorted)."""
+        return list(self._users.get(ci, ()))
+
     def dependencies(self, ci: str) -> frozenset[str]:
         """Everything ``ci`` depends on, transitively (not ``ci`` itself)."""
         return self._closure(ci, self._deps, self._down_cache)

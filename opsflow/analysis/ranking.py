@@ -159,7 +159,7 @@ def rank(inp: RankInput, cfg: AnalysisConfig) -> list[Candidate]:
         if cfg.on(Rule.PROPAGATION):
             cand.explained_by = _explaining_dependency(
                 cand, by_name, changed, inp.graph, lead_s, inp.slack_s, cfg
-            )
+            ) or _aggregate_of(cand, by_name, inp, inp.slack_s)
         cand.covered = len(inp.graph.dependents(cand.ci) & active)
     if cfg.on(Rule.WAITING):
         cands += _waiting(cands, by_name, inp, lead_s)
@@ -341,7 +341,46 @@ def _explaining_dependency(
             and (best is None or change.change_score > best[0])
         ):
             best = (change.change_score, dep)
+    if best is not None and _self_explained(cand.detections, best[0], slack_s):
+        return None
     return None if best is None else best[1]
+
+
+def _self_explained(dets: list[Detection], outside: float, slack_s: float) -> bool:
+    """Its own resources saturated with its trouble, at least as clearly as the best
+    explanation from outside: its own saturation is the simpler cause."""
+    main = dets[0]
+    return any(
+        d is not main
+        and d.family == "saturation"
+        and explains(d.family, main.family)
+        and d.onset_ts <= main.onset_ts + slack_s
+        and d.severity >= outside
+        for d in dets
+    )
+
+
+def _aggregate_of(
+    cand: Candidate, by_name: Mapping[str, Candidate], inp: RankInput, slack_s: float
+) -> str | None:
+    """A host's CPU or memory is the sum of what runs on it: when a workload on it
+    saturates at the same time, by a larger relative change, the host's excursion is that
+    workload's doing, not a cause of its own."""
+    if not cand.detections or inp.ci_types.get(cand.ci) not in _NOT_CALLED:
+        return None
+    main = cand.detections[0]
+    if main.family != "saturation":
+        return None
+    for user in inp.graph.direct_dependents(cand.ci):
+        other = by_name.get(user)
+        for det in other.detections if other is not None else []:
+            if (
+                det.family == "saturation"
+                and abs(det.onset_ts - main.onset_ts) <= slack_s
+                and det.rel_change >= main.rel_change
+            ):
+                return user
+    return None
 
 
 def _change_precedes(changed: Candidate, det: Detection, cfg: AnalysisConfig, slack: float) -> bool:
@@ -361,8 +400,11 @@ def _explains(child: Detection, parent: Detection, lead_s: float, slack_s: float
         return False  # bad long before the caller, which stayed fine meanwhile
     if child.censored and not parent.censored:
         return False  # already under way when the window opened: an older condition
-    if child.severity < _EXPLAIN_SEVERITY * parent.severity:
-        return False  # a faint blip on a dependency does not explain a clear excursion
+    if child.family == parent.family and child.severity < _EXPLAIN_SEVERITY * parent.severity:
+        # A faint blip on a dependency does not explain a clear excursion of the same kind
+        # (across kinds severities do not compare: a saturated CPU at +80 % makes latency
+        # grow by 1000 %).
+        return False
     if child.family == parent.family == "latency" and parent.delta > 0.0:
         # Latency in one unit across a tenant: the dependency must account for a real
         # share of the caller's extra time, not a few milliseconds of drift.
