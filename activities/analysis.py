@@ -17,6 +17,7 @@ from opsflow.analysis import analyze
 from opsflow.contracts import AnalysisResult
 from opsflow.errors import AppError
 from opsflow.models import AnalysisInput, EdgeRecord, Findings, MetricSeries, ToolOutput
+from opsflow.names import ActivityName
 
 PREVIEW_POINTS = 120
 MAX_GRAPH_EDGES = 80
@@ -26,7 +27,7 @@ class AnalysisActivities:
     def __init__(self, res: WorkerResources) -> None:
         self.res = res
 
-    @activity.defn(name="analyze")
+    @activity.defn(name=ActivityName.ANALYZE)
     async def analyze(self, request: AnalysisInput) -> AnalysisResult:
         try:
             outputs = {}

@@ -11,6 +11,7 @@ from activities.tooling import tool_activity
 from opsflow.db.session import tenant_session
 from opsflow.errors import ToolExecutionError, ValidationError
 from opsflow.models import CiRecord, EdgeRecord, ToolCall, ToolOutput
+from opsflow.names import ToolName
 
 _WALK_UP = """
 WITH RECURSIVE walk(source_id, target_id, relation, depth) AS (
@@ -49,7 +50,7 @@ class CatalogTools:
     def __init__(self, res: WorkerResources) -> None:
         self.res = res
 
-    @tool_activity("ci_lookup")
+    @tool_activity(ToolName.CI_LOOKUP)
     async def ci_lookup(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
         name = str_param(call, "name")
         limit = int_param(call, "limit", 200, low=1, high=call.row_cap)
@@ -68,12 +69,14 @@ class CatalogTools:
                 limit,
             )
         cis = [CiRecord(**dict(r)) for r in rows]
-        return ToolOutput(tool="ci_lookup", step_id=call.step_id, cis=cis, row_count=len(cis))
+        return ToolOutput(
+            tool=ToolName.CI_LOOKUP, step_id=call.step_id, cis=cis, row_count=len(cis)
+        )
 
-    @tool_activity("topology_traverse")
+    @tool_activity(ToolName.TOPOLOGY_TRAVERSE)
     async def topology_traverse(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
         focus, direction, depth = _topology_params(call)
-        timeout_ms = int(self.res.policy("topology_traverse").start_to_close_s * 1000)
+        timeout_ms = int(self.res.policy(ToolName.TOPOLOGY_TRAVERSE).start_to_close_s * 1000)
         async with tenant_session(
             self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms
         ) as conn:
@@ -109,7 +112,7 @@ class CatalogTools:
             if name != canonical
         ]
         return ToolOutput(
-            tool="topology_traverse",
+            tool=ToolName.TOPOLOGY_TRAVERSE,
             step_id=call.step_id,
             cis=cis,
             edges=edges,
@@ -117,7 +120,7 @@ class CatalogTools:
             note=f"{direction} of {canonical}, depth {depth}",
         )
 
-    @tool_activity("topology_snapshot_fallback")
+    @tool_activity(ToolName.TOPOLOGY_SNAPSHOT_FALLBACK)
     async def topology_snapshot_fallback(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
         focus, direction, depth = _topology_params(call)
         async with tenant_session(self.res.pool, call.tenant_id, statement_timeout_ms=5000) as conn:
@@ -135,7 +138,7 @@ class CatalogTools:
         edges = walk_edges(snapshot, focus, direction, depth)
         names = sorted({e.source for e in edges} | {e.target for e in edges} | {focus})
         return ToolOutput(
-            tool="topology_snapshot_fallback",
+            tool=ToolName.TOPOLOGY_SNAPSHOT_FALLBACK,
             step_id=call.step_id,
             cis=[CiRecord(id=n, name=n, ci_type="unknown") for n in names],
             edges=edges,

@@ -14,6 +14,7 @@ from temporalio import activity
 
 from activities.resources import WorkerResources
 from opsflow.contracts import ToolContext
+from opsflow.names import ActivityName
 from opsflow.registry import ToolStats
 
 log = structlog.get_logger(__name__)
@@ -62,7 +63,7 @@ class ContextActivities:
     def __init__(self, res: WorkerResources) -> None:
         self.res = res
 
-    @activity.defn(name="load_tool_context")
+    @activity.defn(name=ActivityName.LOAD_TOOL_CONTEXT)
     async def load_tool_context(self) -> ToolContext:
         await flush_stats(self.res)
         async with self.res.pool.acquire() as conn:

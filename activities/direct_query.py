@@ -16,6 +16,7 @@ from opsflow import telemetry
 from opsflow.db.session import tenant_session
 from opsflow.errors import SqlBlocked, ValidationError
 from opsflow.models import TableData, ToolCall, ToolOutput
+from opsflow.names import ToolName
 from opsflow.sql import validate_sql
 
 
@@ -23,7 +24,7 @@ class QueryTools:
     def __init__(self, res: WorkerResources) -> None:
         self.res = res
 
-    @tool_activity("direct_query")
+    @tool_activity(ToolName.DIRECT_QUERY)
     async def direct_query(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
         sql = str_param(call, "sql")
         if not sql:
@@ -36,7 +37,7 @@ class QueryTools:
                 "SQL blocked: " + "; ".join(f"{v.code}: {v.message}" for v in verdict.violations),
                 details=[v.model_dump() for v in verdict.violations],
             )
-        timeout_ms = int(self.res.policy("direct_query").start_to_close_s * 1000)
+        timeout_ms = int(self.res.policy(ToolName.DIRECT_QUERY).start_to_close_s * 1000)
         async with tenant_session(
             self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms
         ) as conn:
@@ -45,7 +46,7 @@ class QueryTools:
         columns = list(records[0].keys()) if records else []
         rows = [[jsonable(v) for v in r.values()] for r in records[: call.row_cap]]
         return ToolOutput(
-            tool="direct_query",
+            tool=ToolName.DIRECT_QUERY,
             step_id=call.step_id,
             table=TableData(columns=columns, rows=rows),
             row_count=len(rows),

@@ -10,13 +10,14 @@ from activities.resources import WorkerResources
 from opsflow.contracts import PLANNER_RULES, PlanInput, PlanOutcome
 from opsflow.db.session import tenant_session
 from opsflow.errors import AppError, UnknownTenantError
+from opsflow.names import ActivityName, ErrorCode
 from opsflow.planner import CiInfo, rule_plan
 
 log = structlog.get_logger(__name__)
 
 
 class LlmDisabledError(AppError):
-    code = "LLM_DISABLED"
+    code = ErrorCode.LLM_DISABLED
 
 
 async def tenant_cis(res: WorkerResources, tenant_id: str) -> list[CiInfo]:
@@ -35,7 +36,7 @@ class PlanningActivities:
     def __init__(self, res: WorkerResources) -> None:
         self.res = res
 
-    @activity.defn(name="plan_request")
+    @activity.defn(name=ActivityName.PLAN_REQUEST)
     async def plan_request(self, request: PlanInput) -> PlanOutcome:
         try:
             cis = await tenant_cis(self.res, request.tenant_id)
@@ -50,7 +51,7 @@ class PlanningActivities:
             log.warning("plan_request_failed", code=err.code, tenant_id=request.tenant_id)
             raise to_application_error(err) from err
 
-    @activity.defn(name="rule_plan")
+    @activity.defn(name=ActivityName.RULE_PLAN)
     async def rule_plan(self, request: PlanInput) -> PlanOutcome:
         try:
             cis = await tenant_cis(self.res, request.tenant_id)

@@ -10,6 +10,7 @@ from activities.planning import LlmDisabledError
 from activities.resources import WorkerResources
 from opsflow.contracts import SummaryInput, SummaryOutcome
 from opsflow.errors import AppError
+from opsflow.names import ActivityName
 from opsflow.summary import template_summary
 
 
@@ -17,7 +18,7 @@ class SummaryActivities:
     def __init__(self, res: WorkerResources) -> None:
         self.res = res
 
-    @activity.defn(name="summarize")
+    @activity.defn(name=ActivityName.SUMMARIZE)
     async def summarize(self, request: SummaryInput) -> SummaryOutcome:
         try:
             if self.res.llm is None:
@@ -30,7 +31,7 @@ class SummaryActivities:
         except AppError as err:
             raise to_application_error(err) from err
 
-    @activity.defn(name="template_summary")
+    @activity.defn(name=ActivityName.TEMPLATE_SUMMARY)
     async def template_summary(self, request: SummaryInput) -> SummaryOutcome:
         return _template(request, offline=False)
 

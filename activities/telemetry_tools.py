@@ -15,6 +15,7 @@ from activities.tooling import tool_activity
 from opsflow.db.session import tenant_session
 from opsflow.errors import ValidationError
 from opsflow.models import EventRecord, MetricSeries, ToolCall, ToolOutput
+from opsflow.names import ToolName
 from opsflow.utc import as_utc
 
 # CIs per query: small batches give heartbeats real progress to report.
@@ -116,14 +117,16 @@ class TelemetryTools:
     def __init__(self, res: WorkerResources) -> None:
         self.res = res
 
-    @tool_activity("metric_query", progress_heartbeats=True)
+    @tool_activity(ToolName.METRIC_QUERY, progress_heartbeats=True)
     async def metric_query(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
-        return await self._series(call, hb, tool="metric_query", sql=_RAW_SQL, min_bucket_s=1)
+        return await self._series(
+            call, hb, tool=ToolName.METRIC_QUERY, sql=_RAW_SQL, min_bucket_s=1
+        )
 
-    @tool_activity("metric_rollup_fallback", progress_heartbeats=True)
+    @tool_activity(ToolName.METRIC_ROLLUP_FALLBACK, progress_heartbeats=True)
     async def metric_rollup_fallback(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
         return await self._series(
-            call, hb, tool="metric_rollup_fallback", sql=_ROLLUP_SQL, min_bucket_s=300
+            call, hb, tool=ToolName.METRIC_ROLLUP_FALLBACK, sql=_ROLLUP_SQL, min_bucket_s=300
         )
 
     async def _series(
@@ -151,7 +154,7 @@ class TelemetryTools:
             found = await ci_ids_by_name(conn, call.tenant_id, names)
             ids = [ci_id for ci_id, _ in found.values()]
             native_s = min_bucket_s
-            if tool == "metric_query" and ids:
+            if tool == ToolName.METRIC_QUERY and ids:
                 native_s, first = await _sampling(conn, call.tenant_id, ids[0], start, end)
                 end = lag_bound(ref, end, native_s)
                 if first is not None and start < first < end:
@@ -176,7 +179,7 @@ class TelemetryTools:
                             epoch_s=r["epoch_s"],
                             values=r["vals"],
                             bucket_s=bucket_s,
-                            source="raw" if tool == "metric_query" else "rollup",
+                            source="raw" if tool == ToolName.METRIC_QUERY else "rollup",
                         )
                     )
                 hb.progress({"cis_done": min(offset + BATCH, len(ids)), "cis": len(ids)})
@@ -193,7 +196,7 @@ class TelemetryTools:
             ),
         )
 
-    @tool_activity("event_query")
+    @tool_activity(ToolName.EVENT_QUERY)
     async def event_query(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
         window = int_param(call, "window_minutes", 180, low=1, high=30 * 24 * 60)
         kinds = list_param(call, "kinds")
@@ -202,7 +205,7 @@ class TelemetryTools:
             raise ValidationError(f"severity must be one of {', '.join(SEVERITY_RANK)}")
         names = target_ci_names(call)
         end = call.reference_time
-        timeout_ms = int(self.res.policy("event_query").start_to_close_s * 1000)
+        timeout_ms = int(self.res.policy(ToolName.EVENT_QUERY).start_to_close_s * 1000)
         async with tenant_session(
             self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms
         ) as conn:
@@ -226,7 +229,7 @@ class TelemetryTools:
             )
         events = [EventRecord(**dict(r)) for r in rows]
         return ToolOutput(
-            tool="event_query",
+            tool=ToolName.EVENT_QUERY,
             step_id=call.step_id,
             events=events,
             row_count=len(events),

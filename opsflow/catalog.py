@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from opsflow.names import Capability, ToolName
 from opsflow.registry import ParamSpec, ToolCapability, ToolCapabilityRegistry
 
 _S = ParamSpec
@@ -32,8 +33,8 @@ TOPOLOGY_PARAMS = {
 
 TOOLS: tuple[ToolCapability, ...] = (
     ToolCapability(
-        tool="ci_lookup",
-        capability="ci_search",
+        tool=ToolName.CI_LOOKUP,
+        capability=Capability.CI_SEARCH,
         description="Find configuration items by name, type or environment.",
         params={
             "name": _S(type="string", description="name or substring"),
@@ -46,8 +47,8 @@ TOOLS: tuple[ToolCapability, ...] = (
         failure_rate=0.005,
     ),
     ToolCapability(
-        tool="topology_traverse",
-        capability="graph_traversal",
+        tool=ToolName.TOPOLOGY_TRAVERSE,
+        capability=Capability.GRAPH_TRAVERSAL,
         description="Dependencies of a CI via a depth-bounded recursive walk of ci_relation.",
         params=TOPOLOGY_PARAMS,
         outputs=["cis", "edges"],
@@ -55,8 +56,8 @@ TOOLS: tuple[ToolCapability, ...] = (
         failure_rate=0.01,
     ),
     ToolCapability(
-        tool="topology_snapshot_fallback",
-        capability="graph_traversal",
+        tool=ToolName.TOPOLOGY_SNAPSHOT_FALLBACK,
+        capability=Capability.GRAPH_TRAVERSAL,
         description="Last known topology snapshot (may be stale).",
         params=TOPOLOGY_PARAMS,
         outputs=["cis", "edges"],
@@ -65,8 +66,8 @@ TOOLS: tuple[ToolCapability, ...] = (
         fallback_only=True,
     ),
     ToolCapability(
-        tool="metric_query",
-        capability="metric_timeseries",
+        tool=ToolName.METRIC_QUERY,
+        capability=Capability.METRIC_TIMESERIES,
         description="Bucketed metric series for CIs around the reference time, with history.",
         params=METRIC_PARAMS,
         outputs=["series"],
@@ -74,8 +75,8 @@ TOOLS: tuple[ToolCapability, ...] = (
         failure_rate=0.02,
     ),
     ToolCapability(
-        tool="metric_rollup_fallback",
-        capability="metric_timeseries",
+        tool=ToolName.METRIC_ROLLUP_FALLBACK,
+        capability=Capability.METRIC_TIMESERIES,
         description="Coarser pre-aggregated rollups when raw scans fail or time out.",
         params=METRIC_PARAMS,
         outputs=["series"],
@@ -84,8 +85,8 @@ TOOLS: tuple[ToolCapability, ...] = (
         fallback_only=True,
     ),
     ToolCapability(
-        tool="event_query",
-        capability="event_search",
+        tool=ToolName.EVENT_QUERY,
+        capability=Capability.EVENT_SEARCH,
         description="Alerts, deploys, config changes and incidents in a window.",
         params={
             "ci": _CI,
@@ -100,8 +101,8 @@ TOOLS: tuple[ToolCapability, ...] = (
         failure_rate=0.01,
     ),
     ToolCapability(
-        tool="direct_query",
-        capability="database_query",
+        tool=ToolName.DIRECT_QUERY,
+        capability=Capability.DATABASE_QUERY,
         description=(
             "Read-only SQL over ci, ci_relation, metric_sample, metric_rollup, event; "
             "every table must be filtered by tenant_id."

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from pydantic import BaseModel, Field
 
 from opsflow.models import ParamValue
+from opsflow.names import Capability, ToolName
 
 
 class ParamSpec(BaseModel):
@@ -22,8 +23,8 @@ class ParamSpec(BaseModel):
 
 
 class ToolCapability(BaseModel):
-    tool: str
-    capability: str
+    tool: ToolName
+    capability: Capability
     description: str
     params: dict[str, ParamSpec] = Field(default_factory=dict)
     outputs: list[str] = Field(default_factory=list)

@@ -21,6 +21,7 @@ from temporalio.client import Client
 from opsflow.llm.breaker import BreakerState, get_breaker, reset_breakers
 from opsflow.llm.client import endpoint_label
 from opsflow.models import FallbackDetails, OrchestrationResult, Status
+from opsflow.names import StepReason
 from opsflow.policies import DEFAULT_POLICIES
 from tests.chaos.conftest import ChaosStack
 from tests.fakes.llm_server import FakeLlmServer
@@ -93,7 +94,7 @@ async def test_llm_outage_degrades_to_rules_and_the_breaker_stops_the_calls(
     assert reasons[0] == "llm_error"
     assert _fallback(results[0], "plan_request").error_code == "LLM_UNAVAILABLE"
     # ...then the breaker opened after THRESHOLD consecutive failures and stays open.
-    opened = reasons.index("circuit_open")
+    opened = reasons.index(StepReason.CIRCUIT_OPEN)
     assert all(r == "circuit_open" for r in reasons[opened:])
     assert len(reasons) - opened >= 2
     assert _fallback(results[-1], "plan_request").error_code == "CIRCUIT_OPEN"
