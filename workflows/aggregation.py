@@ -13,7 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.summary import SummaryActivities
     from opsflow.contracts import AnalysisResult, SummaryInput, SummaryOutcome
     from opsflow.models import AnalysisInput, FallbackDetails, Findings
-    from opsflow.names import ActivityName
+    from opsflow.names import ActivityName, StepReason
     from opsflow.policies import ToolPolicy
     from opsflow.summary import template_summary
 
@@ -38,6 +38,7 @@ async def aggregate_phase(
     policies: dict[str, ToolPolicy],
 ) -> AggregationResult:
     notes: list[str] = []
+    fallbacks: list[FallbackDetails] = []
     tenant = analysis_input.tenant_id
     try:
         analysis = await run_phase_activity(
@@ -49,11 +50,21 @@ async def aggregate_phase(
             local=True,
         )
     except ActivityError as err:
+        # The answer is still written from the step results, without findings: that is a
+        # degraded answer, and it says so (a fallback entry, and a note in the findings).
         info = classify(err)
-        notes.append(f"analysis failed ({info.code}): {info.message}")
-        analysis = AnalysisResult(findings=Findings(focus_ci=analysis_input.focus_ci))
+        note = f"analysis failed ({info.code}): {info.message}"
+        notes.append(note)
+        fallbacks.append(
+            FallbackDetails(
+                reason=StepReason.ANALYSIS_FAILED,
+                tool_attempted=ActivityName.ANALYZE,
+                tool_used_fallback=None,
+                error_code=info.code,
+            )
+        )
+        analysis = AnalysisResult(findings=Findings(focus_ci=analysis_input.focus_ci, notes=[note]))
     summary_input = summary_input.model_copy(update={"findings": analysis.findings})
-    fallbacks: list[FallbackDetails] = []
     try:
         summary = await _summarize(SummaryActivities.summarize, summary_input, policies)
     except ActivityError as err:
