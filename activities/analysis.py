@@ -17,9 +17,9 @@ from opsflow.analysis import analyze
 from opsflow.contracts import AnalysisResult
 from opsflow.errors import AppError
 from opsflow.models import AnalysisInput, EdgeRecord, Findings, MetricSeries, ToolOutput
+from opsflow.models.tool_io import PREVIEW_POINTS
 from opsflow.names import ActivityName
 
-PREVIEW_POINTS = 120
 MAX_GRAPH_EDGES = 80
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import deque
 
 from activities.heartbeat import Heartbeater
-from activities.lookup import ci_ids_by_name, int_param, str_param
+from activities.lookup import ci_ids_by_name, params_of
 from activities.resources import WorkerResources
 from activities.tooling import tool_activity
 from opsflow.db.session import tenant_session
-from opsflow.errors import ToolExecutionError, ValidationError
+from opsflow.errors import ToolExecutionError
 from opsflow.models import CiRecord, EdgeRecord, ToolCall, ToolOutput
 from opsflow.names import ToolName
+from opsflow.params import CiSearchParams, GraphTraversalParams
 
 _WALK_UP = """
 WITH RECURSIVE walk(source_id, target_id, relation, depth) AS (
@@ -43,7 +44,6 @@ SELECT s.name AS source, t.name AS target, w.relation, min(w.depth) AS depth,
  ORDER BY depth, source, target
  LIMIT $4
 """
-DIRECTIONS = ("upstream", "downstream", "both")
 
 
 class CatalogTools:
@@ -52,8 +52,7 @@ class CatalogTools:
 
     @tool_activity(ToolName.CI_LOOKUP)
     async def ci_lookup(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
-        name = str_param(call, "name")
-        limit = int_param(call, "limit", 200, low=1, high=call.row_cap)
+        params = params_of(CiSearchParams, call)
         async with tenant_session(self.res.pool, call.tenant_id, statement_timeout_ms=5000) as conn:
             rows = await conn.fetch(
                 "SELECT id, name, ci_type, environment, status FROM ci"
@@ -63,10 +62,10 @@ class CatalogTools:
                 " AND ($4::text IS NULL OR environment = $4)"
                 " ORDER BY name LIMIT $5",
                 call.tenant_id,
-                name,
-                str_param(call, "ci_type"),
-                str_param(call, "environment"),
-                limit,
+                params.name,
+                params.ci_type,
+                params.environment,
+                min(params.limit, call.row_cap),
             )
         cis = [CiRecord(**dict(r)) for r in rows]
         return ToolOutput(
@@ -148,13 +147,8 @@ class CatalogTools:
 
 
 def _topology_params(call: ToolCall) -> tuple[str, str, int]:
-    focus = str_param(call, "ci")
-    if not focus:
-        raise ValidationError("graph_traversal needs parameter ci")
-    direction = str_param(call, "direction") or "upstream"
-    if direction not in DIRECTIONS:
-        raise ValidationError(f"direction must be one of {', '.join(DIRECTIONS)}")
-    return focus, direction, int_param(call, "depth", 4, low=1, high=8)
+    params = params_of(GraphTraversalParams, call)
+    return params.ci, params.direction, params.depth
 
 
 def walk_edges(edges: list[EdgeRecord], focus: str, direction: str, depth: int) -> list[EdgeRecord]:

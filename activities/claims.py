@@ -14,9 +14,9 @@ import asyncpg
 from opsflow.db.session import tenant_session
 from opsflow.errors import ToolExecutionError
 from opsflow.models import ToolCall, ToolOutput
+from opsflow.models.tool_io import PREVIEW_POINTS
 
 PREVIEW_ITEMS = 50
-PREVIEW_POINTS = 60
 
 
 # Claims are immutable: the worker that stored one usually analyses it too, so keep the

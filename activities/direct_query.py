@@ -9,14 +9,15 @@ connection, inside a read-only tenant session under the non-owner role, through
 from __future__ import annotations
 
 from activities.heartbeat import Heartbeater
-from activities.lookup import jsonable, str_param
+from activities.lookup import jsonable, params_of
 from activities.resources import WorkerResources
 from activities.tooling import tool_activity
 from opsflow import telemetry
 from opsflow.db.session import tenant_session
-from opsflow.errors import SqlBlocked, ValidationError
+from opsflow.errors import SqlBlocked
 from opsflow.models import TableData, ToolCall, ToolOutput
 from opsflow.names import ToolName
+from opsflow.params import DatabaseQueryParams
 from opsflow.sql import validate_sql
 
 
@@ -26,9 +27,7 @@ class QueryTools:
 
     @tool_activity(ToolName.DIRECT_QUERY)
     async def direct_query(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
-        sql = str_param(call, "sql")
-        if not sql:
-            raise ValidationError("database_query needs parameter sql")
+        sql = params_of(DatabaseQueryParams, call).sql
         verdict = validate_sql(sql, call.tenant_id, row_cap=call.row_cap)
         if not verdict.valid or verdict.safe_sql is None:
             codes = sorted({v.code for v in verdict.violations})

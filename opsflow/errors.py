@@ -78,16 +78,3 @@ class UnknownTenantError(ValidationError):
 
 class UnknownCiError(ValidationError):
     code = ErrorCode.UNKNOWN_CI
-
-
-# Error types that no retry can fix; used in every tool's RetryPolicy.
-NON_RETRYABLE_CODES: tuple[str, ...] = (
-    ValidationError.code,
-    UnknownTenantError.code,
-    UnknownCiError.code,
-    TenantIsolationError.code,
-    SqlBlocked.code,
-    ToolOutputError.code,
-    PlanningError.code,
-    CircuitOpenError.code,
-)

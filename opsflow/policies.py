@@ -12,8 +12,8 @@ from collections.abc import Mapping
 import pydantic
 from pydantic import BaseModel, Field
 
-from opsflow.errors import NON_RETRYABLE_CODES, ValidationError
-from opsflow.names import ActivityName, ErrorCode, ToolName
+from opsflow.errors import ValidationError
+from opsflow.names import ActivityName, ToolName
 
 
 class ToolPolicy(BaseModel):
@@ -24,23 +24,12 @@ class ToolPolicy(BaseModel):
     backoff: float = 2.0
     max_interval_s: float = 5.0
     maximum_attempts: int = 3
-    non_retryable_error_types: list[str] = Field(default_factory=lambda: list(NON_RETRYABLE_CODES))
+    # Extra error types never to retry. Empty by default: every ApplicationError our
+    # activities raise carries its own ``non_retryable`` (from its class's ``retryable``
+    # flag), which Temporal honours whatever this list says; operators may add codes.
+    non_retryable_error_types: list[str] = Field(default_factory=list)
     max_rows: int = 5000
 
-
-# Answers an LLM retry cannot change (auth, quota, bad request, invalid plan, budget, open
-# breaker): these go straight to the rule planner or the template summary.
-LLM_FINAL_CODES: tuple[str, ...] = (
-    ErrorCode.LLM_AUTH,
-    ErrorCode.LLM_QUOTA,
-    ErrorCode.LLM_BAD_REQUEST,
-    ErrorCode.LLM_EMPTY_RESPONSE,
-    ErrorCode.LLM_NOT_CONFIGURED,
-    ErrorCode.LLM_DISABLED,
-    ErrorCode.LLM_BUDGET,
-    ErrorCode.PLAN_INVALID,
-)
-_LLM_FINAL = list(NON_RETRYABLE_CODES + LLM_FINAL_CODES)
 
 _SCAN = {"heartbeat_timeout_s": 3.0, "start_to_close_s": 15.0, "schedule_to_close_s": 40.0}
 
@@ -62,7 +51,6 @@ DEFAULT_POLICIES: dict[str, ToolPolicy] = {
         schedule_to_close_s=60.0,
         maximum_attempts=3,
         initial_interval_s=1.0,
-        non_retryable_error_types=_LLM_FINAL,
     ),
     ActivityName.RULE_PLAN: ToolPolicy(start_to_close_s=10.0, schedule_to_close_s=30.0),
     ActivityName.LOAD_TOOL_CONTEXT: ToolPolicy(start_to_close_s=5.0, schedule_to_close_s=10.0),
@@ -72,7 +60,6 @@ DEFAULT_POLICIES: dict[str, ToolPolicy] = {
         schedule_to_close_s=60.0,
         maximum_attempts=2,
         initial_interval_s=1.0,
-        non_retryable_error_types=_LLM_FINAL,
     ),
     ActivityName.TEMPLATE_SUMMARY: ToolPolicy(start_to_close_s=10.0, schedule_to_close_s=20.0),
 }

@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from opsflow.names import ActivityName, ErrorCode, Phase
     from opsflow.policies import DEFAULT_POLICIES
-    from opsflow.resolution import dag_problems, resolve_plan
+    from opsflow.resolution import plan_problems, resolve_plan
     from opsflow.search_attributes import OPS_STATUS
 
 from workflows.aggregation import aggregate_phase
@@ -81,7 +81,7 @@ class OpsOrchestrationWorkflow:
 
         self._phase = Phase.RESOLUTION
         mark = workflow.now()
-        problems = dag_problems(plan)
+        problems = plan_problems(plan)
         if problems:
             return self._finish(result, ErrorCode.PLAN_INVALID, "; ".join(problems), timings)
         resolved = resolve_plan(plan, registry)

@@ -6,7 +6,6 @@ Activity-side only: importing this package imports ``openai``; workflow code mus
 from opsflow.llm.breaker import BreakerState, CircuitBreaker, get_breaker, reset_breakers
 from opsflow.llm.client import LlmClient, endpoint_label, map_openai_error
 from opsflow.llm.errors import (
-    LLM_NON_RETRYABLE_CODES,
     LlmAuthError,
     LlmBadRequestError,
     LlmCallError,
@@ -27,7 +26,6 @@ from opsflow.llm.prompts import (
 )
 
 __all__ = [
-    "LLM_NON_RETRYABLE_CODES",
     "BreakerState",
     "CircuitBreaker",
     "LlmAuthError",

@@ -86,15 +86,6 @@ class LlmNotConfiguredError(LlmCallError):
     retryable = False
 
 
-# For RetryPolicy.non_retryable_error_types of LLM activities (with NON_RETRYABLE_CODES).
-LLM_NON_RETRYABLE_CODES: tuple[str, ...] = (
-    LlmAuthError.code,
-    LlmQuotaError.code,
-    LlmBadRequestError.code,
-    LlmEmptyResponseError.code,
-    LlmNotConfiguredError.code,
-)
-
 # A server asking for an hour's pause is not worth honouring inside one activity schedule.
 MAX_RETRY_AFTER_S = 600.0
 

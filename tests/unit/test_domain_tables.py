@@ -29,9 +29,18 @@ from opsflow.models import (
     ToolOutput,
 )
 from opsflow.names import Capability, ErrorCode, Intent, StepReason, ToolName
+from opsflow.params import (
+    PARAMS,
+    CapabilityParams,
+    CiSearchParams,
+    EventSearchParams,
+    GraphTraversalParams,
+    MetricTimeseriesParams,
+    parse_params,
+)
 from opsflow.planner import CiInfo, rule_plan
 from opsflow.registry import ToolStats
-from opsflow.resolution import dag_problems, resolve_plan
+from opsflow.resolution import plan_problems, resolve_plan
 from opsflow.status import overall_status
 from workflows.failures import classify
 
@@ -132,15 +141,15 @@ def _step(sid: str, *deps: str, capability: str = Capability.CI_SEARCH, **kw: ob
         ),
     ],
 )
-def test_dag_problems(steps: list[PlanStep], problem: str) -> None:
-    assert any(problem in p for p in dag_problems(Plan(steps=steps))), dag_problems(
+def test_plan_problems(steps: list[PlanStep], problem: str) -> None:
+    assert any(problem in p for p in plan_problems(Plan(steps=steps))), plan_problems(
         Plan(steps=steps)
     )
 
 
 def test_a_diamond_is_a_valid_dag() -> None:
     plan = Plan(steps=[_step("a"), _step("b", "a"), _step("c", "a"), _step("d", "b", "c")])
-    assert dag_problems(plan) == []
+    assert plan_problems(plan) == []
 
 
 def test_resolution_chains_rejections_and_fallback_capability() -> None:
@@ -254,7 +263,7 @@ def test_rule_plans(question: str, intent: Intent, capabilities: list[Capability
     plan = rule_plan(question, "t_acme", CIS, AT)
     assert plan.intent == intent
     assert [s.capability for s in plan.steps] == capabilities
-    assert dag_problems(plan) == []
+    assert plan_problems(plan) == []
     # Every rule plan resolves without a rejection.
     assert all(r.rejection is None for r in resolve_plan(plan, default_registry()))
 
@@ -295,3 +304,44 @@ def _activity_error(cause: BaseException) -> ActivityError:
 def test_failure_classification(cause: BaseException, reason: StepReason, code: str) -> None:
     info = classify(_activity_error(cause))
     assert (info.reason, info.code) == (reason, code)
+
+
+# --- parameter models -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "given", "field", "parsed"),
+    [
+        (GraphTraversalParams, {"ci": "a", "depth": 20}, "depth", 8),
+        (GraphTraversalParams, {"ci": "a", "depth": 0}, "depth", 1),
+        (GraphTraversalParams, {"ci": "a"}, "direction", "upstream"),
+        (MetricTimeseriesParams, {"ci": "a", "window_minutes": 1}, "window_minutes", 5),
+        (MetricTimeseriesParams, {"ci": "a", "after_minutes": 600}, "after_minutes", 60),
+        (MetricTimeseriesParams, {"ci": "a", "include_inputs": None}, "include_inputs", False),
+        (EventSearchParams, {}, "severity", "info"),
+        (CiSearchParams, {"limit": 0}, "limit", 1),
+    ],
+)
+def test_params_parse_with_defaults_and_clamped_bounds(
+    model: type[CapabilityParams], given: dict[str, ParamValue], field: str, parsed: object
+) -> None:
+    assert getattr(parse_params(model, given), field) == parsed
+
+
+def test_the_catalog_is_generated_from_the_parameter_models() -> None:
+    entries = {e["capability"]: e for e in default_registry().catalog()}
+    assert set(entries) == set(PARAMS)
+    for capability, model in PARAMS.items():
+        shown = entries[capability]["params"]
+        assert isinstance(shown, dict)
+        assert set(shown) == set(model.model_fields)
+    graph = entries[Capability.GRAPH_TRAVERSAL]["params"]
+    assert isinstance(graph, dict)
+    assert graph["depth"] == {
+        "type": "integer",
+        "description": "maximum hops",
+        "range": [1, 8],
+        "default": 4,
+    }
+    assert graph["ci"]["required"] is True
+    assert graph["direction"]["one_of"] == ["upstream", "downstream", "both"]
