@@ -20,6 +20,7 @@ from temporalio.worker import Worker
 
 from activities import WorkerResources, build_activities
 from activities.context import flush_stats, stats_flusher
+from activities.interceptor import OpsActivityInterceptor
 from opsflow.db.migrate import MigrationError, migrate_with_policy
 from opsflow.db.pool import create_pool
 from opsflow.errors import AppError
@@ -101,6 +102,7 @@ def build_worker(
         task_queue=task_queue or settings.task_queue,
         workflows=[OpsOrchestrationWorkflow, InvestigationThreadWorkflow],
         activities=activities,
+        interceptors=[OpsActivityInterceptor(res)],
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         graceful_shutdown_timeout=timedelta(seconds=10),

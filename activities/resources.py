@@ -25,3 +25,7 @@ class WorkerResources:
 
     def policy(self, tool: str) -> ToolPolicy:
         return self.policies.get(tool, ToolPolicy())
+
+    def record_tool_call(self, tool: str, elapsed_ms: float, ok: bool) -> None:
+        """One tool attempt, for the stats flusher (``tool_stats``)."""
+        self.stats_buffer.setdefault(tool, []).append((elapsed_ms, ok))

@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from bench.common import percentile, progress, root_logs_discarded, rounded
+from opsflow.errors import AppError
 from opsflow.models import ToolCall
 from opsflow.names import Capability, ToolName
 from opsflow.settings import Settings
@@ -89,8 +89,8 @@ async def validator_share(settings: Settings, at: Any, reps: int) -> dict[str, A
             )
             try:
                 await env.run(tools.direct_query, call)
-            except ApplicationError as err:
-                blocked.append(f"{err.type}: {sql[:80]}")
+            except AppError as err:
+                blocked.append(f"{err.code}: {sql[:80]}")
                 continue
             activity_us = []
             for _ in range(reps):

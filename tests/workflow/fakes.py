@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 
 from opsflow.contracts import (
     PLANNER_LLM,
@@ -69,6 +69,9 @@ class Script:
     tool_context: Fail | None = None
     # Tool name -> failure; tools not named succeed with one CI record.
     tools: dict[str, Fail] = field(default_factory=dict)
+    # Tool name -> exceptions raised by its successive attempts (then it succeeds): the
+    # raw errors activity bodies raise, for the worker's interceptor to convert.
+    raises: dict[str, list[BaseException]] = field(default_factory=dict)
     # Seconds each tool call takes (for ordering and concurrency tests).
     tool_delay_s: float = 0.0
     calls: list[str] = field(default_factory=list)
@@ -139,6 +142,9 @@ def _fake_tool(script: Script, tool: ToolName) -> Callable[[ToolCall], Awaitable
             if script.tool_delay_s:
                 await asyncio.sleep(script.tool_delay_s)
             script.record(tool, script.tools.get(tool))
+            pending = script.raises.get(tool)
+            if pending:
+                raise pending.pop(0)
         finally:
             script.active -= 1
         ci = CiRecord(id=call.step_id, name=f"{call.step_id}-ci", ci_type="service")
@@ -163,6 +169,7 @@ async def run_workflow(
     plan_override: Plan | None = None,
     max_parallel: int = 4,
     deadline_s: float = 30.0,
+    interceptors: Sequence[Interceptor] = (),
 ) -> OrchestrationResult:
     """One run of the real workflow on a fresh task queue served by the fakes."""
     queue = f"wf-{uuid.uuid4().hex[:12]}"
@@ -179,6 +186,7 @@ async def run_workflow(
         task_queue=queue,
         workflows=[OpsOrchestrationWorkflow],
         activities=fake_activities(script),
+        interceptors=interceptors,
     ):
         return await client.execute_workflow(
             OpsOrchestrationWorkflow.run,
