@@ -66,9 +66,9 @@ class DataflowScheduler:
             if rejection is not None:
                 self._finish(sid, StepStatus.REJECTED, reason=StepReason.REJECTED, detail=rejection)
         running: dict[asyncio.Task[None], str] = {}
-        # v2: one deadline timer per run instead of a fresh timeout timer per wake-up
-        # (histories recorded before it replay on the old path).
-        single_timer = workflow.patched(SINGLE_DEADLINE_TIMER)
+        # One deadline timer per run. The patch that introduced it is retired: every run
+        # begun before it ended long ago (docs/DECISIONS.md, "Retired patches").
+        workflow.deprecate_patch(SINGLE_DEADLINE_TIMER)
         deadline_timer: asyncio.Task[None] | None = None
         try:
             while True:
@@ -84,15 +84,10 @@ class DataflowScheduler:
                 if remaining <= 0:
                     await self._expire(running, pending)
                     break
-                if single_timer:
-                    if deadline_timer is None:
-                        deadline_timer = asyncio.create_task(asyncio.sleep(remaining))
-                    waited: list[asyncio.Task[None]] = [*running, deadline_timer]
-                    done, _ = await workflow.wait(waited, return_when=asyncio.FIRST_COMPLETED)
-                else:
-                    done, _ = await workflow.wait(
-                        list(running), timeout=remaining, return_when=asyncio.FIRST_COMPLETED
-                    )
+                if deadline_timer is None:
+                    deadline_timer = asyncio.create_task(asyncio.sleep(remaining))
+                waited: list[asyncio.Task[None]] = [*running, deadline_timer]
+                done, _ = await workflow.wait(waited, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     running.pop(task, None)
         except asyncio.CancelledError:

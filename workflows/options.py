@@ -16,9 +16,9 @@ with workflow.unsafe.imports_passed_through():
 # Below this much time left, starting another attempt is pointless.
 MIN_USEFUL_S = 0.2
 
-# Runs started after this patch run the short internal phases (tool context, analyze,
-# summaries) as local activities: same timeouts and retries, but no server round trip
-# per call (bench/README.md, "overhead"). Tool calls stay ordinary activities.
+# The short internal phases (tool context, analyze, summaries) run as local activities:
+# same timeouts and retries, no server round trip per call (docs/DECISIONS.md). The patch
+# that introduced them is retired: no run begun before it is still open.
 LOCAL_PHASES_PATCH = "local-phase-activities"
 
 
@@ -67,12 +67,12 @@ async def run_phase_activity(
 ) -> R:
     """One fixed-phase activity, called by method reference, with options from its policy.
 
-    ``local`` asks for a local activity; runs begun before LOCAL_PHASES_PATCH keep the
-    ordinary activity their histories recorded.
+    ``local``: a local activity (the short internal phases); otherwise an ordinary one.
     """
     name = activity_name(activity)
     options = activity_options(policies.get(name, ToolPolicy()), remaining_s)
-    if local and workflow.patched(LOCAL_PHASES_PATCH):
+    if local:
+        workflow.deprecate_patch(LOCAL_PHASES_PATCH)
         # A local activity cannot heartbeat; its start_to_close bounds it instead.
         options.pop("heartbeat_timeout", None)
         try:
