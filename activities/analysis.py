@@ -30,7 +30,7 @@ class AnalysisActivities:
         outputs = {}
         for step_id, out in request.outputs.items():
             outputs[step_id] = (
-                await load_claim(self.res.pool, request.tenant_id, out.claim_id)
+                await load_claim(self.res.pool, self.res.claims, request.tenant_id, out.claim_id)
                 if out.claim_id
                 else out
             )

@@ -73,7 +73,7 @@ async def _run(
         async with Heartbeater(interval_s=interval_s, stall_s=stall_s) as hb:
             await _injected_latency(res.settings.tool_latency_ms / 1000, hb)
             hb.disarm()  # the stall clock restarts once the tool holds a connection
-            call = await resolve_inputs(res.pool, call)
+            call = await resolve_inputs(res.pool, res.claims, call)
             output = await fn(owner, call, hb)
     except pydantic.ValidationError as err:
         # Records that do not fit the output schema: a retry would read the same rows.
@@ -82,7 +82,7 @@ async def _run(
     output.duration_ms = round((time.monotonic() - started) * 1000, 1)
     payload = output.model_dump_json()
     if len(payload) > res.settings.claim_threshold_bytes:
-        claim_id = await store_claim(res.pool, call.tenant_id, output, payload)
+        claim_id = await store_claim(res.pool, res.claims, call.tenant_id, output, payload)
         output = preview(output, claim_id)
     return output
 

@@ -3,7 +3,7 @@
 Activity-side only: importing this package imports ``openai``; workflow code must not.
 """
 
-from opsflow.llm.breaker import BreakerState, CircuitBreaker, get_breaker, reset_breakers
+from opsflow.llm.breaker import BreakerState, CircuitBreaker
 from opsflow.llm.client import LlmClient, endpoint_label, map_openai_error
 from opsflow.llm.errors import (
     LlmAuthError,
@@ -43,10 +43,8 @@ __all__ = [
     "build_repair_messages",
     "build_summary_messages",
     "endpoint_label",
-    "get_breaker",
     "map_openai_error",
     "parse_plan",
     "parse_retry_after",
     "plan_json_schema",
-    "reset_breakers",
 ]
