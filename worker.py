@@ -114,8 +114,8 @@ def build_worker(
 def source_build_id() -> str:
     """A hash of OpsFlow's own sources and the SDK version.
 
-    The SDK's default hashes the bytecode of every loaded module (sqlglot, pydantic, ...):
-    2-3 s of CPU at each worker start, spent again in every worker process and test.
+    The SDK's default hashes the bytecode of every loaded module (sqlglot, pydantic, ...),
+    spent again at every worker start (cost: docs/DECISIONS.md, "Build id").
     """
     digest = hashlib.sha256(temporalio.__version__.encode())
     root = Path(__file__).resolve().parent
