@@ -27,6 +27,7 @@ from opsflow.errors import AppError
 from opsflow.logging_setup import configure_logging
 from opsflow.policies import load_policies
 from opsflow.settings import Settings
+from opsflow.sql import validate_sql
 from opsflow.telemetry import setup_worker_metrics
 from opsflow.temporal_client import connect
 from workflows import InvestigationThreadWorkflow, OpsOrchestrationWorkflow
@@ -80,6 +81,10 @@ async def worker_resources(settings: Settings) -> AsyncIterator[WorkerResources]
         await pool.close()
         if res.llm is not None:
             await res.llm.aclose()
+
+
+# Loaded at start, not on the first direct_query (which imports it lazily for the CLI's sake).
+PRELOADED = (validate_sql,)
 
 
 def build_worker(

@@ -18,7 +18,6 @@ from opsflow.errors import SqlBlocked
 from opsflow.models import TableData, ToolCall, ToolOutput
 from opsflow.names import ToolName
 from opsflow.params import DatabaseQueryParams
-from opsflow.sql import validate_sql
 
 
 class QueryTools:
@@ -27,6 +26,10 @@ class QueryTools:
 
     @tool_activity(ToolName.DIRECT_QUERY)
     async def direct_query(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
+        # Imported here: the CLI imports this module (the workflow's method references) and
+        # never validates SQL; the worker loads sqlglot at start (worker.py).
+        from opsflow.sql import validate_sql
+
         sql = params_of(DatabaseQueryParams, call).sql
         verdict = validate_sql(sql, call.tenant_id, row_cap=call.row_cap)
         if not verdict.valid or verdict.safe_sql is None:
