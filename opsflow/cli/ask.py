@@ -16,6 +16,7 @@ from temporalio.service import RPCError
 from opsflow.cli.errors import EXIT_BAD_INPUT, EXIT_UNREACHABLE, CliError
 from opsflow.models import OpsRequest, OrchestrationResult
 from opsflow.models import Progress as WorkflowProgress
+from opsflow.names import Phase
 from opsflow.search_attributes import OPS_STATUS, TENANT_ID
 from opsflow.settings import Settings
 from workflows import OpsOrchestrationWorkflow
@@ -104,7 +105,7 @@ async def wait_with_progress(
         console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task("planning", total=None)
+        task = bar.add_task(Phase.PLANNING, total=None)
         while not result_task.done():
             try:
                 snapshot: WorkflowProgress = await handle.query(OpsOrchestrationWorkflow.progress)
