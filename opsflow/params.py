@@ -12,10 +12,13 @@ allowed (8), which is what it wanted; the schema shows the range to the planner.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
 import pydantic
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 from opsflow.models import ParamValue
 from opsflow.names import Capability
@@ -26,21 +29,28 @@ MAX_WINDOW_MINUTES = 30 * 24 * 60
 MAX_AFTER_MINUTES = 60
 
 
-def _clamp(low: int, high: int) -> AfterValidator:
-    return AfterValidator(lambda v: max(low, min(high, v)))
+@dataclass(frozen=True)
+class Clamp:
+    """Integer bounds that clamp rather than reject, shown in the JSON schema as
+    ``minimum``/``maximum`` (``Annotated[int, Clamp(1, 8)]``)."""
 
+    low: int
+    high: int
 
-def Bounded(low: int, high: int, description: str) -> Any:
-    """A strict integer clamped to ``low..high``, the range shown in its schema."""
-    return Annotated[
-        int,
-        Field(
-            strict=True,
-            description=description,
-            json_schema_extra={"minimum": low, "maximum": high},
-        ),
-        _clamp(low, high),
-    ]
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self.clamp, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.update(minimum=self.low, maximum=self.high)
+        return json_schema
+
+    def clamp(self, value: int) -> int:
+        return max(self.low, min(self.high, value))
 
 
 class CapabilityParams(BaseModel):
@@ -52,7 +62,7 @@ class CiSearchParams(CapabilityParams):
     ci_type: str | None = Field(None, description="service|host|database|load_balancer|queue")
     environment: str | None = None
     # Also clamped to the tool's row cap by the activity (the cap is a policy, not a param).
-    limit: Bounded(1, 100_000, "maximum CIs returned") = 200  # type: ignore[valid-type]
+    limit: Annotated[int, Clamp(1, 100_000)] = Field(200, description="maximum CIs returned")
 
 
 Direction = Literal["upstream", "downstream", "both"]
@@ -63,7 +73,7 @@ class GraphTraversalParams(CapabilityParams):
     direction: Direction = Field(
         "upstream", description="upstream (what it depends on) | downstream | both"
     )
-    depth: Bounded(1, 8, "maximum hops") = 4  # type: ignore[valid-type]
+    depth: Annotated[int, Clamp(1, 8)] = Field(4, description="maximum hops")
 
 
 class TargetParams(CapabilityParams):
@@ -76,15 +86,17 @@ class MetricTimeseriesParams(TargetParams):
     metrics: list[str] = Field(
         default_factory=list, description="metric names, e.g. latency_p95, error_rate, cpu"
     )
-    window_minutes: Bounded(  # type: ignore[valid-type]
-        5, 7 * 24 * 60, "recent window in minutes before the reference time"
-    ) = 60
-    history_hours: Bounded(0, 30 * 24, "baseline history in hours before the window") = 6  # type: ignore[valid-type]
-    after_minutes: Bounded(  # type: ignore[valid-type]
+    window_minutes: Annotated[int, Clamp(5, 7 * 24 * 60)] = Field(
+        60, description="recent window in minutes before the reference time"
+    )
+    history_hours: Annotated[int, Clamp(0, 30 * 24)] = Field(
+        6, description="baseline history in hours before the window"
+    )
+    after_minutes: Annotated[int, Clamp(0, MAX_AFTER_MINUTES)] = Field(
         0,
-        MAX_AFTER_MINUTES,
-        "also read up to this many minutes after a past reference time (never beyond now)",
-    ) = 0
+        description="also read up to this many minutes after a past reference time "
+        "(never beyond now)",
+    )
 
 
 Severity = Literal["info", "warning", "critical"]
@@ -95,9 +107,9 @@ class EventSearchParams(TargetParams):
         default_factory=list, description="alert|deploy|config_change|incident"
     )
     severity: Severity = Field("info", description="minimum: info|warning|critical")
-    window_minutes: Bounded(  # type: ignore[valid-type]
-        1, MAX_WINDOW_MINUTES, "recent window in minutes before the reference time"
-    ) = 180
+    window_minutes: Annotated[int, Clamp(1, MAX_WINDOW_MINUTES)] = Field(
+        180, description="recent window in minutes before the reference time"
+    )
 
 
 class DatabaseQueryParams(CapabilityParams):
@@ -113,6 +125,7 @@ PARAMS: Mapping[Capability, type[CapabilityParams]] = {
 }
 
 
+_CAPABILITIES = frozenset(c.value for c in Capability)
 P = TypeVar("P", bound=CapabilityParams)
 
 
@@ -128,9 +141,9 @@ def parse_params(model: type[P], params: Mapping[str, ParamValue]) -> P:
 
 def param_problems(capability: str, params: Mapping[str, ParamValue]) -> list[str]:
     """Problems with ``params`` for ``capability``, one sentence each (empty: valid)."""
-    model = PARAMS.get(capability)  # type: ignore[call-overload]
-    if model is None:
+    if capability not in _CAPABILITIES:
         return [f"unknown capability {capability!r}"]
+    model = PARAMS[Capability(capability)]
     try:
         parse_params(model, params)
     except pydantic.ValidationError as err:
