@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import os
 import signal
+import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -176,5 +178,22 @@ def main() -> None:
         raise SystemExit(f"worker: cannot reach Temporal: {err}") from err
 
 
+def _exit_now(err: SystemExit) -> None:
+    """Leave without interpreter finalization: the Temporal runtime's Rust threads can call
+    into a finalizing interpreter and abort it (temporalio/sdk-python#300), which turned a
+    one-line start-up error into a core dump about one exit in five."""
+    code = err.code
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else 0)
+
+
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except SystemExit as exit_:
+        _exit_now(exit_)
+    _exit_now(SystemExit(0))
