@@ -32,6 +32,7 @@ class ActivityName(StrEnum):
     ANALYZE = "analyze"
     SUMMARIZE = "summarize"
     TEMPLATE_SUMMARY = "template_summary"
+    RESOLVE_FOLLOWUP = "resolve_followup"  # the investigation thread's, not a phase
 
 
 class Capability(StrEnum):
@@ -98,6 +99,8 @@ class ErrorCode(StrEnum):
     LLM_NOT_CONFIGURED = "LLM_NOT_CONFIGURED"
     LLM_DISABLED = "LLM_DISABLED"
     LLM_BUDGET = "LLM_BUDGET"
+    UNRESOLVED_REFERENCE = "UNRESOLVED_REFERENCE"
+    TURN_FAILED = "TURN_FAILED"
 
 
 class StepReason(StrEnum):

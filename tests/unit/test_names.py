@@ -11,9 +11,11 @@ import pytest
 from activities import PHASE_ACTIVITIES, TOOL_ACTIVITIES
 from opsflow.catalog import TOOLS
 from opsflow.contracts import WORKFLOW_NAME
+from opsflow.models.thread import THREAD_WORKFLOW_NAME
 from opsflow.names import ActivityName, Capability, ToolName
 from workflows import OpsOrchestrationWorkflow
 from workflows.options import activity_name
+from workflows.thread import InvestigationThreadWorkflow
 
 REPO = Path(__file__).resolve().parents[2]
 # Production code. bench/rca and bench/eval.py (the root-cause evaluation) are owned by
@@ -26,14 +28,21 @@ SOURCES = [
     REPO / "worker.py",
     REPO / "client.py",
 ]
-DEFINITIONS = {REPO / "opsflow" / "names.py", REPO / "opsflow" / "contracts.py"}
-QUERY_NAMES = {"progress"}
+DEFINITIONS = {
+    REPO / "opsflow" / "names.py",
+    REPO / "opsflow" / "contracts.py",
+    REPO / "opsflow" / "models" / "thread.py",
+}
+WORKFLOWS = (OpsOrchestrationWorkflow, InvestigationThreadWorkflow)
+QUERY_NAMES = {
+    name for wf in WORKFLOWS for name in getattr(wf, "__temporal_workflow_definition").queries
+}
+# Query names are plain words ("state"): they count only where a query is sent.
 NAMES = (
     {m.value for m in ToolName}
     | {m.value for m in ActivityName}
     | {m.value for m in Capability}
-    | QUERY_NAMES
-    | {WORKFLOW_NAME}
+    | {WORKFLOW_NAME, THREAD_WORKFLOW_NAME}
 )
 
 
@@ -55,13 +64,21 @@ def _not_names(tree: ast.AST) -> set[int]:
 def _literal_names(path: Path, root: Path = REPO) -> list[str]:
     tree = ast.parse(path.read_text(), filename=str(path))
     skip = _not_names(tree)
+    queried = {
+        id(node.args[0])
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "query"
+        and node.args
+    }
     return [
         f"{path.relative_to(root)}:{node.lineno}: {node.value!r}"
         for node in ast.walk(tree)
         if isinstance(node, ast.Constant)
         and id(node) not in skip
         and isinstance(node.value, str)
-        and node.value in NAMES
+        and (node.value in NAMES or (id(node) in queried and node.value in QUERY_NAMES))
     ]
 
 
@@ -73,8 +90,14 @@ def test_no_name_is_a_string_literal_outside_its_definition() -> None:
 def test_the_check_finds_a_literal(tmp_path: Path) -> None:
     # The scan itself must be able to fail.
     probe = tmp_path / "probe.py"
-    probe.write_text('"""analyze"""\nCALL = "metric_query"\n__all__ = ["analyze"]\n')
-    assert _literal_names(probe, tmp_path) == ["probe.py:2: 'metric_query'"]
+    probe.write_text(
+        '"""analyze"""\nCALL = "metric_query"\n__all__ = ["analyze"]\n'
+        'KEY = "state"\nh.query("state")\n'
+    )
+    assert _literal_names(probe, tmp_path) == [
+        "probe.py:2: 'metric_query'",
+        "probe.py:5: 'state'",
+    ]
 
 
 def test_tool_table_covers_every_tool_under_its_own_name() -> None:
@@ -91,6 +114,6 @@ def test_phase_activities_are_registered_under_their_enum_name(method: object) -
 
 
 def test_query_and_workflow_names() -> None:
-    defn = getattr(OpsOrchestrationWorkflow, "__temporal_workflow_definition")
-    assert defn.name == WORKFLOW_NAME
-    assert set(defn.queries) == QUERY_NAMES
+    names = [getattr(wf, "__temporal_workflow_definition").name for wf in WORKFLOWS]
+    assert names == [WORKFLOW_NAME, THREAD_WORKFLOW_NAME]
+    assert {"progress", "state"} == QUERY_NAMES
