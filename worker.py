@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import os
 import signal
+import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -20,12 +22,14 @@ from temporalio.worker import Worker
 
 from activities import WorkerResources, build_activities
 from activities.context import flush_stats, stats_flusher
+from activities.interceptor import OpsActivityInterceptor
 from opsflow.db.migrate import MigrationError, migrate_with_policy
 from opsflow.db.pool import create_pool
 from opsflow.errors import AppError
 from opsflow.logging_setup import configure_logging
 from opsflow.policies import load_policies
 from opsflow.settings import Settings
+from opsflow.sql import validate_sql
 from opsflow.telemetry import setup_worker_metrics
 from opsflow.temporal_client import connect
 from workflows import InvestigationThreadWorkflow, OpsOrchestrationWorkflow
@@ -81,6 +85,10 @@ async def worker_resources(settings: Settings) -> AsyncIterator[WorkerResources]
             await res.llm.aclose()
 
 
+# Loaded at start, not on the first direct_query (which imports it lazily for the CLI's sake).
+PRELOADED = (validate_sql,)
+
+
 def build_worker(
     client: Client,
     res: WorkerResources,
@@ -101,6 +109,7 @@ def build_worker(
         task_queue=task_queue or settings.task_queue,
         workflows=[OpsOrchestrationWorkflow, InvestigationThreadWorkflow],
         activities=activities,
+        interceptors=[OpsActivityInterceptor(res)],
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         graceful_shutdown_timeout=timedelta(seconds=10),
@@ -112,8 +121,8 @@ def build_worker(
 def source_build_id() -> str:
     """A hash of OpsFlow's own sources and the SDK version.
 
-    The SDK's default hashes the bytecode of every loaded module (sqlglot, pydantic, ...):
-    2-3 s of CPU at each worker start, spent again in every worker process and test.
+    The SDK's default hashes the bytecode of every loaded module (sqlglot, pydantic, ...),
+    spent again at every worker start (cost: docs/DECISIONS.md, "Build id").
     """
     digest = hashlib.sha256(temporalio.__version__.encode())
     root = Path(__file__).resolve().parent
@@ -169,5 +178,22 @@ def main() -> None:
         raise SystemExit(f"worker: cannot reach Temporal: {err}") from err
 
 
+def _exit_now(err: SystemExit) -> None:
+    """Leave without interpreter finalization: the Temporal runtime's Rust threads can call
+    into a finalizing interpreter and abort it (temporalio/sdk-python#300), which turned a
+    one-line start-up error into a core dump about one exit in five."""
+    code = err.code
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else 0)
+
+
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except SystemExit as exit_:
+        _exit_now(exit_)
+    _exit_now(SystemExit(0))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from activities.analysis import AnalysisActivities
@@ -14,34 +14,56 @@ from activities.resources import WorkerResources
 from activities.summary import SummaryActivities
 from activities.telemetry_tools import TelemetryTools
 from activities.threads import ThreadActivities
+from opsflow.models import ToolCall, ToolOutput
+from opsflow.names import ToolName
+
+ToolActivity = Callable[[Any, ToolCall], Awaitable[ToolOutput]]
+
+# The one table of tool activities: the worker registers these, and a test checks that it
+# covers every ToolName and every tool of the catalog under its own activity name.
+TOOL_ACTIVITIES: Mapping[ToolName, ToolActivity] = {
+    ToolName.CI_LOOKUP: CatalogTools.ci_lookup,
+    ToolName.TOPOLOGY_TRAVERSE: CatalogTools.topology_traverse,
+    ToolName.TOPOLOGY_SNAPSHOT_FALLBACK: CatalogTools.topology_snapshot_fallback,
+    ToolName.METRIC_QUERY: TelemetryTools.metric_query,
+    ToolName.METRIC_ROLLUP_FALLBACK: TelemetryTools.metric_rollup_fallback,
+    ToolName.EVENT_QUERY: TelemetryTools.event_query,
+    ToolName.DIRECT_QUERY: QueryTools.direct_query,
+}
+
+# The fixed-phase activities; the workflow calls them by method reference.
+PHASE_ACTIVITIES: tuple[Callable[..., Awaitable[Any]], ...] = (
+    PlanningActivities.plan_request,
+    PlanningActivities.rule_plan,
+    SummaryActivities.summarize,
+    SummaryActivities.template_summary,
+    AnalysisActivities.analyze,
+    ContextActivities.load_tool_context,
+    ThreadActivities.resolve_followup,
+)
+
+
+ACTIVITY_CLASSES = (
+    CatalogTools,
+    TelemetryTools,
+    QueryTools,
+    PlanningActivities,
+    SummaryActivities,
+    AnalysisActivities,
+    ContextActivities,
+    ThreadActivities,
+)
 
 
 def build_activities(res: WorkerResources) -> list[Callable[..., Any]]:
-    """Bound methods of the activity classes, sharing the worker's resources."""
-    catalog = CatalogTools(res)
-    telemetry = TelemetryTools(res)
-    query = QueryTools(res)
-    planning = PlanningActivities(res)
-    summary = SummaryActivities(res)
-    analysis = AnalysisActivities(res)
-    context = ContextActivities(res)
-    threads = ThreadActivities(res)
+    """Bound methods of the activity classes, one instance per class sharing ``res``."""
+    instances = [cls(res) for cls in ACTIVITY_CLASSES]
     return [
-        catalog.ci_lookup,
-        catalog.topology_traverse,
-        catalog.topology_snapshot_fallback,
-        telemetry.metric_query,
-        telemetry.metric_rollup_fallback,
-        telemetry.event_query,
-        query.direct_query,
-        planning.plan_request,
-        planning.rule_plan,
-        summary.summarize,
-        summary.template_summary,
-        analysis.analyze,
-        context.load_tool_context,
-        threads.resolve_followup,
+        getattr(inst, method.__name__)
+        for method in [*TOOL_ACTIVITIES.values(), *PHASE_ACTIVITIES]
+        for inst in instances
+        if getattr(type(inst), method.__name__, None) is method
     ]
 
 
-__all__ = ["WorkerResources", "build_activities"]
+__all__ = ["PHASE_ACTIVITIES", "TOOL_ACTIVITIES", "WorkerResources", "build_activities"]

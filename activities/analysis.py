@@ -11,14 +11,13 @@ import asyncio
 from temporalio import activity
 
 from activities.claims import load_claim
-from activities.errors import to_application_error
 from activities.resources import WorkerResources
 from opsflow.analysis import analyze
 from opsflow.contracts import AnalysisResult
-from opsflow.errors import AppError
 from opsflow.models import AnalysisInput, EdgeRecord, Findings, MetricSeries, ToolOutput
+from opsflow.models.tool_io import PREVIEW_POINTS
+from opsflow.names import ActivityName
 
-PREVIEW_POINTS = 120
 MAX_GRAPH_EDGES = 80
 
 
@@ -26,18 +25,15 @@ class AnalysisActivities:
     def __init__(self, res: WorkerResources) -> None:
         self.res = res
 
-    @activity.defn(name="analyze")
+    @activity.defn(name=ActivityName.ANALYZE)
     async def analyze(self, request: AnalysisInput) -> AnalysisResult:
-        try:
-            outputs = {}
-            for step_id, out in request.outputs.items():
-                outputs[step_id] = (
-                    await load_claim(self.res.pool, request.tenant_id, out.claim_id)
-                    if out.claim_id
-                    else out
-                )
-        except AppError as err:
-            raise to_application_error(err) from err
+        outputs = {}
+        for step_id, out in request.outputs.items():
+            outputs[step_id] = (
+                await load_claim(self.res.pool, self.res.claims, request.tenant_id, out.claim_id)
+                if out.claim_id
+                else out
+            )
         full = request.model_copy(update={"outputs": outputs})
         # CPU-bound: keep the worker's event loop (and its heartbeats) responsive.
         findings = await asyncio.to_thread(analyze, full)

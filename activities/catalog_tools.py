@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections import deque
 
 from activities.heartbeat import Heartbeater
-from activities.lookup import ci_ids_by_name, int_param, str_param
+from activities.lookup import ci_ids_by_name, params_of
 from activities.resources import WorkerResources
 from activities.tooling import tool_activity
 from opsflow.db.session import tenant_session
-from opsflow.errors import ToolExecutionError, ValidationError
+from opsflow.errors import ToolExecutionError
 from opsflow.models import CiRecord, EdgeRecord, ToolCall, ToolOutput
+from opsflow.names import ToolName
+from opsflow.params import CiSearchParams, GraphTraversalParams
 
 _WALK_UP = """
 WITH RECURSIVE walk(source_id, target_id, relation, depth) AS (
@@ -42,17 +44,15 @@ SELECT s.name AS source, t.name AS target, w.relation, min(w.depth) AS depth,
  ORDER BY depth, source, target
  LIMIT $4
 """
-DIRECTIONS = ("upstream", "downstream", "both")
 
 
 class CatalogTools:
     def __init__(self, res: WorkerResources) -> None:
         self.res = res
 
-    @tool_activity("ci_lookup")
+    @tool_activity(ToolName.CI_LOOKUP)
     async def ci_lookup(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
-        name = str_param(call, "name")
-        limit = int_param(call, "limit", 200, low=1, high=call.row_cap)
+        params = params_of(CiSearchParams, call)
         async with tenant_session(self.res.pool, call.tenant_id, statement_timeout_ms=5000) as conn:
             rows = await conn.fetch(
                 "SELECT id, name, ci_type, environment, status FROM ci"
@@ -62,18 +62,20 @@ class CatalogTools:
                 " AND ($4::text IS NULL OR environment = $4)"
                 " ORDER BY name LIMIT $5",
                 call.tenant_id,
-                name,
-                str_param(call, "ci_type"),
-                str_param(call, "environment"),
-                limit,
+                params.name,
+                params.ci_type,
+                params.environment,
+                min(params.limit, call.row_cap),
             )
         cis = [CiRecord(**dict(r)) for r in rows]
-        return ToolOutput(tool="ci_lookup", step_id=call.step_id, cis=cis, row_count=len(cis))
+        return ToolOutput(
+            tool=ToolName.CI_LOOKUP, step_id=call.step_id, cis=cis, row_count=len(cis)
+        )
 
-    @tool_activity("topology_traverse")
+    @tool_activity(ToolName.TOPOLOGY_TRAVERSE)
     async def topology_traverse(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
         focus, direction, depth = _topology_params(call)
-        timeout_ms = int(self.res.policy("topology_traverse").start_to_close_s * 1000)
+        timeout_ms = int(self.res.policy(ToolName.TOPOLOGY_TRAVERSE).start_to_close_s * 1000)
         async with tenant_session(
             self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms
         ) as conn:
@@ -109,7 +111,7 @@ class CatalogTools:
             if name != canonical
         ]
         return ToolOutput(
-            tool="topology_traverse",
+            tool=ToolName.TOPOLOGY_TRAVERSE,
             step_id=call.step_id,
             cis=cis,
             edges=edges,
@@ -117,7 +119,7 @@ class CatalogTools:
             note=f"{direction} of {canonical}, depth {depth}",
         )
 
-    @tool_activity("topology_snapshot_fallback")
+    @tool_activity(ToolName.TOPOLOGY_SNAPSHOT_FALLBACK)
     async def topology_snapshot_fallback(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
         focus, direction, depth = _topology_params(call)
         async with tenant_session(self.res.pool, call.tenant_id, statement_timeout_ms=5000) as conn:
@@ -135,7 +137,7 @@ class CatalogTools:
         edges = walk_edges(snapshot, focus, direction, depth)
         names = sorted({e.source for e in edges} | {e.target for e in edges} | {focus})
         return ToolOutput(
-            tool="topology_snapshot_fallback",
+            tool=ToolName.TOPOLOGY_SNAPSHOT_FALLBACK,
             step_id=call.step_id,
             cis=[CiRecord(id=n, name=n, ci_type="unknown") for n in names],
             edges=edges,
@@ -145,13 +147,8 @@ class CatalogTools:
 
 
 def _topology_params(call: ToolCall) -> tuple[str, str, int]:
-    focus = str_param(call, "ci")
-    if not focus:
-        raise ValidationError("graph_traversal needs parameter ci")
-    direction = str_param(call, "direction") or "upstream"
-    if direction not in DIRECTIONS:
-        raise ValidationError(f"direction must be one of {', '.join(DIRECTIONS)}")
-    return focus, direction, int_param(call, "depth", 4, low=1, high=8)
+    params = params_of(GraphTraversalParams, call)
+    return params.ci, params.direction, params.depth
 
 
 def walk_edges(edges: list[EdgeRecord], focus: str, direction: str, depth: int) -> list[EdgeRecord]:

@@ -14,26 +14,43 @@ import asyncpg
 from opsflow.db.session import tenant_session
 from opsflow.errors import ToolExecutionError
 from opsflow.models import ToolCall, ToolOutput
+from opsflow.models.tool_io import PREVIEW_POINTS
 
 PREVIEW_ITEMS = 50
-PREVIEW_POINTS = 60
 
 
-# Claims are immutable: the worker that stored one usually analyses it too, so keep the
-# most recent ones parsed in memory (bounded) and skip a database read and a JSON parse.
-_CACHE: OrderedDict[tuple[str, str], ToolOutput] = OrderedDict()
 CACHE_SIZE = 64
 
 
-def _remember(tenant_id: str, claim_id: str, output: ToolOutput) -> None:
-    _CACHE[(tenant_id, claim_id)] = output
-    _CACHE.move_to_end((tenant_id, claim_id))
-    while len(_CACHE) > CACHE_SIZE:
-        _CACHE.popitem(last=False)
+class ClaimCache:
+    """The worker's most recent claims, parsed (bounded, least recently stored first out).
+
+    Claims are immutable: the worker that stored one usually analyses it too, so it skips
+    a database read and a JSON parse. One per worker (on its resources), never per process.
+    """
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[str, str], ToolOutput] = OrderedDict()
+
+    def remember(self, tenant_id: str, claim_id: str, output: ToolOutput) -> None:
+        self._items[(tenant_id, claim_id)] = output
+        self._items.move_to_end((tenant_id, claim_id))
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+    def get(self, tenant_id: str, claim_id: str) -> ToolOutput | None:
+        cached = self._items.get((tenant_id, claim_id))
+        # A copy: callers may adjust fields (attempt, duration) on what they get.
+        return cached.model_copy() if cached is not None else None
 
 
 async def store_claim(
-    pool: asyncpg.Pool, tenant_id: str, output: ToolOutput, payload: str | None = None
+    pool: asyncpg.Pool,
+    cache: ClaimCache,
+    tenant_id: str,
+    output: ToolOutput,
+    payload: str | None = None,
 ) -> str:
     """``payload``: the output's JSON when the caller already has it (serialise once)."""
     claim_id = str(uuid.uuid4())
@@ -48,15 +65,16 @@ async def store_claim(
             # Sent as text and cast in SQL: the pool's jsonb codec would encode it twice.
             payload if payload is not None else output.model_dump_json(),
         )
-    _remember(tenant_id, claim_id, output)
+    cache.remember(tenant_id, claim_id, output)
     return claim_id
 
 
-async def load_claim(pool: asyncpg.Pool, tenant_id: str, claim_id: str) -> ToolOutput:
-    cached = _CACHE.get((tenant_id, claim_id))
+async def load_claim(
+    pool: asyncpg.Pool, cache: ClaimCache, tenant_id: str, claim_id: str
+) -> ToolOutput:
+    cached = cache.get(tenant_id, claim_id)
     if cached is not None:
-        # A copy: callers may adjust fields (attempt, duration) on what they get.
-        return cached.model_copy()
+        return cached
     async with tenant_session(pool, tenant_id, statement_timeout_ms=30_000) as conn:
         rows = await conn.fetch(
             "SELECT payload::text AS payload FROM tool_result_claim WHERE id = $1",
@@ -88,13 +106,13 @@ def preview(output: ToolOutput, claim_id: str) -> ToolOutput:
     )
 
 
-async def resolve_inputs(pool: asyncpg.Pool, call: ToolCall) -> ToolCall:
+async def resolve_inputs(pool: asyncpg.Pool, cache: ClaimCache, call: ToolCall) -> ToolCall:
     """Replace claimed parent outputs with their full results."""
     if not any(o.claim_id for o in call.inputs.values()):
         return call
     inputs = {}
     for step_id, out in call.inputs.items():
         inputs[step_id] = (
-            await load_claim(pool, call.tenant_id, out.claim_id) if out.claim_id else out
+            await load_claim(pool, cache, call.tenant_id, out.claim_id) if out.claim_id else out
         )
     return call.model_copy(update={"inputs": inputs})

@@ -1,7 +1,8 @@
 """``load_tool_context``: observed tool stats and configured policies, for one run.
 
-Tool activities record latency and outcome in a per-process buffer; the flusher writes
-them to ``tool_stats`` (exponentially weighted), so every worker's experience counts.
+It only reads. Tool calls are recorded by the activity interceptor in the worker's buffer
+and the flusher writes them to ``tool_stats`` (exponentially weighted) every few seconds,
+off every question's critical path; every worker's experience counts.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from temporalio import activity
 
 from activities.resources import WorkerResources
 from opsflow.contracts import ToolContext
+from opsflow.names import ActivityName
 from opsflow.registry import ToolStats
 
 log = structlog.get_logger(__name__)
@@ -62,11 +64,15 @@ class ContextActivities:
     def __init__(self, res: WorkerResources) -> None:
         self.res = res
 
-    @activity.defn(name="load_tool_context")
+    @activity.defn(name=ActivityName.LOAD_TOOL_CONTEXT)
     async def load_tool_context(self) -> ToolContext:
-        await flush_stats(self.res)
-        async with self.res.pool.acquire() as conn:
-            rows = await conn.fetch("SELECT tool, calls, failures, ewma_ms FROM tool_stats")
+        # The workflow schedules this call on the default policy (the configured ones arrive
+        # with its result); the configured one bounds the read here.
+        timeout_s = self.res.policy(ActivityName.LOAD_TOOL_CONTEXT).start_to_close_s
+        async with self.res.pool.acquire(timeout=timeout_s) as conn:
+            rows = await conn.fetch(
+                "SELECT tool, calls, failures, ewma_ms FROM tool_stats", timeout=timeout_s
+            )
         return ToolContext(
             stats=[ToolStats(**dict(r)) for r in rows], policies=dict(self.res.policies)
         )

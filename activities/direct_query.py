@@ -9,25 +9,28 @@ connection, inside a read-only tenant session under the non-owner role, through
 from __future__ import annotations
 
 from activities.heartbeat import Heartbeater
-from activities.lookup import jsonable, str_param
+from activities.lookup import jsonable, params_of
 from activities.resources import WorkerResources
 from activities.tooling import tool_activity
 from opsflow import telemetry
 from opsflow.db.session import tenant_session
-from opsflow.errors import SqlBlocked, ValidationError
+from opsflow.errors import SqlBlocked
 from opsflow.models import TableData, ToolCall, ToolOutput
-from opsflow.sql import validate_sql
+from opsflow.names import ToolName
+from opsflow.params import DatabaseQueryParams
 
 
 class QueryTools:
     def __init__(self, res: WorkerResources) -> None:
         self.res = res
 
-    @tool_activity("direct_query")
+    @tool_activity(ToolName.DIRECT_QUERY)
     async def direct_query(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
-        sql = str_param(call, "sql")
-        if not sql:
-            raise ValidationError("database_query needs parameter sql")
+        # Imported here: the CLI imports this module (the workflow's method references) and
+        # never validates SQL; the worker loads sqlglot at start (worker.py).
+        from opsflow.sql import validate_sql
+
+        sql = params_of(DatabaseQueryParams, call).sql
         verdict = validate_sql(sql, call.tenant_id, row_cap=call.row_cap)
         if not verdict.valid or verdict.safe_sql is None:
             codes = sorted({v.code for v in verdict.violations})
@@ -36,7 +39,7 @@ class QueryTools:
                 "SQL blocked: " + "; ".join(f"{v.code}: {v.message}" for v in verdict.violations),
                 details=[v.model_dump() for v in verdict.violations],
             )
-        timeout_ms = int(self.res.policy("direct_query").start_to_close_s * 1000)
+        timeout_ms = int(self.res.policy(ToolName.DIRECT_QUERY).start_to_close_s * 1000)
         async with tenant_session(
             self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms
         ) as conn:
@@ -45,7 +48,7 @@ class QueryTools:
         columns = list(records[0].keys()) if records else []
         rows = [[jsonable(v) for v in r.values()] for r in records[: call.row_cap]]
         return ToolOutput(
-            tool="direct_query",
+            tool=ToolName.DIRECT_QUERY,
             step_id=call.step_id,
             table=TableData(columns=columns, rows=rows),
             row_count=len(rows),

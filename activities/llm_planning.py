@@ -19,6 +19,7 @@ from opsflow.llm import (
     plan_json_schema,
 )
 from opsflow.models import LlmUsage, Plan
+from opsflow.names import ErrorCode
 from opsflow.planner import CiInfo
 from opsflow.registry import ToolCapabilityRegistry
 
@@ -26,7 +27,7 @@ log = structlog.get_logger(__name__)
 
 
 class PlanInvalidError(PlanningError):
-    code = "PLAN_INVALID"
+    code = ErrorCode.PLAN_INVALID
 
 
 def plan_problems(plan: Plan, registry: ToolCapabilityRegistry) -> list[str]:

@@ -11,10 +11,11 @@ from activities.resources import WorkerResources
 from opsflow.contracts import SummaryInput, SummaryOutcome
 from opsflow.errors import AppError
 from opsflow.llm import build_summary_messages
+from opsflow.names import ErrorCode
 
 
 class LlmBudgetError(AppError):
-    code = "LLM_BUDGET"
+    code = ErrorCode.LLM_BUDGET
 
 
 async def summarize_with_llm(res: WorkerResources, request: SummaryInput) -> SummaryOutcome:

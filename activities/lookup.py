@@ -9,9 +9,11 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import pydantic
 
 from opsflow.errors import UnknownCiError, ValidationError
-from opsflow.models import ParamValue, ToolCall
+from opsflow.models import ToolCall
+from opsflow.params import P, TargetParams, describe, parse_params
 
 
 async def ci_ids_by_name(
@@ -40,35 +42,22 @@ async def ci_ids_by_name(
     return found
 
 
-def str_param(call: ToolCall, name: str) -> str | None:
-    value = call.params.get(name)
-    return str(value) if value is not None else None
+def params_of(model: type[P], call: ToolCall) -> P:
+    """The call's parameters, parsed by its capability's model (defaults and bounds applied).
+
+    Resolution validated them already; a call that still fails (a hand-made ``ToolCall``)
+    is a request error, never retried.
+    """
+    try:
+        return parse_params(model, call.params)
+    except pydantic.ValidationError as err:
+        raise ValidationError("; ".join(describe(err, call.capability))) from err
 
 
-def int_param(call: ToolCall, name: str, default: int, *, low: int, high: int) -> int:
-    value: ParamValue = call.params.get(name)
-    if value is None:
-        return default
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise ValidationError(f"parameter {name} must be a number")
-    return max(low, min(high, int(value)))
-
-
-def list_param(call: ToolCall, name: str) -> list[str]:
-    value = call.params.get(name)
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    raise ValidationError(f"parameter {name} must be a list of strings")
-
-
-def target_ci_names(call: ToolCall) -> list[str]:
+def target_ci_names(call: ToolCall, params: TargetParams) -> list[str]:
     """CIs named by the step (``ci``, ``cis``) plus, with ``include_inputs``, its parents'."""
-    names = [n for n in [str_param(call, "ci"), *list_param(call, "cis")] if n]
-    if call.params.get("include_inputs"):
+    names = [n for n in [params.ci, *params.cis] if n]
+    if params.include_inputs:
         for parent in call.inputs.values():
             names += [c.name for c in parent.cis]
             names += [e.target for e in parent.edges] + [e.source for e in parent.edges]

@@ -5,18 +5,18 @@ from __future__ import annotations
 import structlog
 from temporalio import activity
 
-from activities.errors import to_application_error
 from activities.resources import WorkerResources
 from opsflow.contracts import PLANNER_RULES, PlanInput, PlanOutcome
 from opsflow.db.session import tenant_session
 from opsflow.errors import AppError, UnknownTenantError
+from opsflow.names import ActivityName, ErrorCode
 from opsflow.planner import CiInfo, rule_plan
 
 log = structlog.get_logger(__name__)
 
 
 class LlmDisabledError(AppError):
-    code = "LLM_DISABLED"
+    code = ErrorCode.LLM_DISABLED
 
 
 async def tenant_cis(res: WorkerResources, tenant_id: str) -> list[CiInfo]:
@@ -35,28 +35,21 @@ class PlanningActivities:
     def __init__(self, res: WorkerResources) -> None:
         self.res = res
 
-    @activity.defn(name="plan_request")
+    @activity.defn(name=ActivityName.PLAN_REQUEST)
     async def plan_request(self, request: PlanInput) -> PlanOutcome:
-        try:
-            cis = await tenant_cis(self.res, request.tenant_id)
-            if self.res.llm is None:
-                if request.require_llm:
-                    raise LlmDisabledError("the LLM is required but no endpoint is configured")
-                return self._rules(request, cis, offline=True)
-            from activities.llm_planning import plan_with_llm
+        cis = await tenant_cis(self.res, request.tenant_id)
+        if self.res.llm is None:
+            if request.require_llm:
+                raise LlmDisabledError("the LLM is required but no endpoint is configured")
+            return self._rules(request, cis, offline=True)
+        from activities.llm_planning import plan_with_llm
 
-            return await plan_with_llm(self.res, request, cis)
-        except AppError as err:
-            log.warning("plan_request_failed", code=err.code, tenant_id=request.tenant_id)
-            raise to_application_error(err) from err
+        return await plan_with_llm(self.res, request, cis)
 
-    @activity.defn(name="rule_plan")
+    @activity.defn(name=ActivityName.RULE_PLAN)
     async def rule_plan(self, request: PlanInput) -> PlanOutcome:
-        try:
-            cis = await tenant_cis(self.res, request.tenant_id)
-            return self._rules(request, cis, offline=False)
-        except AppError as err:
-            raise to_application_error(err) from err
+        cis = await tenant_cis(self.res, request.tenant_id)
+        return self._rules(request, cis, offline=False)
 
     @staticmethod
     def _rules(request: PlanInput, cis: list[CiInfo], *, offline: bool) -> PlanOutcome:

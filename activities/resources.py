@@ -1,4 +1,6 @@
-"""What the activities of one worker process share: the pool, settings and policies."""
+"""What the activities of one worker share: the pool, settings, policies, the LLM client
+(with its circuit breaker), the claim cache and the stats buffer. Nothing mutable lives at
+module level: two workers in one process (tests, the demo) never share state."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
+from activities.claims import ClaimCache
 from opsflow.policies import ToolPolicy
 from opsflow.settings import Settings
 
@@ -20,8 +23,14 @@ class WorkerResources:
     settings: Settings
     policies: dict[str, ToolPolicy]
     llm: LlmClient | None = None
-    # Per-process observations, flushed to tool_stats by the stats recorder.
+    # This worker's tool observations, flushed to tool_stats by the stats flusher.
     stats_buffer: dict[str, list[tuple[float, bool]]] = field(default_factory=dict)
+    # Recently stored claims, parsed: this worker's, not the process's.
+    claims: ClaimCache = field(default_factory=ClaimCache)
 
     def policy(self, tool: str) -> ToolPolicy:
         return self.policies.get(tool, ToolPolicy())
+
+    def record_tool_call(self, tool: str, elapsed_ms: float, ok: bool) -> None:
+        """One tool attempt, for the stats flusher (``tool_stats``)."""
+        self.stats_buffer.setdefault(tool, []).append((elapsed_ms, ok))

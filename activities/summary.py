@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from activities.errors import to_application_error
 from activities.planning import LlmDisabledError
 from activities.resources import WorkerResources
 from opsflow.contracts import SummaryInput, SummaryOutcome
-from opsflow.errors import AppError
+from opsflow.names import ActivityName
 from opsflow.summary import template_summary
 
 
@@ -17,20 +16,17 @@ class SummaryActivities:
     def __init__(self, res: WorkerResources) -> None:
         self.res = res
 
-    @activity.defn(name="summarize")
+    @activity.defn(name=ActivityName.SUMMARIZE)
     async def summarize(self, request: SummaryInput) -> SummaryOutcome:
-        try:
-            if self.res.llm is None:
-                if request.require_llm:
-                    raise LlmDisabledError("the LLM is required but no endpoint is configured")
-                return _template(request, offline=True)
-            from activities.llm_summary import summarize_with_llm
+        if self.res.llm is None:
+            if request.require_llm:
+                raise LlmDisabledError("the LLM is required but no endpoint is configured")
+            return _template(request, offline=True)
+        from activities.llm_summary import summarize_with_llm
 
-            return await summarize_with_llm(self.res, request)
-        except AppError as err:
-            raise to_application_error(err) from err
+        return await summarize_with_llm(self.res, request)
 
-    @activity.defn(name="template_summary")
+    @activity.defn(name=ActivityName.TEMPLATE_SUMMARY)
     async def template_summary(self, request: SummaryInput) -> SummaryOutcome:
         return _template(request, offline=False)
 

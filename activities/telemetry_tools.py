@@ -9,12 +9,14 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from activities.heartbeat import Heartbeater
-from activities.lookup import ci_ids_by_name, int_param, list_param, target_ci_names
+from activities.lookup import ci_ids_by_name, params_of, target_ci_names
 from activities.resources import WorkerResources
 from activities.tooling import tool_activity
 from opsflow.db.session import tenant_session
 from opsflow.errors import ValidationError
 from opsflow.models import EventRecord, MetricSeries, ToolCall, ToolOutput
+from opsflow.names import ToolName
+from opsflow.params import EventSearchParams, MetricTimeseriesParams
 from opsflow.utc import as_utc
 
 # CIs per query: small batches give heartbeats real progress to report.
@@ -24,8 +26,6 @@ MAX_POINTS_PER_SERIES = 720
 # Rows read past a past reference time: its own row and the sampling lag after it.
 LAG_SAMPLES = 3
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
-# ``after_minutes`` is bounded: "around a past instant", not a second window.
-MAX_AFTER_MINUTES = 60
 
 # One row per (CI, metric) with its buckets as two arrays: asyncpg decodes arrays in C,
 # so no Python work per sample (bench/README.md, "metric columns").
@@ -116,26 +116,27 @@ class TelemetryTools:
     def __init__(self, res: WorkerResources) -> None:
         self.res = res
 
-    @tool_activity("metric_query", progress_heartbeats=True)
+    @tool_activity(ToolName.METRIC_QUERY, progress_heartbeats=True)
     async def metric_query(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
-        return await self._series(call, hb, tool="metric_query", sql=_RAW_SQL, min_bucket_s=1)
+        return await self._series(
+            call, hb, tool=ToolName.METRIC_QUERY, sql=_RAW_SQL, min_bucket_s=1
+        )
 
-    @tool_activity("metric_rollup_fallback", progress_heartbeats=True)
+    @tool_activity(ToolName.METRIC_ROLLUP_FALLBACK, progress_heartbeats=True)
     async def metric_rollup_fallback(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
         return await self._series(
-            call, hb, tool="metric_rollup_fallback", sql=_ROLLUP_SQL, min_bucket_s=300
+            call, hb, tool=ToolName.METRIC_ROLLUP_FALLBACK, sql=_ROLLUP_SQL, min_bucket_s=300
         )
 
     async def _series(
         self, call: ToolCall, hb: Heartbeater, *, tool: str, sql: str, min_bucket_s: int
     ) -> ToolOutput:
-        names = target_ci_names(call)
+        params = params_of(MetricTimeseriesParams, call)
+        names = target_ci_names(call, params)
         if not names:
             raise ValidationError("metric_timeseries needs ci, cis or include_inputs with parents")
-        window = int_param(call, "window_minutes", 60, low=5, high=7 * 24 * 60)
-        history = int_param(call, "history_hours", 6, low=0, high=30 * 24)
-        metrics = list_param(call, "metrics")
-        after = int_param(call, "after_minutes", 0, low=0, high=MAX_AFTER_MINUTES)
+        window, history = params.window_minutes, params.history_hours
+        metrics, after = params.metrics, params.after_minutes
         ref = as_utc(call.reference_time)
         start = ref - timedelta(minutes=window) - timedelta(hours=history)
         end = read_until(ref, after, datetime.now(UTC))
@@ -151,7 +152,7 @@ class TelemetryTools:
             found = await ci_ids_by_name(conn, call.tenant_id, names)
             ids = [ci_id for ci_id, _ in found.values()]
             native_s = min_bucket_s
-            if tool == "metric_query" and ids:
+            if tool == ToolName.METRIC_QUERY and ids:
                 native_s, first = await _sampling(conn, call.tenant_id, ids[0], start, end)
                 end = lag_bound(ref, end, native_s)
                 if first is not None and start < first < end:
@@ -176,7 +177,7 @@ class TelemetryTools:
                             epoch_s=r["epoch_s"],
                             values=r["vals"],
                             bucket_s=bucket_s,
-                            source="raw" if tool == "metric_query" else "rollup",
+                            source="raw" if tool == ToolName.METRIC_QUERY else "rollup",
                         )
                     )
                 hb.progress({"cis_done": min(offset + BATCH, len(ids)), "cis": len(ids)})
@@ -193,16 +194,13 @@ class TelemetryTools:
             ),
         )
 
-    @tool_activity("event_query")
+    @tool_activity(ToolName.EVENT_QUERY)
     async def event_query(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
-        window = int_param(call, "window_minutes", 180, low=1, high=30 * 24 * 60)
-        kinds = list_param(call, "kinds")
-        severity = str(call.params.get("severity") or "info")
-        if severity not in SEVERITY_RANK:
-            raise ValidationError(f"severity must be one of {', '.join(SEVERITY_RANK)}")
-        names = target_ci_names(call)
+        params = params_of(EventSearchParams, call)
+        window, kinds, severity = params.window_minutes, params.kinds, params.severity
+        names = target_ci_names(call, params)
         end = call.reference_time
-        timeout_ms = int(self.res.policy("event_query").start_to_close_s * 1000)
+        timeout_ms = int(self.res.policy(ToolName.EVENT_QUERY).start_to_close_s * 1000)
         async with tenant_session(
             self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms
         ) as conn:
@@ -226,7 +224,7 @@ class TelemetryTools:
             )
         events = [EventRecord(**dict(r)) for r in rows]
         return ToolOutput(
-            tool="event_query",
+            tool=ToolName.EVENT_QUERY,
             step_id=call.step_id,
             events=events,
             row_count=len(events),

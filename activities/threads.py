@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import asyncpg
 import structlog
 from temporalio import activity
 
-from activities.errors import from_database_error, to_application_error
 from activities.planning import tenant_cis
 from activities.resources import WorkerResources
 from opsflow.db.session import tenant_session
-from opsflow.errors import AppError
 from opsflow.models.thread import ResolveInput, ResolveOutcome
+from opsflow.names import ActivityName
 from opsflow.planner import CiInfo
 from opsflow.planner.intents import find_ci
 from opsflow.threads import UnresolvedReference, resolve_question
@@ -39,21 +37,14 @@ class ThreadActivities:
     def __init__(self, res: WorkerResources) -> None:
         self.res = res
 
-    @activity.defn(name="resolve_followup")
+    @activity.defn(name=ActivityName.RESOLVE_FOLLOWUP)
     async def resolve_followup(self, request: ResolveInput) -> ResolveOutcome:
-        try:
-            cis = await tenant_cis(self.res, request.tenant_id)
-            names = [c.name for c in cis]
-            owners = [
-                n
-                for n in (request.context.focus_ci, find_ci(request.question, names))
-                if n is not None
-            ]
-            dependencies = await self._dependencies(request.tenant_id, owners)
-        except AppError as err:
-            raise to_application_error(err) from err
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as err:
-            raise to_application_error(from_database_error(err)) from err
+        cis = await tenant_cis(self.res, request.tenant_id)
+        names = [c.name for c in cis]
+        owners = [
+            n for n in (request.context.focus_ci, find_ci(request.question, names)) if n is not None
+        ]
+        dependencies = await self._dependencies(request.tenant_id, owners)
         try:
             resolution = resolve_question(
                 request.question,

@@ -1,8 +1,9 @@
 """The one wrapper every tool activity goes through.
 
 It owns what must be identical across tools: injected latency (benchmarks), parent
-outputs resolved from claims, progress heartbeats, error conversion to typed
-ApplicationErrors, output validation, the claim check, stats and metrics.
+outputs resolved from claims, progress heartbeats, output validation and the claim check.
+Error conversion, failure logs, metrics and stats are the activity interceptor's
+(activities/interceptor.py), shared with the phase activities.
 """
 
 from __future__ import annotations
@@ -12,22 +13,17 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
-import asyncpg
 import pydantic
 import structlog
 from temporalio import activity
 
 from activities.claims import preview, resolve_inputs, store_claim
-from activities.errors import from_database_error, to_application_error
 from activities.heartbeat import Heartbeater
 from activities.resources import WorkerResources
-from opsflow import telemetry
-from opsflow.errors import AppError, ToolOutputError
+from opsflow.errors import ToolOutputError
 from opsflow.models import ToolCall, ToolOutput
 
 log = structlog.get_logger(__name__)
-
-_DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, ConnectionError)
 
 
 class HasResources(Protocol):
@@ -71,48 +67,24 @@ async def _run(
 ) -> ToolOutput:
     policy = res.policy(name)
     started = time.monotonic()
-    outcome = "ok"
-    bound = log.bind(
-        tool=name, tenant_id=call.tenant_id, step=call.step_id, attempt=activity.info().attempt
-    )
-    if call.fallback_reason is not None:
-        telemetry.count_fallback(call.capability, call.fallback_reason)
+    stall_s = policy.heartbeat_timeout_s if progress_heartbeats else None
+    interval_s = _interval(policy.heartbeat_timeout_s)
     try:
-        stall_s = policy.heartbeat_timeout_s if progress_heartbeats else None
-        interval_s = _interval(policy.heartbeat_timeout_s)
-        try:
-            async with Heartbeater(interval_s=interval_s, stall_s=stall_s) as hb:
-                await _injected_latency(res.settings.tool_latency_ms / 1000, hb)
-                hb.disarm()  # the stall clock restarts once the tool holds a connection
-                call = await resolve_inputs(res.pool, call)
-                output = await fn(owner, call, hb)
-        except pydantic.ValidationError as err:
-            # Records that do not fit the output schema: a retry would read the same rows.
-            raise ToolOutputError(f"tool output failed its schema: {err.errors()[:3]}") from err
-        output.attempt = activity.info().attempt
-        output.duration_ms = round((time.monotonic() - started) * 1000, 1)
-        payload = output.model_dump_json()
-        if len(payload) > res.settings.claim_threshold_bytes:
-            claim_id = await store_claim(res.pool, call.tenant_id, output, payload)
-            output = preview(output, claim_id)
-        return output
-    except AppError as err:
-        outcome = err.code
-        bound.warning("tool_failed", code=err.code, error=err.message)
-        raise to_application_error(err) from err
-    except _DB_ERRORS as err:
-        app_err = from_database_error(err)
-        outcome = app_err.code
-        bound.warning("tool_failed", code=app_err.code, error=str(err))
-        raise to_application_error(app_err) from err
-    except asyncio.CancelledError:
-        outcome = "cancelled"
-        bound.info("tool_cancelled")
-        raise
-    finally:
-        elapsed = time.monotonic() - started
-        telemetry.observe_tool(name, outcome, elapsed)
-        res.stats_buffer.setdefault(name, []).append((elapsed * 1000, outcome == "ok"))
+        async with Heartbeater(interval_s=interval_s, stall_s=stall_s) as hb:
+            await _injected_latency(res.settings.tool_latency_ms / 1000, hb)
+            hb.disarm()  # the stall clock restarts once the tool holds a connection
+            call = await resolve_inputs(res.pool, res.claims, call)
+            output = await fn(owner, call, hb)
+    except pydantic.ValidationError as err:
+        # Records that do not fit the output schema: a retry would read the same rows.
+        raise ToolOutputError(f"tool output failed its schema: {err.errors()[:3]}") from err
+    output.attempt = activity.info().attempt
+    output.duration_ms = round((time.monotonic() - started) * 1000, 1)
+    payload = output.model_dump_json()
+    if len(payload) > res.settings.claim_threshold_bytes:
+        claim_id = await store_claim(res.pool, res.claims, call.tenant_id, output, payload)
+        output = preview(output, claim_id)
+    return output
 
 
 async def _injected_latency(seconds: float, hb: Heartbeater) -> None:

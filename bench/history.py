@@ -8,18 +8,9 @@ from typing import Any
 from temporalio.client import WorkflowHandle
 
 from opsflow.history_markers import local_activity
+from opsflow.names import ToolName
 
-TOOLS = frozenset(
-    {
-        "ci_lookup",
-        "topology_traverse",
-        "topology_snapshot_fallback",
-        "metric_query",
-        "metric_rollup_fallback",
-        "event_query",
-        "direct_query",
-    }
-)
+TOOLS = frozenset(ToolName)
 
 
 def _ts(text: str) -> datetime:

@@ -24,6 +24,7 @@ from bench.common import (
 )
 from bench.history import breakdown, history_events
 from opsflow.models import OrchestrationResult, Plan, PlanStep, Status
+from opsflow.names import Capability
 from opsflow.settings import Settings
 
 TOOL_LATENCY_MS = 200
@@ -38,12 +39,15 @@ FOCUS_CI = "checkout-api"
 def two_level_plan(ci: str = FOCUS_CI) -> Plan:
     """3 independent cheap steps, then 3 steps each depending on all of level one."""
     cheap: list[tuple[str, dict[str, Any]]] = [
-        ("ci", {"capability": "ci_search", "params": {"name": ci, "limit": 5}}),
-        ("events", {"capability": "event_search", "params": {"ci": ci, "window_minutes": 60}}),
+        ("ci", {"capability": Capability.CI_SEARCH, "params": {"name": ci, "limit": 5}}),
+        (
+            "events",
+            {"capability": Capability.EVENT_SEARCH, "params": {"ci": ci, "window_minutes": 60}},
+        ),
         (
             "topology",
             {
-                "capability": "graph_traversal",
+                "capability": Capability.GRAPH_TRAVERSAL,
                 "params": {"ci": ci, "direction": "upstream", "depth": 2},
             },
         ),

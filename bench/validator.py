@@ -8,11 +8,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from bench.common import percentile, progress, root_logs_discarded, rounded
+from opsflow.errors import AppError
 from opsflow.models import ToolCall
+from opsflow.names import Capability, ToolName
 from opsflow.settings import Settings
 from opsflow.sql import validate_sql
 
@@ -74,22 +75,22 @@ async def validator_share(settings: Settings, at: Any, reps: int) -> dict[str, A
     blocked: list[str] = []
     async with worker_module.worker_resources(settings) as res:
         tools = QueryTools(res)
-        row_cap = res.policy("direct_query").max_rows
+        row_cap = res.policy(ToolName.DIRECT_QUERY).max_rows
         env = ActivityEnvironment()
         for n, sql in enumerate(benign):
             call = ToolCall(
                 tenant_id=TENANT,
                 step_id=f"q{n}",
-                tool="direct_query",
-                capability="database_query",
+                tool=ToolName.DIRECT_QUERY,
+                capability=Capability.DATABASE_QUERY,
                 params={"sql": sql},
                 reference_time=at,
                 row_cap=row_cap,
             )
             try:
                 await env.run(tools.direct_query, call)
-            except ApplicationError as err:
-                blocked.append(f"{err.type}: {sql[:80]}")
+            except AppError as err:
+                blocked.append(f"{err.code}: {sql[:80]}")
                 continue
             activity_us = []
             for _ in range(reps):

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from opsflow.names import ErrorCode
+
 
 class AppError(Exception):
-    code: str = "APP_ERROR"
+    code: str = ErrorCode.APP_ERROR
     retryable: bool = False
 
     def __init__(self, message: str, *, code: str | None = None, details: Any = None) -> None:
@@ -25,67 +27,54 @@ class AppError(Exception):
 
 
 class ValidationError(AppError):
-    code = "VALIDATION_ERROR"
+    code = ErrorCode.VALIDATION_ERROR
 
 
 class TenantIsolationError(AppError):
-    code = "TENANT_ISOLATION"
+    code = ErrorCode.TENANT_ISOLATION
 
 
 class SqlBlocked(AppError):
-    code = "SQL_BLOCKED"
+    code = ErrorCode.SQL_BLOCKED
 
 
 class DatabaseConnectionError(AppError):
-    code = "CONNECTION_ERROR"
+    code = ErrorCode.CONNECTION_ERROR
     retryable = True
 
 
 class ToolTimeoutError(AppError):
-    code = "TIMEOUT"
+    code = ErrorCode.TIMEOUT
     retryable = True
 
 
 class ToolExecutionError(AppError):
-    code = "TOOL_EXECUTION_ERROR"
+    code = ErrorCode.TOOL_EXECUTION_ERROR
     retryable = True
 
 
 class ToolOutputError(AppError):
     """A tool returned output that does not match its schema: retrying returns the same."""
 
-    code = "TOOL_OUTPUT_INVALID"
+    code = ErrorCode.TOOL_OUTPUT_INVALID
 
 
 class PlanningError(AppError):
-    code = "PLANNING_ERROR"
+    code = ErrorCode.PLANNING_ERROR
 
 
 class LlmError(AppError):
-    code = "LLM_ERROR"
+    code = ErrorCode.LLM_ERROR
     retryable = True
 
 
 class CircuitOpenError(AppError):
-    code = "CIRCUIT_OPEN"
+    code = ErrorCode.CIRCUIT_OPEN
 
 
 class UnknownTenantError(ValidationError):
-    code = "UNKNOWN_TENANT"
+    code = ErrorCode.UNKNOWN_TENANT
 
 
 class UnknownCiError(ValidationError):
-    code = "UNKNOWN_CI"
-
-
-# Error types that no retry can fix; used in every tool's RetryPolicy.
-NON_RETRYABLE_CODES: tuple[str, ...] = (
-    ValidationError.code,
-    UnknownTenantError.code,
-    UnknownCiError.code,
-    TenantIsolationError.code,
-    SqlBlocked.code,
-    ToolOutputError.code,
-    PlanningError.code,
-    CircuitOpenError.code,
-)
+    code = ErrorCode.UNKNOWN_CI

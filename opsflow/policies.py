@@ -12,7 +12,8 @@ from collections.abc import Mapping
 import pydantic
 from pydantic import BaseModel, Field
 
-from opsflow.errors import NON_RETRYABLE_CODES, ValidationError
+from opsflow.errors import ValidationError
+from opsflow.names import ActivityName, ToolName
 
 
 class ToolPolicy(BaseModel):
@@ -23,57 +24,44 @@ class ToolPolicy(BaseModel):
     backoff: float = 2.0
     max_interval_s: float = 5.0
     maximum_attempts: int = 3
-    non_retryable_error_types: list[str] = Field(default_factory=lambda: list(NON_RETRYABLE_CODES))
+    # Extra error types never to retry. Empty by default: every ApplicationError our
+    # activities raise carries its own ``non_retryable`` (from its class's ``retryable``
+    # flag), which Temporal honours whatever this list says; operators may add codes.
+    non_retryable_error_types: list[str] = Field(default_factory=list)
     max_rows: int = 5000
 
-
-# Answers an LLM retry cannot change (auth, quota, bad request, invalid plan, budget, open
-# breaker): these go straight to the rule planner or the template summary.
-LLM_FINAL_CODES: tuple[str, ...] = (
-    "LLM_AUTH",
-    "LLM_QUOTA",
-    "LLM_BAD_REQUEST",
-    "LLM_EMPTY_RESPONSE",
-    "LLM_NOT_CONFIGURED",
-    "LLM_DISABLED",
-    "LLM_BUDGET",
-    "PLAN_INVALID",
-)
-_LLM_FINAL = list(NON_RETRYABLE_CODES + LLM_FINAL_CODES)
 
 _SCAN = {"heartbeat_timeout_s": 3.0, "start_to_close_s": 15.0, "schedule_to_close_s": 40.0}
 
 DEFAULT_POLICIES: dict[str, ToolPolicy] = {
-    "ci_lookup": ToolPolicy(start_to_close_s=5.0, schedule_to_close_s=15.0),
-    "topology_traverse": ToolPolicy(start_to_close_s=8.0, schedule_to_close_s=20.0),
-    "metric_query": ToolPolicy(**_SCAN, max_rows=200_000),
-    "event_query": ToolPolicy(start_to_close_s=8.0, schedule_to_close_s=20.0),
-    "direct_query": ToolPolicy(**_SCAN, max_rows=1000),
-    "metric_rollup_fallback": ToolPolicy(
+    ToolName.CI_LOOKUP: ToolPolicy(start_to_close_s=5.0, schedule_to_close_s=15.0),
+    ToolName.TOPOLOGY_TRAVERSE: ToolPolicy(start_to_close_s=8.0, schedule_to_close_s=20.0),
+    ToolName.METRIC_QUERY: ToolPolicy(**_SCAN, max_rows=200_000),
+    ToolName.EVENT_QUERY: ToolPolicy(start_to_close_s=8.0, schedule_to_close_s=20.0),
+    ToolName.DIRECT_QUERY: ToolPolicy(**_SCAN, max_rows=1000),
+    ToolName.METRIC_ROLLUP_FALLBACK: ToolPolicy(
         start_to_close_s=10.0, schedule_to_close_s=20.0, maximum_attempts=2, max_rows=50_000
     ),
-    "topology_snapshot_fallback": ToolPolicy(
+    ToolName.TOPOLOGY_SNAPSHOT_FALLBACK: ToolPolicy(
         start_to_close_s=5.0, schedule_to_close_s=10.0, maximum_attempts=2
     ),
     # Non-tool activities.
-    "plan_request": ToolPolicy(
+    ActivityName.PLAN_REQUEST: ToolPolicy(
         start_to_close_s=30.0,
         schedule_to_close_s=60.0,
         maximum_attempts=3,
         initial_interval_s=1.0,
-        non_retryable_error_types=_LLM_FINAL,
     ),
-    "rule_plan": ToolPolicy(start_to_close_s=10.0, schedule_to_close_s=30.0),
-    "tool_stats_snapshot": ToolPolicy(start_to_close_s=5.0, schedule_to_close_s=10.0),
-    "analyze": ToolPolicy(start_to_close_s=30.0, schedule_to_close_s=60.0),
-    "summarize": ToolPolicy(
+    ActivityName.RULE_PLAN: ToolPolicy(start_to_close_s=10.0, schedule_to_close_s=30.0),
+    ActivityName.LOAD_TOOL_CONTEXT: ToolPolicy(start_to_close_s=5.0, schedule_to_close_s=10.0),
+    ActivityName.ANALYZE: ToolPolicy(start_to_close_s=30.0, schedule_to_close_s=60.0),
+    ActivityName.SUMMARIZE: ToolPolicy(
         start_to_close_s=30.0,
         schedule_to_close_s=60.0,
         maximum_attempts=2,
         initial_interval_s=1.0,
-        non_retryable_error_types=_LLM_FINAL,
     ),
-    "template_summary": ToolPolicy(start_to_close_s=10.0, schedule_to_close_s=20.0),
+    ActivityName.TEMPLATE_SUMMARY: ToolPolicy(start_to_close_s=10.0, schedule_to_close_s=20.0),
 }
 
 

@@ -1,8 +1,10 @@
-"""Get-or-create for Prometheus collectors in the default registry.
+"""Get-or-create for Prometheus collectors in the default registry, on the public API only.
 
-The workflow sandbox and test reloads may import a metrics module more than once per
-process, and a second ``Counter(...)`` with the same name raises ``Duplicated timeseries``:
-the existing collector is reused instead.
+A module defining metrics may be executed more than once per process (a test loading a
+second copy, a reload), and a second ``Counter(...)`` with the same name raises
+``Duplicated timeseries``: the collector made the first time is reused instead. The index
+is ours (``prometheus_client`` has no public lookup by name); a name registered by someone
+else still raises, as it should.
 """
 
 from __future__ import annotations
@@ -10,19 +12,22 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 M = TypeVar("M", Counter, Gauge, Histogram)
 
+_MADE: dict[str, Counter | Gauge | Histogram] = {}
+
 
 def get_or_create(factory: Callable[[], M], name: str, kind: type[M]) -> M:
-    # prometheus_client has no public lookup; its name index is the only one.
-    existing = REGISTRY._names_to_collectors.get(name)
-    if existing is not None:
-        if not isinstance(existing, kind):
-            raise TypeError(f"metric {name} already registered as {type(existing).__name__}")
-        return existing
-    return factory()
+    existing = _MADE.get(name)
+    if existing is None:
+        made = factory()
+        _MADE[name] = made
+        return made
+    if not isinstance(existing, kind):
+        raise TypeError(f"metric {name} already registered as {type(existing).__name__}")
+    return existing
 
 
 def gauge(name: str, doc: str, labels: Sequence[str]) -> Gauge:
@@ -30,7 +35,6 @@ def gauge(name: str, doc: str, labels: Sequence[str]) -> Gauge:
 
 
 def counter(name: str, doc: str, labels: Sequence[str]) -> Counter:
-    # Counters are indexed under the name with and without the ``_total`` suffix.
     return get_or_create(lambda: Counter(name, doc, labels), name, Counter)
 
 

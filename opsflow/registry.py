@@ -13,19 +13,14 @@ from collections.abc import Iterable, Mapping
 from pydantic import BaseModel, Field
 
 from opsflow.models import ParamValue
-
-
-class ParamSpec(BaseModel):
-    type: str  # string | integer | number | boolean | string_list
-    required: bool = False
-    description: str = ""
+from opsflow.names import Capability, ToolName
+from opsflow.params import catalog_params, param_problems
 
 
 class ToolCapability(BaseModel):
-    tool: str
-    capability: str
+    tool: ToolName
+    capability: Capability
     description: str
-    params: dict[str, ParamSpec] = Field(default_factory=dict)
     outputs: list[str] = Field(default_factory=list)
     cost_ms: float = 100.0
     failure_rate: float = 0.01
@@ -48,14 +43,6 @@ class ToolChoice(BaseModel):
 
 # Minimum observations before measured figures replace the declared ones.
 _MIN_CALLS_FOR_STATS = 20
-
-_PY_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-    "string_list": (list,),
-}
 
 
 class ToolCapabilityRegistry:
@@ -95,20 +82,10 @@ class ToolCapabilityRegistry:
         return ToolCapabilityRegistry(adapted)
 
     def check_params(self, capability: str, params: Mapping[str, ParamValue]) -> list[str]:
-        """Problems with ``params`` against the capability's spec (empty list: valid)."""
-        tools = self.get_tools_for_capability(capability)
-        if not tools:
+        """Problems with ``params`` against the capability's parameter model (empty: valid)."""
+        if not self.get_tools_for_capability(capability):
             return [f"unknown capability {capability!r}"]
-        spec = _merged_params(tools)
-        problems = [
-            f"missing parameter {n!r}" for n, p in spec.items() if p.required and n not in params
-        ]
-        for name, value in params.items():
-            if name not in spec:
-                problems.append(f"unknown parameter {name!r} for {capability}")
-            elif value is not None and not _type_ok(spec[name].type, value):
-                problems.append(f"parameter {name!r} must be {spec[name].type}")
-        return problems
+        return param_problems(capability, params)
 
     def recommend_tool(self, capability: str) -> ToolChoice | None:
         """Primary = cheapest expected cost of a regular tool (cost inflated by failure rate)."""
@@ -133,10 +110,7 @@ class ToolCapabilityRegistry:
                 {
                     "capability": capability,
                     "description": tools[0].description,
-                    "params": {
-                        n: p.model_dump(exclude_defaults=True)
-                        for n, p in _merged_params(tools).items()
-                    },
+                    "params": catalog_params(Capability(capability)),
                     "outputs": sorted({o for t in tools for o in t.outputs}),
                     "tools": [
                         {
@@ -158,19 +132,3 @@ class ToolCapabilityRegistry:
 def _expected_cost(tool: ToolCapability) -> tuple[float, str]:
     # A failing call costs its time plus a retry; the name keeps ties deterministic.
     return (tool.cost_ms * (1.0 + 2.0 * tool.failure_rate), tool.tool)
-
-
-def _merged_params(tools: list[ToolCapability]) -> dict[str, ParamSpec]:
-    merged: dict[str, ParamSpec] = {}
-    for tool in tools:
-        for name, spec in tool.params.items():
-            merged.setdefault(name, spec)
-    return merged
-
-
-def _type_ok(expected: str, value: ParamValue) -> bool:
-    if expected in ("integer", "number") and isinstance(value, bool):
-        return False
-    if expected == "string_list":
-        return isinstance(value, list) and all(isinstance(v, str) for v in value)
-    return isinstance(value, _PY_TYPES.get(expected, (object,)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from opsflow.dag import dag_problems
 from opsflow.models import ParamValue, Plan, PlanStep
 from opsflow.registry import ToolCapabilityRegistry
 
@@ -21,42 +22,9 @@ class ResolvedStep(BaseModel):
     rejection: str | None = None
 
 
-def dag_problems(plan: Plan) -> list[str]:
-    """Duplicate ids, unknown dependencies and cycles (each cycle reported once)."""
-    problems: list[str] = []
-    ids = [s.id for s in plan.steps]
-    seen: set[str] = set()
-    for step_id in ids:
-        if step_id in seen:
-            problems.append(f"duplicate step id {step_id!r}")
-        seen.add(step_id)
-    for step in plan.steps:
-        for dep in step.depends_on:
-            if dep not in seen:
-                problems.append(f"step {step.id!r} depends on unknown step {dep!r}")
-            if dep == step.id:
-                problems.append(f"step {step.id!r} depends on itself")
-    if problems:
-        return problems
-    # Kahn's algorithm: whatever cannot be ordered sits on a cycle.
-    indegree = {s.id: len(set(s.depends_on)) for s in plan.steps}
-    dependents: dict[str, list[str]] = {s.id: [] for s in plan.steps}
-    for step in plan.steps:
-        for dep in set(step.depends_on):
-            dependents[dep].append(step.id)
-    ready = [i for i, d in indegree.items() if d == 0]
-    ordered = 0
-    while ready:
-        current = ready.pop()
-        ordered += 1
-        for nxt in dependents[current]:
-            indegree[nxt] -= 1
-            if indegree[nxt] == 0:
-                ready.append(nxt)
-    if ordered < len(plan.steps):
-        cyclic = sorted(i for i, d in indegree.items() if d > 0)
-        problems.append(f"dependency cycle among steps {', '.join(cyclic)}")
-    return problems
+def plan_problems(plan: Plan) -> list[str]:
+    """The plan's DAG problems as sentences (the ``PLAN_INVALID`` message)."""
+    return [str(p) for p in dag_problems(plan)]
 
 
 def resolve_plan(plan: Plan, registry: ToolCapabilityRegistry) -> list[ResolvedStep]:

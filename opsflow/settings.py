@@ -30,8 +30,7 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, validation_alias="OPSFLOW_METRICS_PORT")
     # Worker concurrency.
     # Four tool calls per pooled connection: past that, tool calls only hold their results
-    # in memory waiting for a connection. Measured at 200 concurrent questions on the large
-    # seed: 200 slots peaked at 526-590 MB RSS with some retries, 40 at 426 MB, all answered.
+    # in memory waiting for a connection (figures: docs/DECISIONS.md, "Activity slots").
     max_concurrent_activities: int = Field(
         default=40, validation_alias="OPSFLOW_MAX_CONCURRENT_ACTIVITIES"
     )

@@ -18,6 +18,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     import pydantic
 
+    from activities import TOOL_ACTIVITIES
     from opsflow.models import (
         FallbackDetails,
         StepState,
@@ -25,13 +26,14 @@ with workflow.unsafe.imports_passed_through():
         ToolCall,
         ToolOutput,
     )
+    from opsflow.names import ErrorCode, StepReason, ToolName
     from opsflow.policies import ToolPolicy
     from opsflow.resolution import ResolvedStep, ToolInvocation
 
 from workflows.failures import FailureInfo, classify
-from workflows.options import MIN_USEFUL_S, activity_options
+from workflows.options import MIN_USEFUL_S, activity_name, activity_options
 
-DEADLINE_REASON = "deadline_exceeded"
+DEADLINE_REASON = StepReason.DEADLINE_EXCEEDED
 SINGLE_DEADLINE_TIMER = "single-deadline-timer"
 
 
@@ -62,11 +64,11 @@ class DataflowScheduler:
         for sid in self._order:
             rejection = self._steps[sid].rejection
             if rejection is not None:
-                self._finish(sid, StepStatus.REJECTED, reason="rejected", detail=rejection)
+                self._finish(sid, StepStatus.REJECTED, reason=StepReason.REJECTED, detail=rejection)
         running: dict[asyncio.Task[None], str] = {}
-        # v2: one deadline timer per run instead of a fresh timeout timer per wake-up
-        # (histories recorded before it replay on the old path).
-        single_timer = workflow.patched(SINGLE_DEADLINE_TIMER)
+        # One deadline timer per run. The patch that introduced it is retired: every run
+        # begun before it ended long ago (docs/DECISIONS.md, "Retired patches").
+        workflow.deprecate_patch(SINGLE_DEADLINE_TIMER)
         deadline_timer: asyncio.Task[None] | None = None
         try:
             while True:
@@ -82,15 +84,10 @@ class DataflowScheduler:
                 if remaining <= 0:
                     await self._expire(running, pending)
                     break
-                if single_timer:
-                    if deadline_timer is None:
-                        deadline_timer = asyncio.create_task(asyncio.sleep(remaining))
-                    waited: list[asyncio.Task[None]] = [*running, deadline_timer]
-                    done, _ = await workflow.wait(waited, return_when=asyncio.FIRST_COMPLETED)
-                else:
-                    done, _ = await workflow.wait(
-                        list(running), timeout=remaining, return_when=asyncio.FIRST_COMPLETED
-                    )
+                if deadline_timer is None:
+                    deadline_timer = asyncio.create_task(asyncio.sleep(remaining))
+                waited: list[asyncio.Task[None]] = [*running, deadline_timer]
+                done, _ = await workflow.wait(waited, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     running.pop(task, None)
         except asyncio.CancelledError:
@@ -119,7 +116,7 @@ class DataflowScheduler:
                         self._finish(
                             sid,
                             StepStatus.SKIPPED,
-                            reason="dependency_failed",
+                            reason=StepReason.DEPENDENCY_FAILED,
                             detail=f"dependency {dep} has no result ({cause})",
                         )
                         pending.remove(sid)
@@ -174,7 +171,7 @@ class DataflowScheduler:
                 )
             except ActivityError as err:
                 info = classify(err)
-                if info.code == "CANCELLED":
+                if info.code == ErrorCode.CANCELLED:
                     # We cancelled it (deadline or workflow cancel): the canceller records
                     # the step's state; the activity error is only the echo of that.
                     raise asyncio.CancelledError from err
@@ -182,8 +179,8 @@ class DataflowScheduler:
                 # A worker returned something that is not a ToolOutput: fail the step with a
                 # code, never the workflow task (that would retry forever).
                 info = FailureInfo(
-                    "invalid_output",
-                    "TOOL_OUTPUT_INVALID",
+                    StepReason.INVALID_OUTPUT,
+                    ErrorCode.TOOL_OUTPUT_INVALID,
                     f"output failed its schema: {err.error_count()} errors",
                 )
             else:
@@ -229,7 +226,7 @@ class DataflowScheduler:
             return
         if (
             last_failure is not None
-            and last_failure.code == "TIMEOUT"
+            and last_failure.code == ErrorCode.TIMEOUT
             and self._remaining_s() < MIN_USEFUL_S
         ):
             # Its timeouts were clipped to the deadline: the deadline stopped it, not the tool.
@@ -270,8 +267,11 @@ class DataflowScheduler:
             row_cap=policy.max_rows,
             fallback_reason=fallback_reason,
         )
+        # By name from the one tool table, not by method: a method reference would decode the
+        # result as a ToolOutput before we could catch a malformed one (a workflow task
+        # failure, retried forever, instead of a failed step).
         raw = await workflow.execute_activity(
-            invocation.tool,
+            activity_name(TOOL_ACTIVITIES[ToolName(invocation.tool)]),
             call,
             summary=_summary(invocation, self._tenant_id),
             **activity_options(policy, remaining),
@@ -279,7 +279,12 @@ class DataflowScheduler:
         return ToolOutput.model_validate(raw)
 
     def _finish(
-        self, sid: str, status: StepStatus, *, reason: str | None = None, detail: str = ""
+        self,
+        sid: str,
+        status: StepStatus,
+        *,
+        reason: StepReason | None = None,
+        detail: str = "",
     ) -> None:
         state = self._states[sid]
         state.status = status

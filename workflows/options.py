@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -15,9 +16,9 @@ with workflow.unsafe.imports_passed_through():
 # Below this much time left, starting another attempt is pointless.
 MIN_USEFUL_S = 0.2
 
-# Runs started after this patch run the short internal phases (tool context, analyze,
-# summaries) as local activities: same timeouts and retries, but no server round trip
-# per call (bench/README.md, "overhead"). Tool calls stay ordinary activities.
+# The short internal phases (tool context, analyze, summaries) run as local activities:
+# same timeouts and retries, no server round trip per call (docs/DECISIONS.md). The patch
+# that introduced them is retired: no run begun before it is still open.
 LOCAL_PHASES_PATCH = "local-phase-activities"
 
 
@@ -46,47 +47,37 @@ def activity_options(policy: ToolPolicy, remaining_s: float | None) -> dict[str,
 R = TypeVar("R")
 
 
-async def execute_with_policy(
-    name: str,
-    arg: Any,
-    result_type: type[R],
+def activity_name(activity: Callable[..., Any]) -> str:
+    """The name an ``@activity.defn`` method is registered (and recorded) under."""
+    defn = getattr(activity, "__temporal_activity_definition", None)
+    if defn is None:
+        raise TypeError(f"{activity.__qualname__} is not an activity")
+    name: str = defn.name
+    return name
+
+
+async def run_phase_activity(
+    activity: Callable[..., Awaitable[R]],
+    args: Sequence[Any],
     *,
-    policies: dict[str, ToolPolicy],
+    policies: Mapping[str, ToolPolicy],
     remaining_s: float | None,
     summary: str,
     local: bool = False,
 ) -> R:
-    """One non-tool activity call: options from the activity's policy (or the default)."""
-    return await run_phase_activity(
-        name,
-        [arg],
-        result_type,
-        policy=policies.get(name, ToolPolicy()),
-        remaining_s=remaining_s,
-        summary=summary,
-        local=local,
-    )
+    """One fixed-phase activity, called by method reference, with options from its policy.
 
-
-async def run_phase_activity(
-    name: str,
-    args: list[Any],
-    result_type: type[R],
-    *,
-    policy: ToolPolicy,
-    remaining_s: float | None,
-    summary: str,
-    local: bool,
-) -> R:
-    """``local`` asks for a local activity; runs begun before LOCAL_PHASES_PATCH keep the
-    ordinary activity their histories recorded."""
-    options = activity_options(policy, remaining_s)
-    if local and workflow.patched(LOCAL_PHASES_PATCH):
+    ``local``: a local activity (the short internal phases); otherwise an ordinary one.
+    """
+    name = activity_name(activity)
+    options = activity_options(policies.get(name, ToolPolicy()), remaining_s)
+    if local:
+        workflow.deprecate_patch(LOCAL_PHASES_PATCH)
         # A local activity cannot heartbeat; its start_to_close bounds it instead.
         options.pop("heartbeat_timeout", None)
         try:
-            local_result: R = await workflow.execute_local_activity(
-                name, args=args, result_type=result_type, summary=summary, **options
+            local_result: R = await workflow.execute_local_activity_method(
+                activity, args=args, summary=summary, **options
             )
         except ActivityError:
             raise
@@ -103,7 +94,7 @@ async def run_phase_activity(
                 retry_state=None,
             ) from err
         return local_result
-    result: R = await workflow.execute_activity(
-        name, args=args, result_type=result_type, summary=summary, **options
+    result: R = await workflow.execute_activity_method(
+        activity, args=args, summary=summary, **options
     )
     return result

@@ -12,9 +12,10 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.context import ContextActivities
     from opsflow.answer import build_answer
     from opsflow.catalog import default_registry
-    from opsflow.contracts import SummaryInput, ToolContext
+    from opsflow.contracts import WORKFLOW_NAME, SummaryInput, ToolContext
     from opsflow.models import (
         AnalysisInput,
         Findings,
@@ -24,8 +25,9 @@ with workflow.unsafe.imports_passed_through():
         Status,
         StepState,
     )
+    from opsflow.names import ActivityName, ErrorCode, Phase
     from opsflow.policies import DEFAULT_POLICIES
-    from opsflow.resolution import dag_problems, resolve_plan
+    from opsflow.resolution import plan_problems, resolve_plan
     from opsflow.search_attributes import OPS_STATUS
 
 from workflows.aggregation import aggregate_phase
@@ -35,10 +37,10 @@ from workflows.options import run_phase_activity
 from workflows.planning import RequestRejected, plan_phase
 
 
-@workflow.defn(name="OpsOrchestrationWorkflow")
+@workflow.defn(name=WORKFLOW_NAME)
 class OpsOrchestrationWorkflow:
     def __init__(self) -> None:
-        self._phase = "starting"
+        self._phase: Phase = Phase.STARTING
         self._states: dict[str, StepState] = {}
         self._planner: str | None = None
 
@@ -60,7 +62,7 @@ class OpsOrchestrationWorkflow:
             reference_time=reference_time,
         )
 
-        self._phase = "planning"
+        self._phase = Phase.PLANNING
         mark = workflow.now()
         context = await self._tool_context()
         registry = default_registry().with_stats(context.stats)
@@ -77,11 +79,11 @@ class OpsOrchestrationWorkflow:
         result.focus_ci = plan.focus_ci
         timings["planning"] = _ms_since(mark)
 
-        self._phase = "resolution"
+        self._phase = Phase.RESOLUTION
         mark = workflow.now()
-        problems = dag_problems(plan)
+        problems = plan_problems(plan)
         if problems:
-            return self._finish(result, "PLAN_INVALID", "; ".join(problems), timings)
+            return self._finish(result, ErrorCode.PLAN_INVALID, "; ".join(problems), timings)
         resolved = resolve_plan(plan, registry)
         self._states = {
             r.step.id: StepState(
@@ -91,7 +93,7 @@ class OpsOrchestrationWorkflow:
         }
         timings["resolution"] = _ms_since(mark)
 
-        self._phase = "execution"
+        self._phase = Phase.EXECUTION
         mark = workflow.now()
         scheduler = DataflowScheduler(
             tenant_id=request.tenant_id,
@@ -105,7 +107,7 @@ class OpsOrchestrationWorkflow:
         outputs = await scheduler.run()
         timings["execution"] = _ms_since(mark)
 
-        self._phase = "aggregation"
+        self._phase = Phase.AGGREGATION
         mark = workflow.now()
         steps = list(self._states.values())
         aggregation = await aggregate_phase(
@@ -131,7 +133,7 @@ class OpsOrchestrationWorkflow:
         result.llm_usage += aggregation.summary.usage
         timings["aggregation"] = _ms_since(mark)
 
-        self._phase = "response"
+        self._phase = Phase.RESPONSE
         mark = workflow.now()
         answer = build_answer(
             steps=steps,
@@ -149,7 +151,7 @@ class OpsOrchestrationWorkflow:
         result.diagnosis = aggregation.analysis.findings.diagnosis
         result.steps = steps
         if result.status is Status.FAILURE:
-            result.error_code = "NO_RESULTS"
+            result.error_code = ErrorCode.NO_RESULTS
             result.error_message = "no step produced a result"
         timings["response"] = _ms_since(mark)
         timings["total"] = _ms_since(started)
@@ -158,13 +160,14 @@ class OpsOrchestrationWorkflow:
     async def _tool_context(self) -> ToolContext:
         """Observed tool stats and configured policies, recorded in history for replay."""
         try:
+            # The configured policies arrive with this very call, so it runs on the
+            # default one; the activity bounds its own work by the configured one.
             return await run_phase_activity(
-                "load_tool_context",
+                ContextActivities.load_tool_context,
                 [],
-                ToolContext,
-                policy=DEFAULT_POLICIES["tool_stats_snapshot"],
+                policies=DEFAULT_POLICIES,
                 remaining_s=None,
-                summary="load_tool_context",
+                summary=ActivityName.LOAD_TOOL_CONTEXT,
                 local=True,
             )
         except ActivityError as err:
@@ -185,7 +188,7 @@ class OpsOrchestrationWorkflow:
             if not result.summary:
                 result.summary = f"No answer: {message} ({code})."
         result.phase_timings_ms = timings
-        self._phase = "done"
+        self._phase = Phase.DONE
         workflow.upsert_search_attributes([OPS_STATUS.value_set(result.status.value)])
         return result
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -9,15 +10,19 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.planning import PlanningActivities
     from opsflow.contracts import PLANNER_OVERRIDE, PlanInput, PlanOutcome
     from opsflow.models import FallbackDetails, OpsRequest
+    from opsflow.names import ActivityName, ErrorCode
     from opsflow.policies import ToolPolicy
 
-from workflows.failures import FailureInfo, classify
-from workflows.options import execute_with_policy
+from workflows.failures import FailureInfo, classify, llm_reason
+from workflows.options import run_phase_activity
 
 # Failures that say the question itself is wrong: no other planner can fix them.
-REQUEST_ERROR_CODES = frozenset({"UNKNOWN_TENANT", "UNKNOWN_CI", "VALIDATION_ERROR"})
+REQUEST_ERROR_CODES = frozenset(
+    {ErrorCode.UNKNOWN_TENANT, ErrorCode.UNKNOWN_CI, ErrorCode.VALIDATION_ERROR}
+)
 
 
 class RequestRejected(Exception):
@@ -50,7 +55,7 @@ async def plan_phase(
         thread_context=request.thread_context,
     )
     try:
-        outcome = await _execute("plan_request", plan_input, policies, remaining_s)
+        outcome = await _execute(PlanningActivities.plan_request, plan_input, policies, remaining_s)
         return PlanningResult(outcome)
     except ActivityError as err:
         info = classify(err)
@@ -58,26 +63,28 @@ async def plan_phase(
             raise RequestRejected(info) from err
         workflow.logger.warning("planner_fallback", extra={"code": info.code})
     fallback = FallbackDetails(
-        reason=info.reason if info.reason != "primary_error" else "llm_error",
-        tool_attempted="plan_request",
-        tool_used_fallback="rule_plan",
+        reason=llm_reason(info),
+        tool_attempted=ActivityName.PLAN_REQUEST,
+        tool_used_fallback=ActivityName.RULE_PLAN,
         error_code=info.code,
     )
     try:
-        outcome = await _execute("rule_plan", plan_input, policies, remaining_s)
+        outcome = await _execute(PlanningActivities.rule_plan, plan_input, policies, remaining_s)
     except ActivityError as err:
         raise RequestRejected(classify(err)) from err
     return PlanningResult(outcome, [fallback])
 
 
 async def _execute(
-    name: str, plan_input: PlanInput, policies: dict[str, ToolPolicy], remaining_s: float
+    activity: Callable[[PlanningActivities, PlanInput], Awaitable[PlanOutcome]],
+    plan_input: PlanInput,
+    policies: dict[str, ToolPolicy],
+    remaining_s: float,
 ) -> PlanOutcome:
-    return await execute_with_policy(
-        name,
-        plan_input,
-        PlanOutcome,
+    return await run_phase_activity(
+        activity,
+        [plan_input],
         policies=policies,
         remaining_s=remaining_s,
-        summary=f"{name} [{plan_input.tenant_id}] {plan_input.question[:80]}",
+        summary=f"{activity.__name__} [{plan_input.tenant_id}] {plan_input.question[:80]}",
     )

@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         ThreadView,
         TurnRecord,
     )
+    from opsflow.names import ErrorCode
     from opsflow.search_attributes import OPS_STATUS, TENANT_ID
     from opsflow.threads import (
         UnresolvedReference,
@@ -57,12 +58,12 @@ RESOLVE_TIMEOUT = timedelta(seconds=15)
 RESOLVE_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=500),
     maximum_attempts=3,
-    non_retryable_error_types=["UNKNOWN_TENANT", "VALIDATION_ERROR"],
+    non_retryable_error_types=[ErrorCode.UNKNOWN_TENANT, ErrorCode.VALIDATION_ERROR],
 )
 # Past a question's own deadline its aggregation still needs a moment (as the client's ask).
 CHILD_SLACK_S = 120
 # Resolution failures that are the question's fault: answered as such, no rules fallback.
-REQUEST_ERRORS = frozenset({"UNKNOWN_TENANT", "VALIDATION_ERROR"})
+REQUEST_ERRORS = frozenset({ErrorCode.UNKNOWN_TENANT, ErrorCode.VALIDATION_ERROR})
 
 
 @workflow.defn(name=THREAD_WORKFLOW_NAME)
@@ -253,7 +254,7 @@ class InvestigationThreadWorkflow:
             # make the question too long. An answer, never a failed workflow task.
             problems = "; ".join(str(e["msg"]) for e in err.errors())
             return self._unanswered(
-                follow_up, pinned_at or workflow.now(), "VALIDATION_ERROR", problems
+                follow_up, pinned_at or workflow.now(), ErrorCode.VALIDATION_ERROR, problems
             )
         child_id = f"{workflow.info().workflow_id}-turn-{turn}"
         self._answering = child_id
@@ -276,7 +277,7 @@ class InvestigationThreadWorkflow:
             # thread goes on.
             workflow.logger.warning("turn_orchestration_failed", extra={"child": child_id})
             result = self._unanswered(
-                follow_up, pinned_at or workflow.now(), "TURN_FAILED", f"{child_id}: {err}"
+                follow_up, pinned_at or workflow.now(), ErrorCode.TURN_FAILED, f"{child_id}: {err}"
             )
             result.workflow_id = child_id
             return result

@@ -14,11 +14,12 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
 
 from opsflow.cli.errors import EXIT_BAD_INPUT, EXIT_UNREACHABLE, CliError
-from opsflow.contracts import WORKFLOW_NAME
 from opsflow.models import OpsRequest, OrchestrationResult
 from opsflow.models import Progress as WorkflowProgress
+from opsflow.names import Phase
 from opsflow.search_attributes import OPS_STATUS, TENANT_ID
 from opsflow.settings import Settings
+from workflows import OpsOrchestrationWorkflow
 
 # Past the request deadline, aggregation still needs a moment; past this, Temporal stops it.
 EXECUTION_SLACK_S = 120
@@ -68,14 +69,13 @@ def workflow_id_for(request: OpsRequest) -> str:
 
 async def start(
     client: Client, request: OpsRequest, settings: Settings
-) -> WorkflowHandle[object, OrchestrationResult]:
+) -> WorkflowHandle[OpsOrchestrationWorkflow, OrchestrationResult]:
     try:
         return await client.start_workflow(
-            WORKFLOW_NAME,
+            OpsOrchestrationWorkflow.run,
             request,
             id=workflow_id_for(request),
             task_queue=settings.task_queue,
-            result_type=OrchestrationResult,
             execution_timeout=timedelta(seconds=request.deadline_s + EXECUTION_SLACK_S),
             static_summary=request.question,
             search_attributes=TypedSearchAttributes(
@@ -92,7 +92,7 @@ async def start(
 
 
 async def wait_with_progress(
-    handle: WorkflowHandle[object, OrchestrationResult], console: Console | None
+    handle: WorkflowHandle[OpsOrchestrationWorkflow, OrchestrationResult], console: Console | None
 ) -> OrchestrationResult:
     """Poll the ``progress`` query for a bar on stderr while awaiting the result."""
     result_task = asyncio.create_task(handle.result())
@@ -105,12 +105,10 @@ async def wait_with_progress(
         console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task("planning", total=None)
+        task = bar.add_task(Phase.PLANNING, total=None)
         while not result_task.done():
             try:
-                snapshot: WorkflowProgress = await handle.query(
-                    "progress", result_type=WorkflowProgress
-                )
+                snapshot: WorkflowProgress = await handle.query(OpsOrchestrationWorkflow.progress)
             except RPCError as err:
                 # A query can race the workflow's completion; the result decides.
                 bar.update(task, description=f"waiting ({err.status.name.lower()})")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from pathlib import Path
 
 import asyncpg
@@ -12,8 +11,8 @@ import asyncpg
 from opsflow.cli.errors import EXIT_NOT_FOUND, EXIT_UNREACHABLE, CliError
 from opsflow.db.migrate import migrate
 from opsflow.errors import AppError
-from opsflow.models.request import TENANT_ID_PATTERN
 from opsflow.settings import Settings
+from opsflow.tenant_id import TENANT_ID_PATTERN, is_tenant_id
 
 
 def _path(value: str | None) -> Path | None:
@@ -28,7 +27,7 @@ def _path(value: str | None) -> Path | None:
 async def run_import(args: argparse.Namespace, settings: Settings) -> int:
     from opsflow.importer import import_telemetry
 
-    if not re.match(TENANT_ID_PATTERN, args.tenant):
+    if not is_tenant_id(args.tenant):
         raise CliError(
             "VALIDATION_ERROR", f"tenant id {args.tenant!r} must match {TENANT_ID_PATTERN}"
         )

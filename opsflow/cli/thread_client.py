@@ -7,7 +7,6 @@ Every refusal becomes a ``CliError`` with a stable code: an unknown thread
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -24,7 +23,6 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from opsflow.cli.errors import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_UNREACHABLE, CliError
 from opsflow.models import OrchestrationResult
-from opsflow.models.request import TENANT_ID_PATTERN
 from opsflow.models.thread import (
     THREAD_WORKFLOW_NAME,
     CloseRequest,
@@ -35,11 +33,12 @@ from opsflow.models.thread import (
 )
 from opsflow.search_attributes import TENANT_ID
 from opsflow.settings import Settings
+from opsflow.tenant_id import is_tenant_id
+from workflows.thread import InvestigationThreadWorkflow
 
 NEW_THREAD = "new"
 UPDATE_ASK = "ask"
 UPDATE_CLOSE = "close"
-QUERY_STATE = "state"
 # Refusals of the thread itself (a closed thread is "not found" to an update RPC).
 _CLOSED_STATES = frozenset(
     {
@@ -54,7 +53,7 @@ _CLOSED_STATES = frozenset(
 
 def check_tenant(tenant: str) -> str:
     """Tenant ids go into visibility queries: only the documented shape is accepted."""
-    if not re.fullmatch(TENANT_ID_PATTERN, tenant):
+    if not is_tenant_id(tenant):
         raise CliError("VALIDATION_ERROR", f"tenant id {tenant!r} is not valid", EXIT_BAD_INPUT)
     return tenant
 
@@ -179,7 +178,7 @@ async def thread_view(client: Client, thread_id: str) -> ThreadView:
                 "NOT_A_THREAD", f"{thread_id} is not an investigation thread", EXIT_BAD_INPUT
             )
         if description.status is WorkflowExecutionStatus.RUNNING:
-            view: ThreadView = await handle.query(QUERY_STATE, result_type=ThreadView)
+            view: ThreadView = await handle.query(InvestigationThreadWorkflow.state)
             return view
         final: ThreadView = await handle.result()
         return final

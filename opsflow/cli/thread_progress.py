@@ -11,10 +11,12 @@ from rich.progress import BarColumn, Progress, TextColumn
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
-from opsflow.cli.thread_client import QUERY_STATE, send_follow_up
+from opsflow.cli.thread_client import send_follow_up
 from opsflow.models import OrchestrationResult
 from opsflow.models import Progress as WorkflowProgress
 from opsflow.models.thread import FollowUp, ThreadView
+from workflows import OpsOrchestrationWorkflow
+from workflows.thread import InvestigationThreadWorkflow
 
 POLL_S = 0.3
 
@@ -38,11 +40,11 @@ async def answer_with_progress(
         task = bar.add_task("resolving", total=None)
         while not answer.done():
             try:
-                view: ThreadView = await handle.query(QUERY_STATE, result_type=ThreadView)
+                view: ThreadView = await handle.query(InvestigationThreadWorkflow.state)
                 if view.answering is not None:
                     child = client.get_workflow_handle(view.answering)
                     snapshot: WorkflowProgress = await child.query(
-                        "progress", result_type=WorkflowProgress
+                        OpsOrchestrationWorkflow.progress
                     )
                     done = sum(1 for s in snapshot.steps if s.finished_at is not None)
                     bar.update(

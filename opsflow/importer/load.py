@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -23,10 +22,10 @@ import structlog
 
 from opsflow.errors import UnknownTenantError, ValidationError
 from opsflow.importer.parse import ParsedTelemetry, parse_files
+from opsflow.tenant_id import TENANT_ID_PATTERN, is_tenant_id
 
 log = structlog.get_logger(__name__)
 
-_TENANT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _BUCKET = "date_bin('5 minutes', {col}, TIMESTAMPTZ '2000-01-01 00:00:00+00')"
 
 
@@ -251,8 +250,8 @@ async def import_telemetry(
     (nothing is written), UnknownTenantError when the tenant is missing and
     ``create_tenant`` is False.
     """
-    if not _TENANT_ID.fullmatch(tenant_id):
-        raise ValidationError(f"tenant id {tenant_id!r} must match {_TENANT_ID.pattern}")
+    if not is_tenant_id(tenant_id):
+        raise ValidationError(f"tenant id {tenant_id!r} must match {TENANT_ID_PATTERN}")
     started = time.perf_counter()
     # File reading and parsing are blocking: keep the event loop free.
     parsed = await asyncio.to_thread(parse_files, metrics, graph, events, cis)

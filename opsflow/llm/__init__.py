@@ -3,10 +3,9 @@
 Activity-side only: importing this package imports ``openai``; workflow code must not.
 """
 
-from opsflow.llm.breaker import BreakerState, CircuitBreaker, get_breaker, reset_breakers
+from opsflow.llm.breaker import BreakerState, CircuitBreaker
 from opsflow.llm.client import LlmClient, endpoint_label, map_openai_error
 from opsflow.llm.errors import (
-    LLM_NON_RETRYABLE_CODES,
     LlmAuthError,
     LlmBadRequestError,
     LlmCallError,
@@ -27,7 +26,6 @@ from opsflow.llm.prompts import (
 )
 
 __all__ = [
-    "LLM_NON_RETRYABLE_CODES",
     "BreakerState",
     "CircuitBreaker",
     "LlmAuthError",
@@ -45,10 +43,8 @@ __all__ = [
     "build_repair_messages",
     "build_summary_messages",
     "endpoint_label",
-    "get_breaker",
     "map_openai_error",
     "parse_plan",
     "parse_retry_after",
     "plan_json_schema",
-    "reset_breakers",
 ]

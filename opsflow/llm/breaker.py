@@ -134,33 +134,3 @@ class CircuitBreaker:
             **{"from": previous.value, "to": to.value},
             failures=self._failures,
         )
-
-
-_BREAKERS: dict[str, CircuitBreaker] = {}
-_BREAKERS_LOCK = threading.Lock()
-
-
-def get_breaker(
-    endpoint: str,
-    threshold: int = 5,
-    recovery_s: float = 60.0,
-    *,
-    clock: Callable[[], float] = time.monotonic,
-) -> CircuitBreaker:
-    """The process-wide breaker of ``endpoint``; the first caller's settings win.
-
-    One breaker per (process, endpoint) so every activity in a worker sees the same
-    health of the endpoint, however many LlmClient objects exist.
-    """
-    with _BREAKERS_LOCK:
-        breaker = _BREAKERS.get(endpoint)
-        if breaker is None:
-            breaker = CircuitBreaker(threshold, recovery_s, clock=clock, name=endpoint)
-            _BREAKERS[endpoint] = breaker
-        return breaker
-
-
-def reset_breakers() -> None:
-    """Forget every breaker (tests, or a worker re-reading its configuration)."""
-    with _BREAKERS_LOCK:
-        _BREAKERS.clear()

@@ -19,7 +19,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 
 from opsflow.errors import CircuitOpenError
-from opsflow.llm.breaker import CircuitBreaker, get_breaker
+from opsflow.llm.breaker import CircuitBreaker
 from opsflow.llm.errors import (
     LlmAuthError,
     LlmBadRequestError,
@@ -111,7 +111,8 @@ class LlmClient:
         http_client: httpx2.AsyncClient | None = None,
     ) -> None:
         self.endpoint = endpoint_label(base_url)
-        self.breaker = breaker if breaker is not None else get_breaker(self.endpoint)
+        # One breaker per client, and one client per worker (on its resources).
+        self.breaker = breaker if breaker is not None else CircuitBreaker(name=self.endpoint)
         self._max_completion_tokens = max_completion_tokens
         self._client = openai.AsyncOpenAI(
             base_url=base_url,
@@ -130,10 +131,10 @@ class LlmClient:
             base_url=base_url,
             api_key=settings.openai_api_key,
             timeout_s=settings.llm_timeout_s,
-            breaker=get_breaker(
-                endpoint_label(base_url),
+            breaker=CircuitBreaker(
                 settings.breaker_failure_threshold,
                 settings.breaker_recovery_s,
+                name=endpoint_label(base_url),
             ),
             max_completion_tokens=settings.llm_max_tokens,
         )

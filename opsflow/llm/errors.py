@@ -15,10 +15,11 @@ from typing import Any
 
 from opsflow.errors import LlmError
 from opsflow.models import LlmUsage
+from opsflow.names import ErrorCode
 
 
 class LlmCallError(LlmError):
-    code = "LLM_UNAVAILABLE"
+    code = ErrorCode.LLM_UNAVAILABLE
     retryable = True
 
     def __init__(
@@ -41,58 +42,49 @@ class LlmCallError(LlmError):
 class LlmUnavailableError(LlmCallError):
     """5xx, connection refused/reset, 409: the endpoint may recover."""
 
-    code = "LLM_UNAVAILABLE"
+    code = ErrorCode.LLM_UNAVAILABLE
 
 
 class LlmTimeoutError(LlmCallError):
-    code = "LLM_TIMEOUT"
+    code = ErrorCode.LLM_TIMEOUT
 
 
 class LlmRateLimitedError(LlmCallError):
-    code = "LLM_RATE_LIMITED"
+    code = ErrorCode.LLM_RATE_LIMITED
 
 
 class LlmQuotaError(LlmCallError):
     """429 ``insufficient_quota``: billing, not load; waiting a few seconds will not help."""
 
-    code = "LLM_QUOTA"
+    code = ErrorCode.LLM_QUOTA
     retryable = False
 
 
 class LlmAuthError(LlmCallError):
     """401/403: a wrong or revoked key does not fix itself between retries."""
 
-    code = "LLM_AUTH"
+    code = ErrorCode.LLM_AUTH
     retryable = False
 
 
 class LlmBadRequestError(LlmCallError):
     """400/404/422: the request (schema, model name, size) is wrong; resending it repeats that."""
 
-    code = "LLM_BAD_REQUEST"
+    code = ErrorCode.LLM_BAD_REQUEST
     retryable = False
 
 
 class LlmEmptyResponseError(LlmCallError):
     """The endpoint answered but with no content (no choices, refusal, content filter)."""
 
-    code = "LLM_EMPTY_RESPONSE"
+    code = ErrorCode.LLM_EMPTY_RESPONSE
     retryable = False
 
 
 class LlmNotConfiguredError(LlmCallError):
-    code = "LLM_NOT_CONFIGURED"
+    code = ErrorCode.LLM_NOT_CONFIGURED
     retryable = False
 
-
-# For RetryPolicy.non_retryable_error_types of LLM activities (with NON_RETRYABLE_CODES).
-LLM_NON_RETRYABLE_CODES: tuple[str, ...] = (
-    LlmAuthError.code,
-    LlmQuotaError.code,
-    LlmBadRequestError.code,
-    LlmEmptyResponseError.code,
-    LlmNotConfiguredError.code,
-)
 
 # A server asking for an hour's pause is not worth honouring inside one activity schedule.
 MAX_RETRY_AFTER_S = 600.0

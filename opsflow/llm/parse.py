@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import pydantic
 
+from opsflow.dag import DagProblemKind, dag_problems
 from opsflow.errors import PlanningError
 from opsflow.models import Plan
 
@@ -86,55 +87,24 @@ def _pydantic_errors(exc: pydantic.ValidationError) -> list[str]:
 
 
 def _graph_errors(plan: Plan) -> list[str]:
+    ids = ", ".join(s.id for s in plan.steps)
     errors: list[str] = []
-    ids = [s.id for s in plan.steps]
-    known = set(ids)
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    duplicates = [p.step_id for p in dag_problems(plan) if p.kind is DagProblemKind.DUPLICATE_ID]
     if duplicates:
         errors.append(f"steps: duplicate step ids {duplicates}; every id must be unique")
-    for n, step in enumerate(plan.steps):
-        for dep in step.depends_on:
-            if dep == step.id:
-                errors.append(f"steps[{n}].depends_on: step {step.id!r} depends on itself")
-            elif dep not in known:
-                errors.append(
-                    f"steps[{n}].depends_on: {dep!r} is not a step id of this plan "
-                    f"(ids: {', '.join(ids)})"
-                )
-    if not errors:
-        cycle = _cycle(plan)
-        if cycle:
-            errors.append(f"steps: dependency cycle {' -> '.join(cycle)}; the plan must be a DAG")
+    for problem in dag_problems(plan):
+        where = f"steps[{problem.index}].depends_on"
+        if problem.kind is DagProblemKind.SELF_DEPENDENCY:
+            errors.append(f"{where}: step {problem.step_id!r} depends on itself")
+        elif problem.kind is DagProblemKind.UNKNOWN_DEPENDENCY:
+            errors.append(
+                f"{where}: {problem.dependency!r} is not a step id of this plan (ids: {ids})"
+            )
+        elif problem.kind is DagProblemKind.CYCLE:
+            errors.append(
+                f"steps: dependency cycle {' -> '.join(problem.path)}; the plan must be a DAG"
+            )
     return errors
-
-
-def _cycle(plan: Plan) -> list[str]:
-    """One cycle as a path of ids (first id repeated at the end), or [] when acyclic."""
-    deps: Mapping[str, list[str]] = {s.id: s.depends_on for s in plan.steps}
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    path: list[str] = []
-
-    def visit(node: str) -> list[str]:
-        state[node] = 1
-        path.append(node)
-        for dep in deps.get(node, []):
-            if state.get(dep) == 1:
-                return [*path[path.index(dep) :], dep]
-            if dep not in state:
-                found = visit(dep)
-                if found:
-                    return found
-        path.pop()
-        state[node] = 2
-        return []
-
-    # Recursion depth is bounded by Plan's 32-step limit.
-    for step in plan.steps:
-        if step.id not in state:
-            found = visit(step.id)
-            if found:
-                return found
-    return []
 
 
 def _capability_errors(plan: Plan, capabilities: Collection[str]) -> list[str]:

@@ -10,24 +10,25 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from opsflow.errors import ValidationError
 from opsflow.models import Plan, ThreadContext
+from opsflow.models.request import MAX_QUESTION_CHARS
+from opsflow.sql import ALLOWED_TABLES
+from opsflow.tenant_id import is_tenant_id
 
 Message = dict[str, str]
 
 MAX_CI_NAMES = 200
-MAX_QUESTION_CHARS = 2_000
 MAX_JSON_CHARS = 24_000
 MAX_REPAIR_CONTENT_CHARS = 8_000
 MAX_REPAIR_ERRORS = 20
 MAX_ERROR_CHARS = 300
 
-TENANT_TABLES = ("ci", "ci_relation", "metric_sample", "metric_rollup", "event")
-_TENANT_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+# What the planner is told it may query: exactly what the SQL validator lets through.
+TENANT_TABLES = tuple(sorted(ALLOWED_TABLES))
 
 
 def plan_json_schema(capabilities: Sequence[str] | None = None) -> dict[str, Any]:
@@ -46,7 +47,7 @@ def plan_json_schema(capabilities: Sequence[str] | None = None) -> dict[str, Any
 
 
 def _check_tenant(tenant_id: str) -> str:
-    if not _TENANT_RE.fullmatch(tenant_id):
+    if not is_tenant_id(tenant_id):
         raise ValidationError(f"tenant id {tenant_id!r} is not a plain identifier")
     return tenant_id
 

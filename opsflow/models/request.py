@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from opsflow.models.context import ThreadContext
 from opsflow.models.plan import Plan
+from opsflow.tenant_id import TENANT_ID_PATTERN
 
-TENANT_ID_PATTERN = r"^[a-z][a-z0-9_]{1,62}$"
 MAX_QUESTION_CHARS = 2000
 
 

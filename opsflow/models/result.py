@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from opsflow.models.blocks import Block
 from opsflow.models.context import ContextUse
 from opsflow.models.findings import Diagnosis, RootCause
+from opsflow.names import Phase, StepReason
 
 
 class Status(StrEnum):
@@ -31,7 +32,7 @@ class StepStatus(StrEnum):
 
 
 class FallbackDetails(BaseModel):
-    reason: str  # primary_timeout | primary_error | sql_blocked | circuit_open | ...
+    reason: StepReason
     tool_attempted: str
     tool_used_fallback: str | None
     step_id: str | None = None
@@ -50,7 +51,7 @@ class StepState(BaseModel):
     finished_at: datetime | None = None
     duration_ms: float | None = None
     error_code: str | None = None
-    reason: str | None = None  # stable: deadline_exceeded, primary_error, sql_blocked, ...
+    reason: StepReason | None = None
     detail: str = ""
     fallback: FallbackDetails | None = None
     row_count: int = 0
@@ -78,7 +79,7 @@ class LlmUsage(BaseModel):
 
 
 class Progress(BaseModel):
-    phase: str
+    phase: Phase
     steps: list[StepState] = Field(default_factory=list)
     planner: str | None = None
 

@@ -10,6 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from opsflow.models.plan import ParamValue
 from opsflow.utc import epoch
 
+# Points of a series that history or an answer block carries when the full series does not
+# fit: a claim check's preview keeps the latest ones, the answer's chart a downsampled view.
+PREVIEW_POINTS = 60
+
 
 class CiRecord(BaseModel):
     id: str

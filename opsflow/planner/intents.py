@@ -5,22 +5,9 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from opsflow.errors import UnknownCiError
-
-
-class Intent(StrEnum):
-    WHY_SLOW = "why_slow"
-    WHY_FAILING = "why_failing"
-    WHAT_CHANGED = "what_changed"
-    DEPENDENTS = "dependents"  # what depends on X
-    DEPENDENCIES = "dependencies"  # what does X depend on
-    TOP_N = "top_n"
-    ALERT_COUNTS = "alert_counts"
-    ALERTS = "alerts"
-    HEALTH = "health"
-    INVESTIGATE = "investigate"
+from opsflow.names import Intent
 
 
 @dataclass(frozen=True)

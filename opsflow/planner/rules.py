@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from opsflow.models import Plan, PlanStep
-from opsflow.planner.intents import Intent, ParsedQuestion, detect_intent
+from opsflow.names import Capability, Intent
+from opsflow.planner.intents import ParsedQuestion, detect_intent
 from opsflow.planner.sql_templates import alert_counts_sql, health_sql, top_n_sql
 
 HISTORY_HOURS = 6
@@ -42,26 +43,26 @@ def _investigation(parsed: ParsedQuestion, *_: object) -> Plan:
     steps = [
         PlanStep(
             id="topology",
-            capability="graph_traversal",
+            capability=Capability.GRAPH_TRAVERSAL,
             params={"ci": ci, "direction": "upstream", "depth": 4},
             description=f"what {ci} depends on",
         ),
         PlanStep(
             id="focus_metrics",
-            capability="metric_timeseries",
+            capability=Capability.METRIC_TIMESERIES,
             params={"ci": ci, **metrics_params},
             description=f"metrics of {ci} against its baseline",
         ),
         PlanStep(
             id="upstream_metrics",
-            capability="metric_timeseries",
+            capability=Capability.METRIC_TIMESERIES,
             params={"include_inputs": True, **metrics_params},
             depends_on=["topology"],
             description="metrics of every upstream CI",
         ),
         PlanStep(
             id="changes",
-            capability="event_search",
+            capability=Capability.EVENT_SEARCH,
             params={
                 "ci": ci,
                 "include_inputs": True,
@@ -93,7 +94,7 @@ def _topology(parsed: ParsedQuestion, *_: object) -> Plan:
         steps=[
             PlanStep(
                 id="topology",
-                capability="graph_traversal",
+                capability=Capability.GRAPH_TRAVERSAL,
                 params={"ci": parsed.ci, "direction": direction, "depth": 6},
             )
         ],
@@ -111,7 +112,7 @@ def _alerts(parsed: ParsedQuestion, *_: object) -> Plan:
     if parsed.ci:
         params["ci"] = parsed.ci
     return Plan(
-        steps=[PlanStep(id="alerts", capability="event_search", params=params)],  # type: ignore[arg-type]
+        steps=[PlanStep(id="alerts", capability=Capability.EVENT_SEARCH, params=params)],  # type: ignore[arg-type]
         focus_ci=parsed.ci,
         intent=parsed.intent.value,
         rationale="alerts in the window",
@@ -123,7 +124,7 @@ def _top_n(parsed: ParsedQuestion, tenant_id: str, cis: list[CiInfo], at: dateti
     candidates = [c.name for c in cis if parsed.ci_type is None or c.ci_type == parsed.ci_type]
     step = PlanStep(
         id="top_n",
-        capability="database_query",
+        capability=Capability.DATABASE_QUERY,
         params={
             "sql": top_n_sql(
                 tenant_id, metric, parsed.ci_type, parsed.top_n, parsed.window_minutes, at
@@ -131,7 +132,7 @@ def _top_n(parsed: ParsedQuestion, tenant_id: str, cis: list[CiInfo], at: dateti
         },
         description=f"top {parsed.top_n} by {metric}",
         # If the SQL is refused, the structured metric tool can still show the same CIs.
-        fallback_capability="metric_timeseries",
+        fallback_capability=Capability.METRIC_TIMESERIES,
         fallback_params={
             "cis": candidates[:40],
             "metrics": [metric],
@@ -147,10 +148,10 @@ def _alert_counts(parsed: ParsedQuestion, tenant_id: str, _: list[CiInfo], at: d
     minutes = parsed.window_minutes or _minutes_since_midnight(at)
     step = PlanStep(
         id="alert_counts",
-        capability="database_query",
+        capability=Capability.DATABASE_QUERY,
         params={"sql": alert_counts_sql(tenant_id, severity, parsed.ci_type, minutes, at)},
         description="alert counts per CI",
-        fallback_capability="event_search",
+        fallback_capability=Capability.EVENT_SEARCH,
         fallback_params={"kinds": ["alert"], "severity": severity, "window_minutes": minutes},
     )
     return Plan(steps=[step], intent=parsed.intent.value, rationale="ad-hoc count in SQL")
@@ -158,10 +159,10 @@ def _alert_counts(parsed: ParsedQuestion, tenant_id: str, _: list[CiInfo], at: d
 
 def _health(parsed: ParsedQuestion, tenant_id: str, _: list[CiInfo], at: datetime) -> Plan:
     steps = [
-        PlanStep(id="inventory", capability="ci_search", params={"limit": 500}),
+        PlanStep(id="inventory", capability=Capability.CI_SEARCH, params={"limit": 500}),
         PlanStep(
             id="alerts",
-            capability="event_search",
+            capability=Capability.EVENT_SEARCH,
             params={
                 "kinds": ["alert", "incident"],
                 "severity": "warning",
@@ -170,7 +171,7 @@ def _health(parsed: ParsedQuestion, tenant_id: str, _: list[CiInfo], at: datetim
         ),
         PlanStep(
             id="error_leaders",
-            capability="database_query",
+            capability=Capability.DATABASE_QUERY,
             params={"sql": health_sql(tenant_id, at)},
             description="services with the highest error rate in the last 15 minutes",
         ),

@@ -9,13 +9,11 @@ text that was not validated.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
 from sqlglot import exp
 
-from opsflow.models.request import TENANT_ID_PATTERN
 from opsflow.sql._limit import enforce_limit, has_row_cap, outermost_query
 from opsflow.sql._models import (
     SQL_COMMAND,
@@ -29,9 +27,9 @@ from opsflow.sql._parse import ParseFailed, parse, render, settle_round_types, u
 from opsflow.sql._prescan import too_large
 from opsflow.sql._statement import root_violation
 from opsflow.sql._walk import TreeChecker
+from opsflow.tenant_id import TENANT_ID_PATTERN, is_tenant_id
 
 DEFAULT_ROW_CAP: Final = 1000
-_TENANT_ID: Final = re.compile(TENANT_ID_PATTERN)
 _MAX_WARNING_CHARS: Final = 160
 
 
@@ -41,7 +39,7 @@ def validate_sql(sql: str, tenant_id: str, *, row_cap: int = DEFAULT_ROW_CAP) ->
     Raises ValueError only for caller mistakes (a malformed tenant id, a cap below 1);
     anything wrong with `sql` itself is a violation in the verdict, never an exception.
     """
-    if not _TENANT_ID.fullmatch(tenant_id):
+    if not is_tenant_id(tenant_id):
         raise ValueError(f"tenant id {tenant_id!r} does not match {TENANT_ID_PATTERN}")
     if row_cap < 1:
         raise ValueError(f"row_cap must be at least 1, got {row_cap}")

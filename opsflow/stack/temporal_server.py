@@ -71,7 +71,7 @@ class TemporalDevServer:
             "--log-level",
             "warn",
             # WAL + synchronous=normal: commits survive a killed server (chaos tests) and
-            # no longer wait on a full fsync per state change (2x lower latency in bench/).
+            # do not wait on a full fsync per state change (docs/DECISIONS.md, "Dev server").
             "--sqlite-pragma",
             "journal_mode=wal",
             "--sqlite-pragma",

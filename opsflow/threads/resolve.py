@@ -16,12 +16,13 @@ from datetime import datetime
 
 from opsflow.errors import AppError
 from opsflow.models.context import ContextUse, ReferenceKind, Substitution, ThreadContext
+from opsflow.names import ErrorCode
 from opsflow.planner.intents import find_ci
 from opsflow.planner.rules import CiInfo
 
 
 class UnresolvedReference(AppError):
-    code = "UNRESOLVED_REFERENCE"
+    code = ErrorCode.UNRESOLVED_REFERENCE
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 
-from opsflow.models.request import MAX_QUESTION_CHARS, TENANT_ID_PATTERN
+from opsflow.models.request import MAX_QUESTION_CHARS
 from opsflow.models.thread import FollowUp
+from opsflow.tenant_id import is_tenant_id
 
 
 class RefusalCode(StrEnum):
@@ -30,7 +30,7 @@ def followup_problem(
     """(code, reason) when the thread must refuse ``follow_up``; None when it may answer."""
     if closed:
         return RefusalCode.THREAD_CLOSED, "this investigation thread is closed"
-    if not re.fullmatch(TENANT_ID_PATTERN, follow_up.tenant_id):
+    if not is_tenant_id(follow_up.tenant_id):
         return RefusalCode.BAD_REQUEST, f"tenant id {follow_up.tenant_id!r} is not valid"
     if follow_up.tenant_id != tenant_id:
         return (

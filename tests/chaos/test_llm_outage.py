@@ -6,25 +6,24 @@ rule planner and the template summary (``degraded``), and once the breaker has s
 ``breaker_failure_threshold`` consecutive failures it opens: later requests never reach the
 server and the recorded fallback reason becomes ``circuit_open``.
 
-The breaker is per process (``opsflow.llm.breaker.get_breaker``), so this worker runs in
-the test process with the breakers reset before and after.
+The breaker is the worker's own (on its resources), so this worker runs in the test
+process and the test reads that breaker's state.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 from temporalio.client import Client
 
-from opsflow.llm.breaker import BreakerState, get_breaker, reset_breakers
-from opsflow.llm.client import endpoint_label
+from opsflow.llm.breaker import BreakerState
 from opsflow.models import FallbackDetails, OrchestrationResult, Status
+from opsflow.names import StepReason
 from opsflow.policies import DEFAULT_POLICIES
 from tests.chaos.conftest import ChaosStack
 from tests.fakes.llm_server import FakeLlmServer
-from tests.support.harness import ask, running_worker
+from tests.support.harness import ask, worker_with_resources
 
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(120)]
 
@@ -37,13 +36,6 @@ QUESTIONS = (
 )
 
 
-@pytest.fixture
-def fresh_breakers() -> Iterator[None]:
-    reset_breakers()
-    yield
-    reset_breakers()
-
-
 def _fallback(result: OrchestrationResult, tool: str) -> FallbackDetails:
     found = [f for f in result.fallbacks if f.tool_attempted == tool]
     assert len(found) == 1, result.fallbacks
@@ -51,23 +43,25 @@ def _fallback(result: OrchestrationResult, tool: str) -> FallbackDetails:
 
 
 async def test_llm_outage_degrades_to_rules_and_the_breaker_stops_the_calls(
-    chaos: ChaosStack, chaos_client: Client, fresh_breakers: None
+    chaos: ChaosStack, chaos_client: Client
 ) -> None:
     # Attempts per question before the breaker opens: every one is a failure it counts.
     attempts = sum(DEFAULT_POLICIES[a].maximum_attempts for a in ("plan_request", "summarize"))
     assert attempts <= THRESHOLD  # the first question must end with the breaker still closed
     async with (
         FakeLlmServer(mode="http_500") as server,
-        running_worker(
+        worker_with_resources(
             chaos_client,
             chaos.settings,
             openai_api_key="test",
             openai_base_url=server.base_url,
             breaker_failure_threshold=THRESHOLD,
             breaker_recovery_s=60,
-        ) as settings,
+        ) as (settings, res),
     ):
-        breaker = get_breaker(endpoint_label(server.base_url))
+        # The worker's own breaker: it lives on its resources, a fresh one per worker.
+        assert res.llm is not None
+        breaker = res.llm.breaker
         results: list[OrchestrationResult] = []
         hits: list[int] = []
         for question in QUESTIONS:
@@ -93,7 +87,7 @@ async def test_llm_outage_degrades_to_rules_and_the_breaker_stops_the_calls(
     assert reasons[0] == "llm_error"
     assert _fallback(results[0], "plan_request").error_code == "LLM_UNAVAILABLE"
     # ...then the breaker opened after THRESHOLD consecutive failures and stays open.
-    opened = reasons.index("circuit_open")
+    opened = reasons.index(StepReason.CIRCUIT_OPEN)
     assert all(r == "circuit_open" for r in reasons[opened:])
     assert len(reasons) - opened >= 2
     assert _fallback(results[-1], "plan_request").error_code == "CIRCUIT_OPEN"

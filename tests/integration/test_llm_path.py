@@ -13,7 +13,6 @@ from typing import Any
 import asyncpg
 import pytest
 
-from opsflow.llm import reset_breakers
 from opsflow.models import OrchestrationResult, Status, StepStatus
 from opsflow.seed import Incident, read_incidents
 from opsflow.settings import Settings
@@ -86,7 +85,6 @@ async def llm_worker(
 ) -> AsyncIterator[Settings]:
     from tests.support.harness import running_worker
 
-    reset_breakers()
     async with running_worker(
         temporal_client,
         settings,

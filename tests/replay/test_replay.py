@@ -16,6 +16,8 @@ from temporalio.worker import Replayer
 
 from tests.replay.variants import PatchedWorkflow, ReorderedWorkflow
 from workflows import OpsOrchestrationWorkflow
+from workflows.execution import SINGLE_DEADLINE_TIMER
+from workflows.options import LOCAL_PHASES_PATCH
 
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
 REPO = Path(__file__).resolve().parents[2]
@@ -35,12 +37,15 @@ def _history(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
 
 
+# v3_: recorded with both patches (single-deadline-timer, local-phase-activities) taken;
+# v4_: after both were retired with deprecate_patch. Histories from before the patches
+# (v1, v2) were dropped with the branches they covered (docs/DECISIONS.md).
+VERSIONS = ("v3", "v4")
+
+
 def test_every_path_has_a_recorded_history() -> None:
     stems = {p.stem for p in HISTORIES}
-    assert stems >= REQUIRED_PATHS
-    # v2_: recorded after the single-deadline-timer patch; the v1 files predate it.
-    # v3_: after local-phase-activities as well.
-    assert stems >= {f"{v}_{name}" for name in REQUIRED_PATHS for v in ("v2", "v3")}
+    assert stems >= {f"{v}_{name}" for name in REQUIRED_PATHS for v in VERSIONS}
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
@@ -54,12 +59,11 @@ def test_patch_markers_match_the_recorded_version(path: Path) -> None:
             patches.add(json.loads(base64.b64decode(payload["data"]))["id"])
     # A rejected request never reaches the scheduler, where the deadline patch is checked;
     # the tool context (a local phase) is loaded before planning, so every v3 run has it.
+    # deprecate_patch records the same marker, so runs of both versions carry it.
     reaches_execution = not path.stem.endswith("failure_unknown_tenant")
-    expected = set()
-    if path.stem.startswith(("v2_", "v3_")) and reaches_execution:
-        expected.add("single-deadline-timer")
-    if path.stem.startswith("v3_"):
-        expected.add("local-phase-activities")
+    expected = {LOCAL_PHASES_PATCH}
+    if reaches_execution:
+        expected.add(SINGLE_DEADLINE_TIMER)
     assert patches == expected
 
 

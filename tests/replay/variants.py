@@ -5,15 +5,17 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from opsflow.contracts import ToolContext
+    from activities.context import ContextActivities
+    from opsflow.contracts import WORKFLOW_NAME, ToolContext
     from opsflow.models import OpsRequest, OrchestrationResult
+    from opsflow.names import ActivityName
     from opsflow.policies import DEFAULT_POLICIES
 
 from workflows import OpsOrchestrationWorkflow
 from workflows.options import activity_options
 
 
-@workflow.defn(name="OpsOrchestrationWorkflow")
+@workflow.defn(name=WORKFLOW_NAME)
 class ReorderedWorkflow(OpsOrchestrationWorkflow):
     """An incompatible change: the tool context is loaded twice."""
 
@@ -26,7 +28,7 @@ class ReorderedWorkflow(OpsOrchestrationWorkflow):
         return await super()._tool_context()
 
 
-@workflow.defn(name="OpsOrchestrationWorkflow")
+@workflow.defn(name=WORKFLOW_NAME)
 class PatchedWorkflow(OpsOrchestrationWorkflow):
     """The same change, guarded: old histories take the old path."""
 
@@ -36,9 +38,8 @@ class PatchedWorkflow(OpsOrchestrationWorkflow):
 
     async def _tool_context(self) -> ToolContext:
         if workflow.patched("reload-tool-context"):
-            await workflow.execute_activity(
-                "load_tool_context",
-                result_type=ToolContext,
-                **activity_options(DEFAULT_POLICIES["tool_stats_snapshot"], None),
+            await workflow.execute_activity_method(
+                ContextActivities.load_tool_context,
+                **activity_options(DEFAULT_POLICIES[ActivityName.LOAD_TOOL_CONTEXT], None),
             )
         return await super()._tool_context()

@@ -11,6 +11,7 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
+from activities.resources import WorkerResources
 from opsflow.cli.ask import start
 from opsflow.history_markers import local_activity
 from opsflow.models import OpsRequest, OrchestrationResult, Plan
@@ -22,6 +23,17 @@ async def running_worker(
     client: Client, settings: Settings, *, activity_overrides: Any = (), **overrides: Any
 ) -> AsyncIterator[Settings]:
     """A worker on a fresh task queue; ``overrides`` are Settings fields (policies, latency)."""
+    async with worker_with_resources(
+        client, settings, activity_overrides=activity_overrides, **overrides
+    ) as (custom, _):
+        yield custom
+
+
+@asynccontextmanager
+async def worker_with_resources(
+    client: Client, settings: Settings, *, activity_overrides: Any = (), **overrides: Any
+) -> AsyncIterator[tuple[Settings, WorkerResources]]:
+    """``running_worker`` that also hands out the worker's resources (its LLM breaker...)."""
     import worker as worker_module
 
     custom = settings.model_copy(
@@ -31,7 +43,7 @@ async def running_worker(
         worker_module.worker_resources(custom) as res,
         worker_module.build_worker(client, res, activity_overrides=activity_overrides),
     ):
-        yield custom
+        yield custom, res
 
 
 async def start_question(

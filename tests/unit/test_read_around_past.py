@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from activities.telemetry_tools import MAX_AFTER_MINUTES, read_until
+from activities.telemetry_tools import read_until
 from opsflow.catalog import default_registry
+from opsflow.params import MAX_AFTER_MINUTES
 from opsflow.planner import CiInfo, rule_plan
 from opsflow.planner.rules import AFTER_MINUTES
 

@@ -8,7 +8,9 @@ import pytest
 
 from opsflow.cli.ask import build_request, parse_reference_time
 from opsflow.cli.errors import CliError
+from opsflow.errors import AppError
 from opsflow.models.request import MAX_QUESTION_CHARS
+from opsflow.names import ActivityName, ToolName
 from opsflow.policies import load_policies
 
 
@@ -56,3 +58,14 @@ def test_invalid_policy_json_is_a_validation_error(spec: str) -> None:
     with pytest.raises(AppError) as raised:
         load_policies(spec)
     assert raised.value.code == "VALIDATION_ERROR"
+
+
+def test_every_activity_policy_is_keyed_by_its_activity_name() -> None:
+    # load_tool_context's own policy is overridable under its activity name...
+    policies = load_policies('{"load_tool_context": {"start_to_close_s": 2}}')
+    assert policies[ActivityName.LOAD_TOOL_CONTEXT].start_to_close_s == 2
+    # Every activity the orchestration schedules (the thread's own activity has its own).
+    assert set(policies) == {*ToolName, *ActivityName} - {ActivityName.RESOLVE_FOLLOWUP}
+    # ...and the old, ignored key is refused instead of silently accepted.
+    with pytest.raises(AppError, match="tool_stats_snapshot"):
+        load_policies('{"tool_stats_snapshot": {"start_to_close_s": 2}}')

@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.direct_query import QueryTools
+from activities.errors import to_application_error
 from activities.resources import WorkerResources
 from opsflow.db.pool import create_pool
+from opsflow.errors import SqlBlocked
 from opsflow.models import ToolCall
 from opsflow.policies import load_policies
 from opsflow.settings import Settings
@@ -58,11 +59,14 @@ async def test_blocked_sql_never_acquires_a_connection(
             "SELECT pg_sleep(10)",
             "COPY ci TO '/tmp/x'",
         ]:
-            with pytest.raises(ApplicationError) as raised:
+            # The body raises the domain error; the worker's interceptor makes it an
+            # ApplicationError (tests/workflow covers that conversion).
+            with pytest.raises(SqlBlocked) as raised:
                 await env.run(tools.direct_query, _call(attack, seeded))
-            assert raised.value.type == "SQL_BLOCKED"
-            assert raised.value.non_retryable
-            assert raised.value.details and raised.value.details[0]
+            converted = to_application_error(raised.value)
+            assert converted.type == "SQL_BLOCKED"
+            assert converted.non_retryable
+            assert converted.details and converted.details[0]
         assert pool.acquired == 0
         ok = await env.run(
             tools.direct_query,

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from opsflow.llm import reset_breakers
 from opsflow.models.thread import CloseRequest
 from opsflow.settings import Settings
 from tests.fakes.llm_server import FakeLlmServer
@@ -40,7 +39,6 @@ def _user_prompt(request: dict[str, Any]) -> str:
 async def test_follow_up_plan_prompt_carries_the_thread_context(
     temporal_client: Client, settings: Settings, seeded: datetime
 ) -> None:
-    reset_breakers()
     async with (
         FakeLlmServer(mode="auto", plan_builder=_plan) as server,
         running_worker(

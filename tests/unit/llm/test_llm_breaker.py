@@ -16,9 +16,8 @@ from opsflow.llm import (
     CircuitBreaker,
     LlmClient,
     LlmUnavailableError,
-    get_breaker,
-    reset_breakers,
 )
+from opsflow.settings import Settings
 from tests.fakes.llm_server import FakeLlmServer
 from tests.unit.llm.conftest import FakeClock
 
@@ -133,15 +132,14 @@ def test_rejects_nonsense_configuration() -> None:
         CircuitBreaker(failure_threshold=0)
 
 
-def test_one_breaker_per_endpoint() -> None:
-    reset_breakers()
-    try:
-        a = get_breaker("http://a.test/v1", 3, 1.0)
-        assert get_breaker("http://a.test/v1", 9, 9.0) is a
-        assert a.failure_threshold == 3
-        assert get_breaker("http://b.test/v1") is not a
-    finally:
-        reset_breakers()
+def test_each_client_owns_its_breaker_from_the_settings() -> None:
+    # No process-wide registry: a worker's breaker lives on its LLM client (its resources),
+    # so two workers in one process (tests, the demo) never share one.
+    settings = Settings(OPENAI_API_KEY="k", OPSFLOW_BREAKER_FAILURES=3)
+    a = LlmClient.from_settings(settings)
+    b = LlmClient.from_settings(settings)
+    assert a.breaker is not b.breaker
+    assert a.breaker.failure_threshold == 3
 
 
 def test_metrics_module_reload_does_not_double_register() -> None:

@@ -290,7 +290,7 @@ def test_from_settings_requires_key() -> None:
     assert not info.value.retryable
 
 
-async def test_from_settings_uses_timeout_and_shared_breaker(llm_server: FakeLlmServer) -> None:
+async def test_from_settings_uses_timeout_and_its_own_breaker(llm_server: FakeLlmServer) -> None:
     settings = Settings(
         openai_api_key="k",
         openai_base_url=llm_server.base_url,
@@ -299,7 +299,8 @@ async def test_from_settings_uses_timeout_and_shared_breaker(llm_server: FakeLlm
     )
     llm_server.mode = "hang"
     async with LlmClient.from_settings(settings) as one, LlmClient.from_settings(settings) as two:
-        assert one.breaker is two.breaker
+        # One breaker per client (per worker resources), none shared across the process.
+        assert one.breaker is not two.breaker
         assert one.breaker.failure_threshold == 3
         with pytest.raises(LlmTimeoutError):
             await text_call(one)
