@@ -49,6 +49,13 @@ def _time_ticks(low: float, high: float) -> list[float]:
     return [first + i * step for i in range(int((high - first) // step) + 1)]
 
 
+def _anchor(x: float) -> str:
+    """Labels near an edge grow inwards, so they are not cut off."""
+    if x > WIDTH - RIGHT - 60:
+        return "end"
+    return "start" if x < LEFT + 60 else "middle"
+
+
 def render_chart(
     series: Sequence[SeriesLine],
     markers: Sequence[Marker],
@@ -153,7 +160,7 @@ def render_chart(
                 "reference " + _time_label(epoch(reference_time), with_date=False),
                 x=rx,
                 y=TOP - 8,
-                text_anchor="middle",
+                text_anchor=_anchor(rx),
                 fill=REFERENCE_COLOR,
                 class_="marker-label",
             )

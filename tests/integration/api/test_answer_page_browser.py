@@ -1,0 +1,77 @@
+"""The answer page as an operator sees it: headless Chromium opens the key link of a
+finished question (cookie, redirect), and the rendered page has a drawn chart for every
+timeseries block and the dependency graph. The screenshot is kept in test-artifacts/."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from opsflow.models import GraphBlock, OrchestrationResult, Status, TimeseriesBlock
+from tests.integration.api.conftest import ACME_KEY, ApiServer
+from tests.integration.api.test_api import _answer, _ask
+from tests.integration.ops.support import ARTIFACTS
+from tests.support import chromium
+
+pytestmark = pytest.mark.integration
+
+SCREENSHOT = ARTIFACTS / "answer-page.png"
+# A finished answer is server-rendered SVG: no script has to run, a short budget suffices.
+BUDGET_MS = 3_000
+CHART = re.compile(r'<svg[^>]*class="chart".*?</svg>', re.S)
+GRAPH = re.compile(r'<svg[^>]*class="graph".*?</svg>', re.S)
+POLYLINE = re.compile(r'<polyline[^>]*points="([^"]+)"')
+
+
+@pytest.mark.skipif(
+    not chromium.CHROMIUM.exists(),
+    reason=f"{chromium.CHROMIUM} is absent (Debian package `chromium`; .ci/run installs it)",
+)
+async def test_answer_page_draws_charts_and_the_graph(
+    api_server: ApiServer, seeded: datetime, tmp_path: Path
+) -> None:
+    accepted = await _ask(api_server, seeded)
+    result: OrchestrationResult = await _answer(api_server, accepted["workflow_id"])
+    assert result.status is Status.SUCCESS, result.missing
+    series_blocks = [b for b in result.blocks if isinstance(b, TimeseriesBlock)]
+    graphs = [b for b in result.blocks if isinstance(b, GraphBlock)]
+    assert series_blocks and graphs, [b.kind for b in result.blocks]
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    SCREENSHOT.unlink(missing_ok=True)
+    url = f"{api_server.url}/q/{result.workflow_id}?key={quote(ACME_KEY)}"
+    dom = await chromium.render(
+        url,
+        profile=tmp_path / "profile",
+        screenshot=SCREENSHOT,
+        budget_ms=BUDGET_MS,
+        size="1400,3400",
+    )
+    (ARTIFACTS / "answer-page.html").write_text(dom, encoding="utf-8")
+    assert result.question in dom, "the redirect did not land on the answer page"
+    assert f"status-{result.status.value}" in dom
+
+    charts = CHART.findall(dom)
+    plotted = {m for chart in charts for m in re.findall(r'class="legend">([^<]+)<', chart)}
+    for block in series_blocks:
+        for line in block.series:
+            assert line.name in plotted, f"series {line.name} not drawn"
+    for chart in charts:
+        lines = POLYLINE.findall(chart)
+        assert lines and all(len(points.split()) >= 2 for points in lines), "empty chart"
+        assert 'class="reference-time"' in chart and "time (UTC)" in chart
+    markers = sum(len(b.markers) for b in series_blocks)
+    assert sum(chart.count('class="change-marker"') for chart in charts) >= markers
+
+    [graph] = GRAPH.findall(dom)
+    drawn_nodes = re.findall(r'<g class="node[^"]*"><rect[^>]*></rect><text[^>]*>([^<]+)<', graph)
+    assert set(drawn_nodes) == set(graphs[0].nodes) | set(graphs[0].highlight)
+    assert graph.count('class="edge') == len(graphs[0].edges)
+    assert "Temporal UI" in dom and result.ui_url and result.ui_url in dom
+
+    image = SCREENSHOT.read_bytes()
+    assert image.startswith(chromium.PNG_SIGNATURE) and len(image) > 20_000, "blank screenshot"
