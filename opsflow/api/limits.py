@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from opsflow.api.errors import STATUS_BY_CODE, ApiCode
@@ -18,10 +19,6 @@ from opsflow.api.errors import STATUS_BY_CODE, ApiCode
 UNLIMITED_PREFIXES = ("/healthz", "/metrics", "/static/")
 # Buckets kept in memory at most; full (idle) buckets are dropped first past this.
 MAX_BUCKETS = 10_000
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 async def _send_error(
@@ -52,29 +49,32 @@ class BodyLimit:
             await _send_error(send, ApiCode.BODY_TOO_LARGE, f"body over {self.max_bytes} bytes", [])
             return
         seen = 0
-        started = False
+        refused = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _BodyTooLarge
+                if seen > self.max_bytes and not refused:
+                    # Answer now; to the app the client has gone (a ClientDisconnect it
+                    # handles like any dropped upload), and whatever it sends is dropped.
+                    refused = True
+                    await _send_error(
+                        send, ApiCode.BODY_TOO_LARGE, f"body over {self.max_bytes} bytes", []
+                    )
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+        async def guarded_send(message: Message) -> None:
+            if not refused:
+                await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
-            if started:
+            await self.app(scope, counting_receive, guarded_send)
+        except ClientDisconnect:
+            if not refused:
                 raise
-            await _send_error(send, ApiCode.BODY_TOO_LARGE, f"body over {self.max_bytes} bytes", [])
 
 
 @dataclass

@@ -28,11 +28,9 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
     first = math.floor(low / step) * step
-    ticks = []
-    value = first
-    while value <= high + step * 0.5:
-        ticks.append(round(value, 10))
-        value += step
+    ticks = [round(first, 10)]
+    while ticks[-1] < high:
+        ticks.append(round(first + len(ticks) * step, 10))
     return ticks
 
 

@@ -21,7 +21,7 @@ class Event:
 async def read_events(response: httpx.Response) -> list[Event]:
     """Every event until the server ends the stream (comments, i.e. pings, skipped)."""
     events: list[Event] = []
-    name, data = "message", []
+    name, data = "message", list[str]()
     async for line in response.aiter_lines():
         if line == "":
             if data:

@@ -3,6 +3,7 @@ process, an HTTP client, the real Temporal dev server, worker and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime
 from typing import Any
@@ -41,13 +42,7 @@ async def _answer(api: ApiServer, workflow_id: str) -> OrchestrationResult:
             pending = response.json()
             assert pending["state"] == "running" and "phase" in pending["progress"]
             assert time.monotonic() < deadline, f"{workflow_id} not answered in {ANSWER_WAIT_S}s"
-            await _sleep(0.3)
-
-
-async def _sleep(seconds: float) -> None:
-    import asyncio
-
-    await asyncio.sleep(seconds)
+            await asyncio.sleep(0.3)
 
 
 @pytest.fixture(scope="module")
