@@ -133,8 +133,9 @@ def render_chart(
         parts.append(
             text(
                 marker.label,
-                x=mx + 3,
+                x=mx - 3 if mx > WIDTH / 2 else mx + 3,
                 y=TOP + 12 + 12 * (offset % 4),
+                text_anchor="end" if mx > WIDTH / 2 else "start",
                 fill=CHANGE_COLOR,
                 class_="marker-label",
             )

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,12 +33,10 @@ class ApiServer:
         return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30.0)
 
 
-@pytest.fixture(scope="module")
-async def api_server(
-    worker_settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[ApiServer]:
-    log = tmp_path_factory.mktemp("api") / "serve.log"
-    env = child_env(worker_settings, OPSFLOW_API_KEYS=f"{ACME_KEY}:t_acme,{GLOBEX_KEY}:t_globex")
+@asynccontextmanager
+async def serve_api(settings: Settings, log: Path) -> AsyncIterator[ApiServer]:
+    """``client.py serve`` on a free port for the task queue of ``settings``."""
+    env = child_env(settings, OPSFLOW_API_KEYS=f"{ACME_KEY}:t_acme,{GLOBEX_KEY}:t_globex")
     port = free_port()
     with log.open("wb") as stderr:
         proc = await asyncio.create_subprocess_exec(
@@ -69,3 +68,11 @@ async def api_server(
             except TimeoutError:
                 os.killpg(proc.pid, signal.SIGKILL)
                 await proc.wait()
+
+
+@pytest.fixture(scope="module")
+async def api_server(
+    worker_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[ApiServer]:
+    async with serve_api(worker_settings, tmp_path_factory.mktemp("api") / "serve.log") as api:
+        yield api

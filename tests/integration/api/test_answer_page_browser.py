@@ -10,12 +10,15 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from temporalio.client import Client
 
 from opsflow.models import GraphBlock, OrchestrationResult, Status, TimeseriesBlock
-from tests.integration.api.conftest import ACME_KEY, ApiServer
+from opsflow.settings import Settings
+from tests.integration.api.conftest import ACME_KEY, ApiServer, serve_api
 from tests.integration.api.test_api import _answer, _ask
 from tests.integration.ops.support import ARTIFACTS
 from tests.support import chromium
+from tests.support.harness import running_worker
 
 pytestmark = pytest.mark.integration
 
@@ -27,10 +30,16 @@ GRAPH = re.compile(r'<svg[^>]*class="graph".*?</svg>', re.S)
 POLYLINE = re.compile(r'<polyline[^>]*points="([^"]+)"')
 
 
-@pytest.mark.skipif(
+needs_chromium = pytest.mark.skipif(
     not chromium.CHROMIUM.exists(),
     reason=f"{chromium.CHROMIUM} is absent (Debian package `chromium`; .ci/run installs it)",
 )
+# Slow tools keep a question running long enough to open its page before the answer.
+SLOW_TOOL_MS = 1500
+LIVE_BUDGET_MS = 30_000
+
+
+@needs_chromium
 async def test_answer_page_draws_charts_and_the_graph(
     api_server: ApiServer, seeded: datetime, tmp_path: Path
 ) -> None:
@@ -75,3 +84,32 @@ async def test_answer_page_draws_charts_and_the_graph(
 
     image = SCREENSHOT.read_bytes()
     assert image.startswith(chromium.PNG_SIGNATURE) and len(image) > 20_000, "blank screenshot"
+
+
+@needs_chromium
+async def test_a_running_questions_page_follows_its_progress_to_the_answer(
+    temporal_client: Client, settings: Settings, seeded: datetime, tmp_path: Path
+) -> None:
+    async with (
+        running_worker(temporal_client, settings, tool_latency_ms=SLOW_TOOL_MS) as slow,
+        serve_api(slow, tmp_path / "serve.log") as api,
+    ):
+        accepted = await _ask(api, seeded)
+        page = f"/q/{accepted['workflow_id']}"
+        async with api.client(None) as http:
+            await http.get(page, params={"key": ACME_KEY})
+            running = await http.get(page)
+        assert running.status_code == 200
+        assert 'id="progress"' in running.text and "/static/live.js" in running.text, (
+            "the question finished before its page was opened"
+        )
+        # The browser gets the running page, follows the event stream and, at the result
+        # event, reloads into the server-rendered answer: only live.js can get it there.
+        dom = await chromium.render(
+            f"{api.url}{page}?key={quote(ACME_KEY)}",
+            profile=tmp_path / "profile",
+            screenshot=tmp_path / "live.png",
+            budget_ms=LIVE_BUDGET_MS,
+        )
+    assert 'id="progress"' not in dom, "the page never left the progress view"
+    assert 'class="status status-success"' in dom and 'class="chart"' in dom
