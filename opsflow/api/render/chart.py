@@ -18,6 +18,7 @@ LEFT, RIGHT, TOP, BOTTOM = 70.0, 20.0, 34.0, 62.0
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#7f7f7f")
 REFERENCE_COLOR = "#c00000"
 CHANGE_COLOR = "#e67e00"
+MARKER_ROW = 15.0
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -32,6 +33,13 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     while ticks[-1] < high:
         ticks.append(round(first + len(ticks) * step, 10))
     return ticks
+
+
+def tick_label(value: float, ticks: Sequence[float]) -> str:
+    """As many decimals as the tick step needs (0.02, not 0), none when it is whole."""
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else abs(value) or 1.0
+    decimals = max(0, -math.floor(math.log10(step))) if step < 1 else 0
+    return f"{value:.{decimals}f}"
 
 
 def _time_label(ts: float, with_date: bool) -> str:
@@ -83,7 +91,8 @@ def render_chart(
     parts = [text(title, x=LEFT, y=18.0, class_="chart-title")]
     for tick in y_ticks:
         parts.append(tag("line", x1=LEFT, x2=WIDTH - RIGHT, y1=y(tick), y2=y(tick), class_="grid"))
-        parts.append(text(num(tick), x=LEFT - 6, y=y(tick) + 4, text_anchor="end", class_="tick"))
+        label = tick_label(tick, y_ticks)
+        parts.append(text(label, x=LEFT - 6, y=y(tick) + 4, text_anchor="end", class_="tick"))
     x_ticks = _time_ticks(t_low, t_high)
     for i, tick in enumerate(x_ticks):
         parts.append(
@@ -116,7 +125,9 @@ def render_chart(
             transform=f"rotate(-90 16 {num(TOP + plot_h / 2)})",
         )
     )
-    for offset, marker in enumerate(markers):
+    # Changes are numbered on their lines and spelt out under the chart: labels beside the
+    # lines overlap as soon as two changes are minutes apart.
+    for number, marker in enumerate(markers, start=1):
         mx = x(epoch(marker.ts))
         parts.append(
             tag(
@@ -132,10 +143,20 @@ def render_chart(
         )
         parts.append(
             text(
-                marker.label,
-                x=mx - 3 if mx > WIDTH / 2 else mx + 3,
-                y=TOP + 12 + 12 * (offset % 4),
-                text_anchor="end" if mx > WIDTH / 2 else "start",
+                str(number),
+                x=mx,
+                y=TOP + 10 + 11 * ((number - 1) % 3),
+                text_anchor="middle",
+                fill=CHANGE_COLOR,
+                class_="marker-number",
+            )
+        )
+        when = _time_label(epoch(marker.ts), with_date=False)
+        parts.append(
+            text(
+                f"{number}  {when}  {marker.label}",
+                x=LEFT,
+                y=HEIGHT + MARKER_ROW * number,
                 fill=CHANGE_COLOR,
                 class_="marker-label",
             )
@@ -187,7 +208,7 @@ def render_chart(
         "".join(parts),
         xmlns="http://www.w3.org/2000/svg",
         class_="chart",
-        viewBox=f"0 0 {num(WIDTH)} {num(HEIGHT)}",
+        viewBox=f"0 0 {num(WIDTH)} {num(HEIGHT + MARKER_ROW * len(markers) + 6)}",
         role="img",
         aria_label=title,
     )

@@ -9,10 +9,12 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
+import asyncpg
 import pytest
 from temporalio.client import Client
 
 from opsflow.models import GraphBlock, OrchestrationResult, Status, TimeseriesBlock
+from opsflow.seed import read_incidents
 from opsflow.settings import Settings
 from tests.integration.api.conftest import ACME_KEY, ApiServer, serve_api
 from tests.integration.api.test_api import _answer, _ask
@@ -40,10 +42,21 @@ LIVE_BUDGET_MS = 30_000
 
 
 @needs_chromium
+async def _bad_deploy_question(dsn: str) -> str:
+    """The seeded bad-deploy incident's question: its answer has a deploy to mark."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        incidents = await read_incidents(conn, "t_acme")
+    finally:
+        await conn.close()
+    return next(i.question for i in incidents if i.kind == "bad_deploy")
+
+
 async def test_answer_page_draws_charts_and_the_graph(
-    api_server: ApiServer, seeded: datetime, tmp_path: Path
+    api_server: ApiServer, settings: Settings, seeded: datetime, tmp_path: Path
 ) -> None:
-    accepted = await _ask(api_server, seeded)
+    question = await _bad_deploy_question(settings.db_dsn or "")
+    accepted = await _ask(api_server, seeded, question=question)
     result: OrchestrationResult = await _answer(api_server, accepted["workflow_id"])
     assert result.status is Status.SUCCESS, result.missing
     series_blocks = [b for b in result.blocks if isinstance(b, TimeseriesBlock)]
@@ -73,8 +86,10 @@ async def test_answer_page_draws_charts_and_the_graph(
         lines = POLYLINE.findall(chart)
         assert lines and all(len(points.split()) >= 2 for points in lines), "empty chart"
         assert 'class="reference-time"' in chart and "time (UTC)" in chart
-    markers = sum(len(b.markers) for b in series_blocks)
-    assert sum(chart.count('class="change-marker"') for chart in charts) >= markers
+    markers = [m.label for b in series_blocks for m in b.markers]
+    assert any(label.startswith("deploy") for label in markers), markers
+    for chart in charts:  # every chart of a block carries all of its markers
+        assert chart.count('class="change-marker"') >= 1
 
     [graph] = GRAPH.findall(dom)
     drawn_nodes = re.findall(r'<g class="node[^"]*"><rect[^>]*></rect><text[^>]*>([^<]+)<', graph)

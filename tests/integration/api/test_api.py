@@ -20,10 +20,12 @@ pytestmark = pytest.mark.integration
 ANSWER_WAIT_S = 90.0
 
 
-async def _ask(api: ApiServer, seeded: datetime, key: str = ACME_KEY) -> dict[str, Any]:
+async def _ask(
+    api: ApiServer, seeded: datetime, key: str = ACME_KEY, question: str = QUESTION
+) -> dict[str, Any]:
     async with api.client(key) as http:
         response = await http.post(
-            "/v1/questions", json={"question": QUESTION, "at": seeded.isoformat()}
+            "/v1/questions", json={"question": question, "at": seeded.isoformat()}
         )
     assert response.status_code == 202, response.text
     body: dict[str, Any] = response.json()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from opsflow.api.render.blocks import render_block
-from opsflow.api.render.chart import LEFT, RIGHT, WIDTH, nice_ticks, render_timeseries
+from opsflow.api.render.chart import LEFT, RIGHT, WIDTH, nice_ticks, render_timeseries, tick_label
 from opsflow.api.render.graph import layers, render_graph
 from opsflow.api.render.units import unit_for
 from opsflow.models import (
@@ -34,6 +34,12 @@ def _x_of(svg: str, css: str) -> float:
     match = re.search(rf'<line x1="([0-9.]+)"[^>]*class="{css}"', svg)
     assert match, css
     return float(match.group(1))
+
+
+def test_tick_labels_keep_the_decimals_the_step_needs() -> None:
+    ticks = nice_ticks(0, 0.07)
+    assert [tick_label(t, ticks) for t in ticks] == ["0.00", "0.02", "0.04", "0.06", "0.08"]
+    assert tick_label(200.0, nice_ticks(0, 400)) == "200"
 
 
 def test_nice_ticks_cover_the_range_with_round_steps() -> None:
