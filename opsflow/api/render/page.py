@@ -7,6 +7,7 @@ from html import escape
 from opsflow.api.render.blocks import render_block, table
 from opsflow.api.schemas import ListedQuestion
 from opsflow.models import OrchestrationResult, Progress, RootCause, StepState
+from opsflow.models.findings import Diagnosis
 
 
 def layout(title: str, body: str, *, tenant: str | None = None, script: bool = False) -> str:
@@ -138,6 +139,19 @@ def _evidence(candidates: list[RootCause]) -> str:
     )
 
 
+def _diagnosis(diagnosis: Diagnosis | None) -> str:
+    """What the root-cause analysis could judge: a short history lowers confidence."""
+    if diagnosis is None or diagnosis.outcome is None:
+        return ""
+    symptom = {True: "shown", False: "not shown", None: "not judged"}[diagnosis.symptom_seen]
+    return (
+        f'<p class="diagnosis">Analysis: <b>{escape(diagnosis.outcome.value)}</b>; '
+        f"{diagnosis.series_judged} series judged ({diagnosis.series_short} on a short "
+        f"baseline), {diagnosis.series_skipped} too short to judge; the asked symptom: "
+        f"{symptom}.</p>"
+    )
+
+
 def _missing(result: OrchestrationResult) -> str:
     parts = []
     if result.error_code:
@@ -162,6 +176,7 @@ def _missing(result: OrchestrationResult) -> str:
         parts.append(f"<h3>Fallbacks taken</h3><ul>{items}</ul>")
     if not parts:
         parts.append('<p class="note">Nothing is missing: every step produced its result.</p>')
+    parts.append(_diagnosis(result.diagnosis))
     return f'<section class="block status-detail"><h2>Status</h2>{"".join(parts)}</section>'
 
 

@@ -204,6 +204,7 @@ async def test_key_link_sets_the_cookie_and_redirects_to_the_clean_page(
         rendered = await http.get(page)
         assert rendered.status_code == 200, rendered.text
         assert answered.question in rendered.text and 'class="chart"' in rendered.text
+        assert 'class="diagnosis"' in rendered.text  # what the analysis could judge
         other = await http.get(page, params={"key": GLOBEX_KEY}, follow_redirects=True)
         assert other.status_code == 404
 
