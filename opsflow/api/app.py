@@ -31,7 +31,8 @@ def create_app(
     """``keys`` defaults to OPSFLOW_API_KEYS (a bad or empty value raises ValidationError)."""
     ring = keys or parse_keys(settings.api_keys)
     metrics = ApiMetrics()
-    app = FastAPI(title="OpsFlow", version="1", docs_url="/docs", redoc_url=None)
+    # The schema at /openapi.json; no /docs: Swagger UI would load its assets from a CDN.
+    app = FastAPI(title="OpsFlow", version="1", docs_url=None, redoc_url=None)
     app.state.opsflow = ApiContext(settings, ring, Questions(settings, connector), metrics)
     app.include_router(routes_api.router)
     app.include_router(routes_pages.router)

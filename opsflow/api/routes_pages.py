@@ -22,12 +22,29 @@ Ctx = Annotated[ApiContext, Depends(context)]
 RECENT_ON_INDEX = 20
 
 
+# Scripts, styles and the event stream from this origin only; no framing; no Referer (a
+# ?key= link must not leak through it); tenant data is not cached.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def _html(content: str, status_code: int = 200) -> HTMLResponse:
+    return HTMLResponse(content, status_code=status_code, headers=PAGE_HEADERS)
+
+
 def _error_page(err: ApiError, tenant: str | None) -> HTMLResponse:
     body = (
         f'<h1>{err.status}</h1><p class="error"><code>{escape(err.code)}</code> '
         f"{escape(err.message)}</p>"
     )
-    return HTMLResponse(layout(err.code, body, tenant=tenant), status_code=err.status)
+    return _html(layout(err.code, body, tenant=tenant), status_code=err.status)
 
 
 def _to_login(next_url: str) -> RedirectResponse:
@@ -60,13 +77,13 @@ async def index(request: Request, ctx: Ctx) -> Response:
     try:
         recent = await ctx.questions.listing(tenant, None, RECENT_ON_INDEX)
     except ApiError as err:
-        return HTMLResponse(index_page(tenant, [], error=err.message), status_code=err.status)
-    return HTMLResponse(index_page(tenant, recent))
+        return _html(index_page(tenant, [], error=err.message), status_code=err.status)
+    return _html(index_page(tenant, recent))
 
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(next: str = "/") -> HTMLResponse:
-    return HTMLResponse(login_page(_safe_next(next)))
+    return _html(login_page(_safe_next(next)))
 
 
 @router.post("/login", response_class=HTMLResponse, response_model=None)
@@ -74,7 +91,7 @@ async def login(request: Request, ctx: Ctx) -> Response:
     form = await _form(request)
     key, next_url = form.get("key", ""), _safe_next(form.get("next"))
     if ctx.keys.tenant_for(key) is None:
-        return HTMLResponse(login_page(next_url, "unknown API key"), status_code=401)
+        return _html(login_page(next_url, "unknown API key"), status_code=401)
     response = RedirectResponse(next_url, status_code=303)
     remember_key(request, response, key)
     return response
@@ -93,14 +110,14 @@ async def ask_from_page(request: Request, ctx: Ctx) -> Response:
     if tenant is None:
         return _to_login("/")
     if not _same_origin(request):
-        return HTMLResponse(layout("Refused", "<h1>cross-site form refused</h1>"), status_code=403)
+        return _html(layout("Refused", "<h1>cross-site form refused</h1>"), status_code=403)
     form = await _form(request)
     try:
         body = AskBody(question=form.get("question", ""), at=form.get("at") or None)
         workflow_id = await ctx.questions.start(tenant, body)
     except pydantic.ValidationError as err:
         message = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
-        return HTMLResponse(index_page(tenant, [], error=message), status_code=422)
+        return _html(index_page(tenant, [], error=message), status_code=422)
     except ApiError as err:
         return _error_page(err, tenant)
     ctx.metrics.questions.labels(tenant).inc()
@@ -114,8 +131,8 @@ async def answer(workflow_id: str, request: Request, ctx: Ctx, key: str | None =
         # Links and automation: the key in the URL once, then a cookie and the clean URL
         # (so the key does not stay in the address bar, history or Referer).
         if ctx.keys.tenant_for(key) is None:
-            return HTMLResponse(login_page(clean, "unknown API key"), status_code=401)
-        response = RedirectResponse(clean, status_code=303)
+            return _html(login_page(clean, "unknown API key"), status_code=401)
+        response = RedirectResponse(clean, status_code=303, headers=PAGE_HEADERS)
         remember_key(request, response, key)
         return response
     tenant = page_tenant(request)
@@ -127,8 +144,8 @@ async def answer(workflow_id: str, request: Request, ctx: Ctx, key: str | None =
             question = await description.static_summary() or workflow_id
             progress = await ctx.questions.progress(handle)
             ui = ui_link(ctx.settings, workflow_id)
-            return HTMLResponse(running_page(tenant, workflow_id, question, progress, ui))
+            return _html(running_page(tenant, workflow_id, question, progress, ui))
         result = await ctx.questions.result(handle)
     except ApiError as err:
         return _error_page(err, tenant)
-    return HTMLResponse(answer_page(tenant, result))
+    return _html(answer_page(tenant, result))

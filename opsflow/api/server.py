@@ -10,6 +10,8 @@ import uvicorn
 from opsflow.api.app import create_app
 from opsflow.settings import Settings
 
+GRACEFUL_S = 5
+
 
 class _Server(uvicorn.Server):
     """uvicorn's server, telling when it accepts connections (it only keeps a flag)."""
@@ -41,7 +43,14 @@ async def serve(settings: Settings, host: str, port: int) -> None:
     app = create_app(settings)  # a bad OPSFLOW_API_KEYS fails here, before binding
     sock = bind(host, port)
     bound_port = sock.getsockname()[1]  # the real one when asked for port 0
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        # Event streams stay open until their question ends: do not wait that long at exit.
+        timeout_graceful_shutdown=GRACEFUL_S,
+    )
     server = _Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     listening = asyncio.create_task(server.listening.wait())

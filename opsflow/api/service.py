@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, timedelta
 from typing import Any
 
+import pydantic
 from temporalio.client import (
     Client,
     WorkflowExecutionDescription,
@@ -106,9 +107,23 @@ class Questions:
         at = body.at
         if at is not None and at.tzinfo is None:
             at = at.replace(tzinfo=UTC)
-        request = OpsRequest(
-            question=body.question, tenant_id=tenant, reference_time=at, deadline_s=body.deadline_s
-        )
+        try:
+            request = OpsRequest(
+                question=body.question,
+                tenant_id=tenant,
+                reference_time=at,
+                deadline_s=body.deadline_s,
+            )
+        except pydantic.ValidationError as err:
+            # Rules only the workflow's own input knows (a blank question), in the body's names.
+            fields = {"reference_time": "at"}
+            raise ValidationError(
+                "; ".join(
+                    f"{fields.get(str(e['loc'][0]), str(e['loc'][0])) if e['loc'] else 'body'}: "
+                    f"{e['msg']}"
+                    for e in err.errors()
+                )
+            ) from err
         client = await self.client()
         try:
             handle = await start(client, request, self.settings)

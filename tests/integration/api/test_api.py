@@ -133,6 +133,7 @@ async def test_missing_or_wrong_key_is_401(
     [
         (b"{not json", "body"),
         (b'{"question": ""}', "question"),
+        (b'{"question": "   "}', "question"),
         (b'{"question": "why?", "tenant_id": "t_globex"}', "tenant_id"),
         (b'{"question": "why?", "deadline_s": -1}', "deadline_s"),
         (b'{"question": "why?", "at": "yesterday-ish"}', "at"),
@@ -205,6 +206,8 @@ async def test_key_link_sets_the_cookie_and_redirects_to_the_clean_page(
         assert rendered.status_code == 200, rendered.text
         assert answered.question in rendered.text and 'class="chart"' in rendered.text
         assert 'class="diagnosis"' in rendered.text  # what the analysis could judge
+        assert "script-src 'self'" in rendered.headers["content-security-policy"]
+        assert rendered.headers["referrer-policy"] == "no-referrer"
         other = await http.get(page, params={"key": GLOBEX_KEY}, follow_redirects=True)
         assert other.status_code == 404
 
