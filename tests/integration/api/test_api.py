@@ -212,7 +212,9 @@ async def test_key_link_sets_the_cookie_and_redirects_to_the_clean_page(
         assert other.status_code == 404
 
 
-async def test_login_form_sets_the_cookie(api_server: ApiServer) -> None:
+async def test_login_then_ask_from_the_question_box(
+    api_server: ApiServer, seeded: datetime
+) -> None:
     async with api_server.client(None) as http:
         wrong = await http.post("/login", data={"key": "nope-nope-nope-nope", "next": "/"})
         assert wrong.status_code == 401 and "set-cookie" not in wrong.headers
@@ -220,3 +222,13 @@ async def test_login_form_sets_the_cookie(api_server: ApiServer) -> None:
         assert right.status_code == 303 and right.headers["location"] == "/"
         index = await http.get("/")
         assert index.status_code == 200 and 'action="/ask"' in index.text
+        form = {"question": QUESTION, "at": seeded.isoformat()}
+        foreign = await http.post("/ask", data=form, headers={"Origin": "https://evil.example"})
+        assert foreign.status_code == 403
+        asked = await http.post("/ask", data=form)
+        assert asked.status_code == 303 and asked.headers["location"].startswith(
+            f"/q/opsflow-{TENANT}-"
+        )
+        # The page of the question just asked: running (progress) or already answered.
+        page = await http.get(asked.headers["location"])
+        assert page.status_code == 200 and QUESTION in page.text
