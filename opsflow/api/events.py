@@ -27,19 +27,21 @@ class EventKind(StrEnum):
 
 
 async def question_events(
-    questions: Questions, handle: WorkflowHandle[Any, OrchestrationResult]
+    questions: Questions, handle: WorkflowHandle[Any, OrchestrationResult], *, running: bool
 ) -> AsyncIterator[ServerSentEvent]:
+    """``running``: as described when the stream opened. A closed run is not polled: its
+    query could only fail (no worker replays it) and read as "queued"."""
     result_task = asyncio.create_task(questions.result(handle))
     last = ""
     try:
-        while not result_task.done():
+        while running and not result_task.done():
             snapshot = (await questions.progress(handle)).model_dump_json()
             if snapshot != last:
                 last = snapshot
                 yield ServerSentEvent(snapshot, event=EventKind.PROGRESS)
             await asyncio.wait({result_task}, timeout=POLL_S)
         try:
-            result = result_task.result()
+            result = await result_task
         except ApiError as err:
             yield ServerSentEvent(
                 json.dumps({"error": err.code, "message": err.message}), event=EventKind.ERROR

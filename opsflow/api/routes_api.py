@@ -51,9 +51,10 @@ async def question(
 
 @router.get("/v1/questions/{workflow_id}/events")
 async def question_stream(workflow_id: str, tenant: Tenant, ctx: Ctx) -> EventSourceResponse:
-    handle, _ = await ctx.questions.owned(tenant, workflow_id)
+    handle, description = await ctx.questions.owned(tenant, workflow_id)
+    events = question_events(ctx.questions, handle, running=is_running(description))
     # ping: proxies drop idle streams; planning can be quiet for a while.
-    return EventSourceResponse(question_events(ctx.questions, handle), ping=15)
+    return EventSourceResponse(events, ping=15)
 
 
 @router.get("/v1/questions", response_model=list[ListedQuestion])

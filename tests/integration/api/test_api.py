@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from datetime import datetime
 from typing import Any
 
 import pytest
+from temporalio.client import Client
 
 from opsflow.models import OrchestrationResult, Status
+from opsflow.settings import Settings
 from tests.integration.api.conftest import ACME_KEY, GLOBEX_KEY, ApiServer
 from tests.integration.api.sse import read_events
 from tests.integration.ops.support import QUESTION, TENANT, VISIBILITY_WAIT_S, poll
+from tests.support.harness import start_question
 
 pytestmark = pytest.mark.integration
 
@@ -232,3 +236,23 @@ async def test_login_then_ask_from_the_question_box(
         # The page of the question just asked: running (progress) or already answered.
         page = await http.get(asked.headers["location"])
         assert page.status_code == 200 and QUESTION in page.text
+
+
+async def test_a_run_that_ends_without_an_answer_is_an_error_not_a_result(
+    api_server: ApiServer, temporal_client: Client, worker_settings: Settings, seeded: datetime
+) -> None:
+    # A task queue no worker polls: the run waits, unanswered, until it is terminated.
+    idle = worker_settings.model_copy(update={"task_queue": f"idle-{uuid.uuid4().hex[:8]}"})
+    handle = await start_question(temporal_client, idle, QUESTION, TENANT, at=seeded)
+    async with api_server.client() as http:
+        waiting = await http.get(f"/v1/questions/{handle.id}")
+        assert waiting.status_code == 202, waiting.text
+        assert waiting.json()["progress"]["phase"] == "queued"  # no worker to answer a query
+        await handle.terminate("test: ended without an answer")
+        ended = await http.get(f"/v1/questions/{handle.id}")
+        assert ended.status_code == 500, ended.text
+        assert ended.json()["error"] == "WORKFLOW_FAILED"
+        async with http.stream("GET", f"/v1/questions/{handle.id}/events") as stream:
+            events = await read_events(stream)
+    assert [e.event for e in events] == ["error"]
+    assert events[0].json()["error"] == "WORKFLOW_FAILED"
