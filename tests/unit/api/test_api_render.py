@@ -11,12 +11,22 @@ import pytest
 from opsflow.api.render.blocks import render_block
 from opsflow.api.render.chart import LEFT, RIGHT, WIDTH, nice_ticks, render_timeseries, tick_label
 from opsflow.api.render.graph import layers, render_graph
+from opsflow.api.render.page import answer_page
 from opsflow.api.render.units import unit_for
 from opsflow.models import (
+    Block,
+    Evidence,
+    FallbackDetails,
     GraphBlock,
     MarkdownBlock,
     Marker,
+    MissingItem,
+    OrchestrationResult,
+    Reference,
+    ReferencesBlock,
+    RootCause,
     SeriesLine,
+    Status,
     TableBlock,
     TimeseriesBlock,
 )
@@ -93,3 +103,40 @@ def test_everything_shown_is_escaped() -> None:
     graph = render_graph(GraphBlock(nodes=[evil], edges=[]))
     for html in (markdown, table, graph):
         assert "<script>" not in html
+
+
+def test_answer_page_renders_every_block_kind_and_what_is_missing() -> None:
+    blocks: list[Block] = [
+        MarkdownBlock(title="Answer", text="**db** is saturated"),
+        TableBlock(title="Candidates", columns=["ci"], rows=[["db"]], total_rows=40),
+        TimeseriesBlock(title="Key metric", series=[_line("db.cpu", base=20)]),
+        GraphBlock(title="Dependency path", nodes=["api", "db"], edges=[("api", "db")]),
+        ReferencesBlock(title="Sources", items=[Reference(label="m via metric_query")]),
+    ]
+    result = OrchestrationResult(
+        workflow_id="opsflow-t_acme-1",
+        tenant_id="t_acme",
+        question="why is api slow?",
+        status=Status.PARTIAL_SUCCESS,
+        reference_time=T0 + timedelta(minutes=60),
+        blocks=blocks,
+        root_causes=[
+            RootCause(ci="db", score=0.8, evidence=[Evidence(kind="anomaly", description="cpu up")])
+        ],
+        missing=[MissingItem(step_id="events", reason="deadline_exceeded", detail="slow")],
+        fallbacks=[
+            FallbackDetails(
+                reason="primary_timeout", tool_attempted="metric_query", tool_used_fallback=None
+            )
+        ],
+        ui_url="http://ui/namespaces/default/workflows/opsflow-t_acme-1",
+    )
+    html = answer_page("t_acme", result)
+    kinds = re.findall(r'data-kind="([a-z]+)"', html)
+    assert kinds == ["markdown", "table", "timeseries", "graph", "references"]
+    assert "<strong>db</strong>" in html and "1 of 40 rows" in html
+    assert 'class="chart"' in html and 'class="graph"' in html
+    assert "status-partial_success" in html and "deadline_exceeded" in html
+    assert "metric_query → nothing: primary_timeout" in html
+    assert "#1 db" in html and "cpu up" in html
+    assert 'href="http://ui/namespaces/default/workflows/opsflow-t_acme-1"' in html
