@@ -38,7 +38,7 @@ WORKDIR /app
 COPY worker.py client.py ./
 USER opsflow
 # 9464: worker metrics (OPSFLOW_METRICS_PORT); 8081: codec server.
-EXPOSE 9464 8081
+EXPOSE 9464 8081 8080
 # worker.py drains on SIGTERM (compose stop_grace_period covers the drain).
 STOPSIGNAL SIGTERM
 CMD ["python", "worker.py"]

@@ -16,6 +16,7 @@ from rich.console import Console
 from temporalio.client import WorkflowFailureError
 from temporalio.service import RPCError, RPCStatusCode
 
+from opsflow.cli import serve_cmd
 from opsflow.cli.errors import (
     EXIT_FAILED_ANSWER,
     EXIT_NOT_FOUND,
@@ -256,6 +257,7 @@ def parser() -> argparse.ArgumentParser:
     codec = sub.add_parser("codec-server", help="serve the payload codec for the Temporal UI")
     codec.add_argument("--host", default="127.0.0.1")
     codec.add_argument("--port", type=int, default=8081)
+    serve_cmd.add_parser(sub)
     return p
 
 
@@ -291,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
             "import": cmd_import,
             "seed": cmd_seed,
             "codec-server": cmd_codec_server,
+            "serve": serve_cmd.cmd_serve,
         }
         return asyncio.run(handlers[args.command](args, settings))
     except CliError as err:

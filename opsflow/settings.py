@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     codec_cors_origin: str = Field(
         default="http://localhost:8233", validation_alias="OPSFLOW_CODEC_CORS_ORIGIN"
     )
+    # HTTP API (client.py serve): "key:tenant[,key:tenant...]"; keys are hashed when loaded.
+    api_keys: str | None = Field(default=None, validation_alias="OPSFLOW_API_KEYS")
+    api_rate_per_minute: int = Field(default=120, validation_alias="OPSFLOW_API_RATE_PER_MIN")
+    api_max_body_bytes: int = Field(default=16 * 1024, validation_alias="OPSFLOW_API_MAX_BODY")
 
     @field_validator(
         "temporal_address",
@@ -75,6 +79,7 @@ class Settings(BaseSettings):
         "codec_keys",
         "codec_server_token",
         "metrics_port",
+        "api_keys",
         mode="before",
     )
     @classmethod

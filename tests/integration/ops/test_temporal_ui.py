@@ -5,8 +5,6 @@ search attributes, visibility queries)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,17 +24,17 @@ from tests.integration.ops.support import (
     VISIBILITY_WAIT_S,
     poll,
 )
+from tests.support import chromium
 from tests.support.harness import TOOLS, start_question
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = chromium.CHROMIUM
 # Virtual time lets the UI's timers run ahead while Chromium still waits for the real
 # network fetches; a longer budget is only tried when the first render lacks the history.
 VIRTUAL_TIME_BUDGETS_MS = (8_000, 20_000)
-CHROMIUM_TIMEOUT_S = 45.0
 SCREENSHOT = ARTIFACTS / "temporal-ui-workflow.png"
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_SIGNATURE = chromium.PNG_SIGNATURE
 
 
 @dataclass(frozen=True)
@@ -62,40 +60,7 @@ async def finished_run(
 
 async def _render(url: str, profile: Path, budget_ms: int) -> str:
     """One headless Chromium run: the rendered DOM on stdout, the screenshot to a file."""
-    args = [
-        str(CHROMIUM),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        f"--screenshot={SCREENSHOT}",
-        "--window-size=1600,2000",
-        f"--virtual-time-budget={budget_ms}",
-        "--dump-dom",
-        url,
-    ]
-    # HOME too: Chromium writes crash reports and caches under it.
-    env = {**os.environ, "HOME": str(profile)}
-    proc = await asyncio.create_subprocess_exec(
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout=CHROMIUM_TIMEOUT_S)
-    except TimeoutError:
-        os.killpg(proc.pid, signal.SIGKILL)
-        await proc.communicate()
-        raise AssertionError(f"chromium did not finish within {CHROMIUM_TIMEOUT_S}s") from None
-    assert proc.returncode == 0, err.decode(errors="replace")[-2000:]
-    return out.decode(errors="replace")
+    return await chromium.render(url, profile=profile, screenshot=SCREENSHOT, budget_ms=budget_ms)
 
 
 @pytest.mark.skipif(

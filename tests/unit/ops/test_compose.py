@@ -25,7 +25,7 @@ from opsflow.settings import ENV_VARS
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = ROOT / "docker-compose.yml"
 SCHEMA = ROOT / "tests" / "fixtures" / "compose-spec.json"
-OPSFLOW_SERVICES = ("ops-migrate", "worker", "codec-server")
+OPSFLOW_SERVICES = ("ops-migrate", "worker", "codec-server", "api")
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +80,7 @@ def test_expected_services_exist(services):
         "ops-migrate",
         "worker",
         "codec-server",
+        "api",
         "llm",
     } <= set(services)
 
@@ -148,6 +149,26 @@ def test_ui_and_codec_server(services):
     assert codec["command"][:3] == ["python", "client.py", "codec-server"]
     assert codec["command"][-2:] == ["--port", "8081"]
     assert _environment(codec)["OPSFLOW_CODEC_CORS_ORIGIN"] == "http://localhost:8233"
+
+
+def test_api_service(services):
+    api = services["api"]
+    assert api["command"][:3] == ["python", "client.py", "serve"]
+    assert api["command"][-4:] == ["--host", "0.0.0.0", "--port", "8080"]
+    assert api["depends_on"]["temporal"]["condition"] == "service_healthy"
+    assert api["depends_on"]["temporal-admin-tools"]["condition"] == (
+        "service_completed_successfully"
+    )
+    env = _environment(api)
+    assert env["TEMPORAL_ADDRESS"] == "temporal:7233"
+    # The task queue the workers poll, and their payload keys: the API starts their workflows.
+    assert env["OPSFLOW_TASK_QUEUE"] == _environment(services["worker"])["OPSFLOW_TASK_QUEUE"]
+    assert env["OPSFLOW_CODEC_KEYS"] == _environment(services["worker"])["OPSFLOW_CODEC_KEYS"]
+    # No keys, no API: compose refuses to start rather than serve nobody (or everybody).
+    assert env["OPSFLOW_API_KEYS"].startswith("${OPSFLOW_API_KEYS:?")
+    assert "OPSFLOW_DB_DSN" not in env  # the API never touches the ops database
+    assert any(str(p) == "127.0.0.1:8080:8080" for p in api["ports"])
+    assert "/healthz" in " ".join(api["healthcheck"]["test"])
 
 
 def test_llm_is_opt_in(services):

@@ -1,0 +1,1 @@
+"""HTML for the answer pages: server-side SVG charts and graphs, no scripts from elsewhere."""
