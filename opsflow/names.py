@@ -59,8 +59,10 @@ class Intent(StrEnum):
 
 
 class Phase(StrEnum):
-    """What the ``progress`` query reports the workflow is doing."""
+    """What the ``progress`` query reports the workflow is doing (``queued``: no worker has
+    picked the run up yet, so it cannot answer the query; reported by clients, not by it)."""
 
+    QUEUED = "queued"
     STARTING = "starting"
     PLANNING = "planning"
     RESOLUTION = "resolution"

@@ -28,6 +28,7 @@ from opsflow.cli.errors import CliError
 from opsflow.contracts import WORKFLOW_NAME
 from opsflow.errors import ToolTimeoutError, ValidationError
 from opsflow.models import OpsRequest, OrchestrationResult, Progress
+from opsflow.names import Phase
 from opsflow.search_attributes import OPS_STATUS, TENANT_ID
 from opsflow.settings import Settings
 from workflows.orchestration import OpsOrchestrationWorkflow
@@ -149,7 +150,7 @@ class Questions:
             return await handle.query(OpsOrchestrationWorkflow.progress, rpc_timeout=QUERY_TIMEOUT)
         except (RPCError, WorkflowQueryFailedError):
             # Before its first workflow task (no worker yet) a run cannot answer queries.
-            return Progress(phase="queued")
+            return Progress(phase=Phase.QUEUED)
 
     async def result(self, handle: WorkflowHandle[Any, OrchestrationResult]) -> OrchestrationResult:
         async with temporal_errors(handle.id):
