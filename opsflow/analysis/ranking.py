@@ -89,6 +89,7 @@ _WAIT_SHARE = 0.6
 _NOT_CALLED = frozenset({"host", "node", "vm"})
 # A cause shows at least about as clearly as the symptom it explains.
 _EXPLAIN_SEVERITY = 0.75
+_EXPLAIN_SEVERITY_ACROSS = 0.5
 _FAILING = frozenset({"errors", "availability"})
 
 
@@ -400,10 +401,11 @@ def _explains(child: Detection, parent: Detection, lead_s: float, slack_s: float
         return False  # bad long before the caller, which stayed fine meanwhile
     if child.censored and not parent.censored:
         return False  # already under way when the window opened: an older condition
-    if child.family == parent.family and child.severity < _EXPLAIN_SEVERITY * parent.severity:
-        # A faint blip on a dependency does not explain a clear excursion of the same kind
-        # (across kinds severities do not compare: a saturated CPU at +80 % makes latency
-        # grow by 1000 %).
+    bar = _EXPLAIN_SEVERITY if child.family == parent.family else _EXPLAIN_SEVERITY_ACROSS
+    if child.severity < bar * parent.severity:
+        # A faint blip on a dependency does not explain a clear excursion. Across kinds
+        # severities compare only roughly (a saturated CPU at +80 % makes latency grow by
+        # 1000 %), so the bar is lower there.
         return False
     if child.family == parent.family == "latency" and parent.delta > 0.0:
         # Latency in one unit across a tenant: the dependency must account for a real
