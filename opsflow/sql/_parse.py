@@ -132,7 +132,47 @@ def parse(sql: str) -> Parsed:
         raise ParseFailed(_first_line(error)) from error
     finally:
         sink.swap(previous)
-    return Parsed([s for s in statements if s is not None], warnings)
+    found = [s for s in statements if s is not None]
+    if "->" in sql:
+        found = [_arrows_as_json(statement) for statement in found]
+    return Parsed(found, warnings)
+
+
+def _arrows_as_json(statement: exp.Expr) -> exp.Expr:
+    """Read `f(x -> 'k')` as PostgreSQL does: the JSON operator, not a lambda.
+
+    sqlglot's parser (shared by every dialect, compiled, not configurable per dialect)
+    takes `identifier -> ...` in a function argument for a lambda; PostgreSQL has no
+    lambdas. The argument is rendered back as `x -> <body>` and parsed again outside a
+    function call, which applies the operators' real precedence. The text that finally
+    runs is validated again after rendering, so a rendering quirk here can only cause a
+    refusal, never run unchecked text.
+    """
+    for lam in list(statement.find_all(exp.Lambda)):
+        params = lam.expressions
+        if len(params) != 1 or not isinstance(params[0], exp.Identifier):
+            continue  # a real lambda shape: refused by the node rules
+        generator = _machinery.generator
+        text = (
+            generator.generate(exp.Column(this=params[0].copy()), copy=True)
+            + " -> "
+            + generator.generate(lam.this, copy=True)
+        )
+        try:
+            query = f"SELECT {text}"
+            reparsed = _machinery.parser.parse(_machinery.tokenizer.tokenize(query), query)
+        except PARSER_FAILURES as error:
+            raise ParseFailed(_first_line(error)) from error
+        select = reparsed[0] if reparsed else None
+        if not isinstance(select, exp.Select) or len(select.expressions) != 1:
+            raise ParseFailed("a JSON operator inside a function call could not be read")
+        replacement = select.expressions[0]
+        if lam is statement:
+            return replacement
+        lam.replace(replacement)
+        for node in lam.walk():
+            node.parent = None  # the dropped lambda must not wait for the cyclic collector
+    return statement
 
 
 def render(tree: exp.Expr) -> str:

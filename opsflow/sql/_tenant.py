@@ -16,6 +16,7 @@ from typing import Final
 from sqlglot import exp
 
 from opsflow.sql._models import SQL_TENANT, Violations
+from opsflow.sql._names import fold
 from opsflow.sql._policy import ALLOWED_SCHEMAS, ALLOWED_TABLES, TENANT_COLUMN
 
 # Joins whose ON condition does not remove rows of the joined table: the table's
@@ -30,18 +31,6 @@ _LOOSE_PREDICATES: Final[tuple[type[exp.Expr], ...]] = (
 )  # fmt: skip
 
 _MAX_QUOTED: Final = 64  # attacker text echoed in messages is cut to this length
-
-
-def fold(identifier: exp.Expr | str | None) -> str | None:
-    """An identifier as Postgres resolves it: unquoted names fold to lower case."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, str):
-        return identifier.lower()
-    if isinstance(identifier, exp.Identifier):
-        text = str(identifier.this)
-        return text if identifier.quoted else text.lower()
-    return None
 
 
 def _quote(text: str) -> str:
