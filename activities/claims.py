@@ -6,17 +6,27 @@ The workflow carries a bounded preview plus the claim id; whoever needs the full
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from collections import OrderedDict
+from typing import Any
 
 import asyncpg
+import structlog
 
 from opsflow.db.session import tenant_session
 from opsflow.errors import ToolExecutionError
 from opsflow.models import ToolCall, ToolOutput
 
+log = structlog.get_logger(__name__)
+
 PREVIEW_ITEMS = 50
 PREVIEW_POINTS = 60
+# A preview's table cell is cut to this many characters: 50 rows of any width were
+# once kept in history whole (20 rows of lpad('x', 10000000) is 200 MB of history).
+PREVIEW_CELL_CHARS = 512
+_CUT = "…"
 
 
 # Claims are immutable: the worker that stored one usually analyses it too, so keep the
@@ -71,7 +81,8 @@ def preview(output: ToolOutput, claim_id: str) -> ToolOutput:
     """A bounded copy for workflow history; the full result is behind ``claim_id``."""
     table = output.table
     if table is not None:
-        table = table.model_copy(update={"rows": table.rows[:PREVIEW_ITEMS]})
+        rows = [[_preview_cell(cell) for cell in row] for row in table.rows[:PREVIEW_ITEMS]]
+        table = table.model_copy(update={"rows": rows})
     series = [s.sliced(slice(-PREVIEW_POINTS, None)) for s in output.series[: PREVIEW_ITEMS // 5]]
     return output.model_copy(
         update={
@@ -86,6 +97,46 @@ def preview(output: ToolOutput, claim_id: str) -> ToolOutput:
             + "preview; full result stored by claim check",
         }
     )
+
+
+def _preview_cell(cell: Any) -> Any:
+    """`cell`, or a cut-down string of it when it is longer than PREVIEW_CELL_CHARS."""
+    if cell is None or isinstance(cell, bool | int | float):
+        return cell
+    text = cell if isinstance(cell, str) else json.dumps(cell, default=str)
+    if len(text) <= PREVIEW_CELL_CHARS:
+        return cell
+    return text[:PREVIEW_CELL_CHARS] + _CUT
+
+
+async def delete_expired_claims(pool: asyncpg.Pool, retention_s: int) -> int:
+    """Delete claims older than `retention_s` seconds (as the pool's owner, every tenant)."""
+    async with pool.acquire() as conn:
+        status = await conn.execute(
+            "DELETE FROM tool_result_claim WHERE created_at < now() - make_interval(secs => $1)",
+            float(retention_s),
+        )
+    # asyncpg returns the command tag, "DELETE <rows>".
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def claim_cleaner(pool: asyncpg.Pool, retention_s: int, interval_s: float) -> None:
+    """Delete expired claims now and every `interval_s` until cancelled (worker task).
+
+    Several workers may run it at once: each DELETE is idempotent. A failed round (the
+    database restarting) is logged and retried at the next interval.
+    """
+    if retention_s <= 0:
+        return
+    while True:
+        try:
+            deleted = await delete_expired_claims(pool, retention_s)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as err:
+            log.warning("claim_cleanup_failed", error=str(err))
+        else:
+            if deleted:
+                log.info("claims_expired", deleted=deleted, retention_s=retention_s)
+        await asyncio.sleep(interval_s)
 
 
 async def resolve_inputs(pool: asyncpg.Pool, call: ToolCall) -> ToolCall:

@@ -46,6 +46,18 @@ class ToolTimeoutError(AppError):
     retryable = True
 
 
+class QueryTimeoutError(AppError):
+    """LLM-written SQL ran out of its statement timeout: the same text would again."""
+
+    code = "SQL_TIMEOUT"
+
+
+class QueryResourceError(AppError):
+    """LLM-written SQL hit a resource bound (temporary files, memory, result bytes)."""
+
+    code = "SQL_RESOURCE_LIMIT"
+
+
 class ToolExecutionError(AppError):
     code = "TOOL_EXECUTION_ERROR"
     retryable = True
@@ -85,6 +97,8 @@ NON_RETRYABLE_CODES: tuple[str, ...] = (
     UnknownCiError.code,
     TenantIsolationError.code,
     SqlBlocked.code,
+    QueryTimeoutError.code,
+    QueryResourceError.code,
     ToolOutputError.code,
     PlanningError.code,
     CircuitOpenError.code,

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from pathlib import Path
 
 import asyncpg
 
 from opsflow.cli.errors import EXIT_NOT_FOUND, EXIT_UNREACHABLE, CliError
+from opsflow.cli.tenant_arg import checked_tenant
 from opsflow.db.migrate import migrate
 from opsflow.errors import AppError
-from opsflow.models.request import TENANT_ID_PATTERN
 from opsflow.settings import Settings
 
 
@@ -28,10 +27,7 @@ def _path(value: str | None) -> Path | None:
 async def run_import(args: argparse.Namespace, settings: Settings) -> int:
     from opsflow.importer import import_telemetry
 
-    if not re.match(TENANT_ID_PATTERN, args.tenant):
-        raise CliError(
-            "VALIDATION_ERROR", f"tenant id {args.tenant!r} must match {TENANT_ID_PATTERN}"
-        )
+    checked_tenant(args.tenant)
     if not settings.db_dsn:
         raise CliError("CONFIG", "OPSFLOW_DB_DSN is not set (run `python client.py stack`)")
     files = {name: _path(getattr(args, name)) for name in ("metrics", "graph", "events", "cis")}

@@ -1,14 +1,23 @@
 """Tenant sessions: how every tool touches the ops database.
 
 A read-only transaction, the non-owner role (so row-level security applies), the tenant
-in ``app.tenant_id``, a statement timeout, and always a rollback. Queries go through
-``fetch()`` (extended protocol: one statement only), never ``execute()``.
+in ``app.tenant_id``, a statement timeout, memory and temporary-file limits, and always
+a rollback. Queries go through ``fetch()`` (extended protocol: one statement only),
+never ``execute()``.
+
+Fairness: at most ``SessionLimits.per_tenant`` sessions of one tenant hold pooled
+connections at once in this process, so one tenant's slow or hostile queries cannot
+take the whole pool; its other tool calls wait here, not in the pool's queue where
+they would delay every other tenant.
 """
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import cast
 
 import asyncpg
@@ -16,6 +25,46 @@ import structlog
 
 TOOL_ROLE = "opsflow_tool"
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    """Per-session resource limits of the tool role (see Settings for the variables)."""
+
+    # Sort and hash memory per plan node before spilling to temporary files.
+    work_mem_kb: int = 8 * 1024
+    # Temporary files per session: generate_series(1, 1e10) with a sort wrote 3-4 GB.
+    temp_file_limit_kb: int = 128 * 1024
+    # Sessions of one tenant holding pooled connections at once (per worker process).
+    per_tenant: int = 4
+
+
+_limits = SessionLimits()
+# One semaphore per (event loop, tenant): a semaphore must not outlive its loop.
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def configure_session_limits(limits: SessionLimits) -> None:
+    """Set the limits every later session uses (the worker calls this at start)."""
+    global _limits
+    if limits.per_tenant < 1 or limits.work_mem_kb < 64 or limits.temp_file_limit_kb < 0:
+        raise ValueError(f"invalid session limits: {limits}")
+    _limits = limits
+    _gates.clear()
+
+
+def session_limits() -> SessionLimits:
+    return _limits
+
+
+def _gate(tenant_id: str) -> asyncio.Semaphore:
+    by_tenant = _gates.setdefault(asyncio.get_running_loop(), {})
+    gate = by_tenant.get(tenant_id)
+    if gate is None:
+        gate = by_tenant[tenant_id] = asyncio.Semaphore(_limits.per_tenant)
+    return gate
 
 
 @asynccontextmanager
@@ -28,17 +77,24 @@ async def tenant_session(
     commit: bool = False,
 ) -> AsyncIterator[asyncpg.Connection]:
     """``commit=True`` only for the claim store; every read path rolls back."""
-    async with pool.acquire() as conn:
+    limits = _limits
+    async with _gate(tenant_id), pool.acquire() as conn:
         tx = conn.transaction(readonly=readonly)
         await tx.start()
         committed = False
         try:
-            # set_config before the role switch: the tool role may not call it (revoked).
+            # set_config before the role switch: the tool role may not call it (revoked),
+            # so a query cannot raise these limits again. temp_file_limit needs a
+            # superuser, which the DSN user is (it also runs the migrations).
             await conn.fetch(
                 "SELECT set_config('app.tenant_id', $1, true),"
-                " set_config('statement_timeout', $2, true)",
+                " set_config('statement_timeout', $2, true),"
+                " set_config('work_mem', $3, true),"
+                " set_config('temp_file_limit', $4, true)",
                 tenant_id,
                 str(int(statement_timeout_ms)),
+                f"{int(limits.work_mem_kb)}kB",
+                f"{int(limits.temp_file_limit_kb)}kB",
             )
             await conn.fetch(f"SET LOCAL ROLE {TOOL_ROLE}")
             # The pool's proxy forwards every Connection method.
