@@ -192,7 +192,11 @@ class Resolver:
         if isinstance(item, exp.Unnest):
             own = alias_name or "unnest"
             columns = listed_names or (own,) * max(len(item.expressions), 1)
-            if item.args.get("offset") and not listed_names:
+            offset = item.args.get("offset")
+            # WITH ORDINALITY: sqlglot keeps a listed name for it as `offset`.
+            if isinstance(offset, exp.Identifier):
+                columns += (fold(offset) or "",)
+            elif offset:
                 columns += ("ordinality",)
             return own, columns
         if isinstance(item, exp.Lateral):
