@@ -67,6 +67,7 @@ async def worker_resources(settings: Settings) -> AsyncIterator[WorkerResources]
             work_mem_kb=settings.tool_work_mem_kb,
             temp_file_limit_kb=settings.tool_temp_file_limit_kb,
             per_tenant=settings.tenant_db_concurrency,
+            sql_per_tenant=settings.tenant_sql_concurrency,
         )
     )
     pool = await create_pool(

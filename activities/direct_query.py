@@ -27,7 +27,7 @@ from activities.lookup import jsonable, str_param
 from activities.resources import WorkerResources
 from activities.tooling import tool_activity
 from opsflow import telemetry
-from opsflow.db.session import tenant_session
+from opsflow.db.session import sql_slot, tenant_session
 from opsflow.errors import QueryResourceError, QueryTimeoutError, SqlBlocked, ValidationError
 from opsflow.models import TableData, ToolCall, ToolOutput
 from opsflow.sql import validate_sql
@@ -85,9 +85,12 @@ class QueryTools:
         received = 0
         cut = False
         try:
-            async with tenant_session(
-                self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms
-            ) as conn:
+            async with (
+                sql_slot(call.tenant_id),
+                tenant_session(
+                    self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms
+                ) as conn,
+            ):
                 hb.progress({"phase": "query"})
                 cursor = conn.cursor(
                     guarded(verdict.safe_sql), settings.sql_row_bytes, prefetch=_FETCH_BATCH

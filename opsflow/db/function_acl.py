@@ -14,7 +14,9 @@ the two cannot drift:
   (the tools' own SQL, implicit calls behind syntax, our helpers);
 - the functions that implement operators (`=`, `->`, `||`...): the validator decides
   which operators a query may use, and PostgreSQL checks EXECUTE on them too;
-- the functions behind casts to the types the validator allows (ALLOWED_TYPES).
+- the functions behind casts to the types the validator allows (ALLOWED_TYPES), and
+  those types' text input and output functions (a cast through text, `$1::text::jsonb`,
+  calls them, and PostgreSQL checks EXECUTE there too).
 
 The migration user must be a superuser (it already had to be, to revoke in 0002): only
 the owner of a pg_catalog function may change its grants. A superuser is never
@@ -59,14 +61,20 @@ def allowed_function_names() -> frozenset[str]:
 
 
 # oid of every function the tool role may execute: named ones in pg_catalog or public
-# (our helpers), operator implementations, and casts into the allowed types (arrays of
-# them included). $1: names, $2: cast target type names.
+# (our helpers), operator implementations, text I/O of the allowed types and casts into
+# them (arrays of them included). $1: names, $2: type names.
 ALLOWED_OIDS_SQL: Final = """
 SELECT p.oid FROM pg_catalog.pg_proc p
  WHERE p.proname = ANY($1::text[])
    AND p.pronamespace IN ('pg_catalog'::regnamespace, 'public'::regnamespace)
 UNION
 SELECT o.oprcode::oid FROM pg_catalog.pg_operator o WHERE o.oprcode <> 0
+UNION
+SELECT f FROM pg_catalog.pg_type t,
+       LATERAL (VALUES (t.typinput::oid), (t.typoutput::oid)) AS io(f)
+ WHERE f <> 0
+   AND (t.typname = ANY($2::text[])
+        OR t.typelem IN (SELECT oid FROM pg_catalog.pg_type WHERE typname = ANY($2::text[])))
 UNION
 SELECT c.castfunc FROM pg_catalog.pg_cast c
   JOIN pg_catalog.pg_type t ON t.oid = c.casttarget

@@ -37,6 +37,10 @@ class SessionLimits:
     temp_file_limit_kb: int = 128 * 1024
     # Sessions of one tenant holding pooled connections at once (per worker process).
     per_tenant: int = 4
+    # Of those, LLM-written SQL (direct_query): the one tool whose cost the validator can
+    # only bound by the statement timeout, so one tenant's hostile queries may hold at
+    # most this many backends (CPU cores, on a small database host) at a time.
+    sql_per_tenant: int = 2
 
 
 _limits = SessionLimits()
@@ -49,7 +53,12 @@ _gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.S
 def configure_session_limits(limits: SessionLimits) -> None:
     """Set the limits every later session uses (the worker calls this at start)."""
     global _limits
-    if limits.per_tenant < 1 or limits.work_mem_kb < 64 or limits.temp_file_limit_kb < 0:
+    if (
+        limits.per_tenant < 1
+        or limits.sql_per_tenant < 1
+        or limits.work_mem_kb < 64
+        or limits.temp_file_limit_kb < 0
+    ):
         raise ValueError(f"invalid session limits: {limits}")
     _limits = limits
     _gates.clear()
@@ -59,12 +68,17 @@ def session_limits() -> SessionLimits:
     return _limits
 
 
-def _gate(tenant_id: str) -> asyncio.Semaphore:
-    by_tenant = _gates.setdefault(asyncio.get_running_loop(), {})
-    gate = by_tenant.get(tenant_id)
+def _gate(key: str, limit: int) -> asyncio.Semaphore:
+    by_key = _gates.setdefault(asyncio.get_running_loop(), {})
+    gate = by_key.get(key)
     if gate is None:
-        gate = by_tenant[tenant_id] = asyncio.Semaphore(_limits.per_tenant)
+        gate = by_key[key] = asyncio.Semaphore(limit)
     return gate
+
+
+def sql_slot(tenant_id: str) -> asyncio.Semaphore:
+    """Held around a direct_query session: at most `sql_per_tenant` per tenant at once."""
+    return _gate("sql:" + tenant_id, _limits.sql_per_tenant)
 
 
 @asynccontextmanager
@@ -78,7 +92,7 @@ async def tenant_session(
 ) -> AsyncIterator[asyncpg.Connection]:
     """``commit=True`` only for the claim store; every read path rolls back."""
     limits = _limits
-    async with _gate(tenant_id), pool.acquire() as conn:
+    async with _gate("db:" + tenant_id, limits.per_tenant), pool.acquire() as conn:
         tx = conn.transaction(readonly=readonly)
         await tx.start()
         committed = False

@@ -166,7 +166,7 @@ def _arrows_as_json(statement: exp.Expr) -> exp.Expr:
         select = reparsed[0] if reparsed else None
         if not isinstance(select, exp.Select) or len(select.expressions) != 1:
             raise ParseFailed("a JSON operator inside a function call could not be read")
-        replacement = select.expressions[0]
+        replacement: exp.Expr = select.expressions[0]
         if lam is statement:
             return replacement
         lam.replace(replacement)

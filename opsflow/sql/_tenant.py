@@ -9,7 +9,7 @@ or any comparison on tenant_id that is not plain equality, is refused outright.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -100,7 +100,7 @@ class TenantSource:
     join: exp.Join | None
 
 
-def tenant_sources(select: exp.Select, ctes: frozenset[str]) -> tuple[list[TenantSource], int]:
+def tenant_sources(select: exp.Select, ctes: Collection[str]) -> tuple[list[TenantSource], int]:
     """The SELECT's readable ops tables, and how many FROM/join items it has in all."""
     items: list[tuple[exp.Expr, exp.Join | None]] = []
     from_ = select.args.get("from_")
@@ -128,7 +128,7 @@ def tenant_sources(select: exp.Select, ctes: frozenset[str]) -> tuple[list[Tenan
 
 
 def check_select(
-    select: exp.Select, ctes: frozenset[str], tenant_id: str, out: Violations
+    select: exp.Select, ctes: Collection[str], tenant_id: str, out: Violations
 ) -> list[exp.Table]:
     """Record missing tenant filters of `select`; return the tenant tables it reads directly."""
     sources, item_count = tenant_sources(select, ctes)

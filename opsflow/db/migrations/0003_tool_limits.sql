@@ -30,9 +30,9 @@ CREATE OR REPLACE FUNCTION opsflow_guard_row_bytes(row_bytes integer, cap intege
     AS $$
 BEGIN
     IF row_bytes > cap THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'program_limit_exceeded',
-            MESSAGE = format('a result row is %s bytes; at most %s are returned', row_bytes, cap);
+        -- RAISE's own formatting: format() is not executable by the tool role.
+        RAISE EXCEPTION 'a result row is % bytes as text; at most % are returned', row_bytes, cap
+            USING ERRCODE = 'program_limit_exceeded';
     END IF;
     RETURN true;
 END
