@@ -13,7 +13,8 @@ the two cannot drift:
   unknown-to-sqlglot function (ALLOWED_ANONYMOUS_FUNCTIONS), plus INTERNAL_FUNCTIONS
   (the tools' own SQL, implicit calls behind syntax, our helpers);
 - the functions that implement operators (`=`, `->`, `||`...): the validator decides
-  which operators a query may use, and PostgreSQL checks EXECUTE on them too;
+  which operators a query may use, and PostgreSQL checks EXECUTE on them too; likewise
+  the operator classes' support functions (a hashed `= ANY(array)` calls `hashtext`);
 - the functions behind casts to the types the validator allows (ALLOWED_TYPES), and
   those types' text input and output functions (a cast through text, `$1::text::jsonb`,
   calls them, and PostgreSQL checks EXECUTE there too).
@@ -61,14 +62,16 @@ def allowed_function_names() -> frozenset[str]:
 
 
 # oid of every function the tool role may execute: named ones in pg_catalog or public
-# (our helpers), operator implementations, text I/O of the allowed types and casts into
-# them (arrays of them included). $1: names, $2: type names.
+# (our helpers), operator implementations and support functions, text I/O of the allowed
+# types and casts into them (arrays of them included). $1: names, $2: type names.
 ALLOWED_OIDS_SQL: Final = """
 SELECT p.oid FROM pg_catalog.pg_proc p
  WHERE p.proname = ANY($1::text[])
    AND p.pronamespace IN ('pg_catalog'::regnamespace, 'public'::regnamespace)
 UNION
 SELECT o.oprcode::oid FROM pg_catalog.pg_operator o WHERE o.oprcode <> 0
+UNION
+SELECT a.amproc::oid FROM pg_catalog.pg_amproc a
 UNION
 SELECT f FROM pg_catalog.pg_type t,
        LATERAL (VALUES (t.typinput::oid), (t.typoutput::oid)) AS io(f)

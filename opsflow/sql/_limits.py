@@ -15,6 +15,7 @@ from typing import Final
 
 from sqlglot import exp
 
+from opsflow.sql._names import fold
 from opsflow.sql._policy import MAX_PAD_CHARS, MAX_SERIES_ROWS
 
 _SECONDS: Final[dict[str, float]] = {
@@ -191,3 +192,76 @@ def _interval_seconds(node: exp.Expr | None, *, long_units: bool) -> float | Non
     if position != len(text) or position == 0:
         return None
     return total
+
+
+# Functions whose result can be many times longer than their input.
+_AMPLIFIERS: Final[tuple[type[exp.Expr], ...]] = (exp.Repeat, exp.Replace, exp.RegexpReplace)
+
+
+def recursive_growth_violation(
+    name: str, body: exp.Expr, columns: tuple[str, ...] | None
+) -> str | None:
+    """Why the recursive term of CTE `name` can grow a value exponentially, or None.
+
+    `WITH RECURSIVE r(s) AS (SELECT 'x' UNION ALL SELECT s || s FROM r ...)` doubles a
+    string each round: 30 rounds make a gigabyte, in a few uninterruptible copies that
+    outlast the statement timeout. A selected expression of the recursive term may
+    therefore use the CTE's own columns at most once, and never inside repeat/replace/
+    regexp_replace; linear growth (`path || r.id`, `depth + 1`) stays allowed. Growth in
+    the number of rows is left to the database (each row is interruptible and spills to
+    temporary files, which temp_file_limit bounds).
+    """
+    while isinstance(body, exp.Subquery):
+        body = body.this
+    if not isinstance(body, exp.SetOperation):
+        return None
+    recursive = body.expression
+    while isinstance(recursive, exp.Subquery):
+        recursive = recursive.this
+    if not isinstance(recursive, exp.Select):
+        return None
+    refs = _self_refs(recursive, name)
+    if not refs:
+        return None
+    own = frozenset(columns or ())
+    for projection in recursive.expressions:
+        uses = [
+            column
+            for column in projection.find_all(exp.Column)
+            if _is_self_column(column, refs, own)
+        ]
+        if len(uses) > 1:
+            return (
+                f"the recursive part of CTE {name[:64]!r} uses its own columns more than "
+                "once in one expression, which can double a value every round"
+            )
+        for amplifier in projection.find_all(*_AMPLIFIERS):
+            if any(_is_self_column(c, refs, own) for c in amplifier.find_all(exp.Column)):
+                return (
+                    f"the recursive part of CTE {name[:64]!r} passes its own columns to "
+                    "repeat/replace/regexp_replace, which can grow a value every round"
+                )
+    return None
+
+
+def _self_refs(select: exp.Select, name: str) -> frozenset[str]:
+    found = set()
+    items = [select.args["from_"].this] if select.args.get("from_") is not None else []
+    items += [join.this for join in select.args.get("joins") or ()]
+    for item in items:
+        if (
+            isinstance(item, exp.Table)
+            and isinstance(item.this, exp.Identifier)
+            and item.args.get("db") is None
+            and fold(item.this) == name
+        ):
+            alias = item.args.get("alias")
+            found.add((fold(alias.this) if alias is not None else None) or name)
+    return frozenset(found)
+
+
+def _is_self_column(column: exp.Column, refs: frozenset[str], own: frozenset[str]) -> bool:
+    qualifier = fold(column.args.get("table"))
+    if qualifier is not None:
+        return qualifier in refs
+    return (fold(column.this) or "") in own

@@ -13,7 +13,7 @@ from typing import Final
 from sqlglot import exp
 
 from opsflow.sql._columns import Columns, CteColumns, Resolver, Scope, column_violation
-from opsflow.sql._limits import size_violation
+from opsflow.sql._limits import recursive_growth_violation, size_violation
 from opsflow.sql._models import (
     SQL_CATALOG,
     SQL_COLUMN,
@@ -194,6 +194,10 @@ class TreeChecker:
             columns = self._resolver.cte_columns(cte, seen)
             if name is not None:
                 seen[name] = columns
+                if recursive:
+                    growth = recursive_growth_violation(name, cte.this, columns)
+                    if growth is not None:
+                        self._out.add(SQL_SIZE, growth)
         for index, cte in enumerate(ctes):
             visible = seen if recursive else {**outer, **{n: seen[n] for n in names[:index] if n}}
             self._visit(cte, depth + 1, visible, scope)
