@@ -62,14 +62,7 @@ async def worker_resources(settings: Settings) -> AsyncIterator[WorkerResources]
     except MigrationError as err:
         # Fail closed: never serve on a schema this code does not understand.
         raise SystemExit(f"migration failed, worker not started: {err}") from err
-    configure_session_limits(
-        SessionLimits(
-            work_mem_kb=settings.tool_work_mem_kb,
-            temp_file_limit_kb=settings.tool_temp_file_limit_kb,
-            per_tenant=settings.tenant_db_concurrency,
-            sql_per_tenant=settings.tenant_sql_concurrency,
-        )
-    )
+    configure_session_limits(SessionLimits.from_settings(settings))
     pool = await create_pool(
         settings.db_dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max
     )

@@ -31,15 +31,28 @@ _CUT = "…"
 
 # Claims are immutable: the worker that stored one usually analyses it too, so keep the
 # most recent ones parsed in memory (bounded) and skip a database read and a JSON parse.
-_CACHE: OrderedDict[tuple[str, str], ToolOutput] = OrderedDict()
+# Bounded in bytes too (by the JSON size): 64 claims of 2 MB direct_query results kept
+# 130 MB in a worker while one tenant asked for wide rows again and again.
+_CACHE: OrderedDict[tuple[str, str], tuple[ToolOutput, int]] = OrderedDict()
 CACHE_SIZE = 64
+CACHE_BYTES = 16 * 1024 * 1024
+CACHE_ITEM_BYTES = 1024 * 1024
+_cached_bytes = 0
 
 
-def _remember(tenant_id: str, claim_id: str, output: ToolOutput) -> None:
-    _CACHE[(tenant_id, claim_id)] = output
-    _CACHE.move_to_end((tenant_id, claim_id))
-    while len(_CACHE) > CACHE_SIZE:
-        _CACHE.popitem(last=False)
+def _remember(tenant_id: str, claim_id: str, output: ToolOutput, size: int) -> None:
+    global _cached_bytes
+    if size > CACHE_ITEM_BYTES:
+        return  # read back from the database when needed: rare and large
+    key = (tenant_id, claim_id)
+    previous = _CACHE.pop(key, None)
+    if previous is not None:
+        _cached_bytes -= previous[1]
+    _CACHE[key] = (output, size)
+    _cached_bytes += size
+    while len(_CACHE) > CACHE_SIZE or _cached_bytes > CACHE_BYTES:
+        _, (_, dropped) = _CACHE.popitem(last=False)
+        _cached_bytes -= dropped
 
 
 async def store_claim(
@@ -47,6 +60,8 @@ async def store_claim(
 ) -> str:
     """``payload``: the output's JSON when the caller already has it (serialise once)."""
     claim_id = str(uuid.uuid4())
+    if payload is None:
+        payload = output.model_dump_json()
     async with tenant_session(
         pool, tenant_id, statement_timeout_ms=30_000, readonly=False, commit=True
     ) as conn:
@@ -56,9 +71,9 @@ async def store_claim(
             tenant_id,
             uuid.UUID(claim_id),
             # Sent as text and cast in SQL: the pool's jsonb codec would encode it twice.
-            payload if payload is not None else output.model_dump_json(),
+            payload,
         )
-    _remember(tenant_id, claim_id, output)
+    _remember(tenant_id, claim_id, output, len(payload))
     return claim_id
 
 
@@ -66,7 +81,7 @@ async def load_claim(pool: asyncpg.Pool, tenant_id: str, claim_id: str) -> ToolO
     cached = _CACHE.get((tenant_id, claim_id))
     if cached is not None:
         # A copy: callers may adjust fields (attempt, duration) on what they get.
-        return cached.model_copy()
+        return cached[0].model_copy()
     async with tenant_session(pool, tenant_id, statement_timeout_ms=30_000) as conn:
         rows = await conn.fetch(
             "SELECT payload::text AS payload FROM tool_result_claim WHERE id = $1",

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     # What one tenant may cost the others (see opsflow/db/session.py and direct_query).
     tenant_db_concurrency: int = Field(default=4, validation_alias="OPSFLOW_TENANT_DB_CONCURRENCY")
     tenant_sql_concurrency: int = Field(
-        default=2, validation_alias="OPSFLOW_TENANT_SQL_CONCURRENCY"
+        default=1, validation_alias="OPSFLOW_TENANT_SQL_CONCURRENCY"
     )
     tool_work_mem_kb: int = Field(default=8 * 1024, validation_alias="OPSFLOW_TOOL_WORK_MEM_KB")
     tool_temp_file_limit_kb: int = Field(

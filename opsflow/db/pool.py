@@ -13,7 +13,7 @@ import asyncpg
 PRELOADED_TYPES: tuple[str, ...] = (
     "float8[]", "float4[]", "numeric[]", "int2[]", "int4[]", "int8[]", "text[]",
     "varchar[]", "bpchar[]", "bool[]", "jsonb[]", "json[]", "date[]", "time[]",
-    "timetz[]", "timestamp[]", "timestamptz[]", "interval[]", "uuid[]",
+    "timetz[]", "timestamp[]", "timestamptz[]", "interval[]", "uuid[]", "record[]",
 )  # fmt: skip
 _PRELOAD_SQL = "SELECT " + ", ".join(f"NULL::{name}" for name in PRELOADED_TYPES)
 

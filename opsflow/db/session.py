@@ -23,6 +23,8 @@ from typing import cast
 import asyncpg
 import structlog
 
+from opsflow.settings import Settings
+
 TOOL_ROLE = "opsflow_tool"
 log = structlog.get_logger(__name__)
 
@@ -40,7 +42,16 @@ class SessionLimits:
     # Of those, LLM-written SQL (direct_query): the one tool whose cost the validator can
     # only bound by the statement timeout, so one tenant's hostile queries may hold at
     # most this many backends (CPU cores, on a small database host) at a time.
-    sql_per_tenant: int = 2
+    sql_per_tenant: int = 1
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SessionLimits:
+        return cls(
+            work_mem_kb=settings.tool_work_mem_kb,
+            temp_file_limit_kb=settings.tool_temp_file_limit_kb,
+            per_tenant=settings.tenant_db_concurrency,
+            sql_per_tenant=settings.tenant_sql_concurrency,
+        )
 
 
 _limits = SessionLimits()

@@ -14,6 +14,13 @@ Choices worth knowing when a legitimate query is refused:
   filters reached through USING or an outer scope give no credit.
 - Refused although harmless: parenthesised join groups, column alias lists on ops
   tables, CTE names that shadow a table, dollar-quoted/E''/U&'' strings, parameters.
+- Every column reference must resolve to a real column (schema tables, CTEs, derived
+  tables, set-returning functions, output aliases): `alias.function` is refused, as
+  are keyword pseudo-columns (`user`) and system columns (`ctid`). Unquoted names fold
+  ASCII letters only, as PostgreSQL does.
+- Size arguments need literal bounds: generate_series (at most 100,000 rows),
+  lpad/rpad/repeat (10,000 characters); a recursive CTE may not grow a value
+  exponentially.
 - Outermost LIMIT: added, or lowered to the cap when larger or not a literal.
 - `safe_sql` is rendered without comments, parsed again and re-checked before use.
 """
