@@ -141,8 +141,10 @@ def _time_point(node: exp.Expr | None) -> tuple[str, float, float] | None:
         elif isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal):
             moment = _timestamp(node.this)
             return None if moment is None else ("epoch", moment + offset, slack)
-        elif isinstance(node, exp.CurrentTimestamp | exp.CurrentDate):
+        elif isinstance(node, exp.CurrentTimestamp):
             return ("now", offset, slack)
+        elif isinstance(node, exp.CurrentDate):
+            return ("now", offset, slack + 86400)  # today's midnight: up to a day before now
         else:
             return None
     return None
