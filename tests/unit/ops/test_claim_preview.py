@@ -28,3 +28,19 @@ def test_preview_cuts_wide_cells_and_keeps_small_ones() -> None:
     # 50 rows of six cells: the whole preview stays small whatever the result held.
     assert len(shown.model_dump_json()) < 100_000
     assert json.loads(shown.model_dump_json())["claim_id"] == "claim-1"
+
+
+def test_claim_cache_is_bounded_in_bytes() -> None:
+    from activities import claims
+
+    claims._CACHE.clear()
+    claims._cached_bytes = 0
+    small = ToolOutput(tool="direct_query", step_id="s")
+    claims._remember("t_acme", "big", small, claims.CACHE_ITEM_BYTES + 1)
+    assert ("t_acme", "big") not in claims._CACHE
+    for index in range(40):
+        claims._remember("t_acme", f"c{index}", small, 900 * 1024)
+    assert claims._cached_bytes <= claims.CACHE_BYTES
+    assert ("t_acme", "c39") in claims._CACHE and ("t_acme", "c0") not in claims._CACHE
+    claims._CACHE.clear()
+    claims._cached_bytes = 0
