@@ -9,8 +9,9 @@ What one query may cost is bounded three ways besides the validator's literal bo
 - rows and bytes: the validated SQL runs wrapped so that the database refuses any row
   over ``OPSFLOW_SQL_ROW_BYTES`` (as text) before sending it, and the worker stops
   reading once ``OPSFLOW_SQL_RESULT_BYTES`` have arrived (the result is then truncated);
-- time: the statement timeout is shorter than the activity's start-to-close, so the
-  database cancels first, and a cancelled statement is a non-retryable ``SQL_TIMEOUT``
+- time: the statement timeout is shorter than the activity's start-to-close (less the
+  time spent waiting for a session), so the database cancels first, and a cancelled
+  statement is a non-retryable ``SQL_TIMEOUT``
   (the same text would time out again, costing another tenant's share each retry);
 - temporary files and memory: ``SessionLimits`` of the tenant session; hitting one is a
   non-retryable ``SQL_RESOURCE_LIMIT``.
@@ -18,6 +19,7 @@ What one query may cost is bounded three ways besides the validator's literal bo
 
 from __future__ import annotations
 
+import time
 from typing import Any, Final
 
 import asyncpg
@@ -28,7 +30,13 @@ from activities.resources import WorkerResources
 from activities.tooling import tool_activity
 from opsflow import telemetry
 from opsflow.db.session import sql_slot, tenant_session
-from opsflow.errors import QueryResourceError, QueryTimeoutError, SqlBlocked, ValidationError
+from opsflow.errors import (
+    QueryResourceError,
+    QueryTimeoutError,
+    SqlBlocked,
+    ToolTimeoutError,
+    ValidationError,
+)
 from opsflow.models import TableData, ToolCall, ToolOutput
 from opsflow.sql import validate_sql
 
@@ -36,6 +44,7 @@ from opsflow.sql import validate_sql
 # the rollback and reporting a clean, non-retryable error before Temporal's timeout.
 STATEMENT_TIMEOUT_SHARE: Final = 0.8
 _FETCH_BATCH: Final = 100
+_MIN_STATEMENT_MS: Final = 500
 # Resource errors a retry cannot fix: temp_file_limit (53400), out of memory (53200),
 # disk full (53100), program limits such as the row guard or a 1 GB value (54000).
 _RESOURCE_ERRORS: Final = (
@@ -79,7 +88,9 @@ class QueryTools:
             )
         settings = self.res.settings
         start_to_close_s = self.res.policy("direct_query").start_to_close_s
-        timeout_ms = max(1000, int(start_to_close_s * 1000 * STATEMENT_TIMEOUT_SHARE))
+        budget_ms = max(1000, int(start_to_close_s * 1000 * STATEMENT_TIMEOUT_SHARE))
+        began = time.monotonic()
+        timeout_ms = budget_ms
         columns: list[str] = []
         rows: list[list[Any]] = []
         received = 0
@@ -91,6 +102,16 @@ class QueryTools:
                     self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms
                 ) as conn,
             ):
+                # Time spent waiting for the tenant's gate and a connection comes off the
+                # statement's budget, so the database still cancels before Temporal's
+                # start-to-close would (which is retryable and would run the SQL again).
+                waited_ms = int((time.monotonic() - began) * 1000)
+                timeout_ms = budget_ms - waited_ms
+                if timeout_ms < _MIN_STATEMENT_MS:
+                    raise ToolTimeoutError(
+                        f"waited {waited_ms} ms for a database session; no time left to query"
+                    )
+                await conn.fetch(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
                 hb.progress({"phase": "query"})
                 cursor = conn.cursor(
                     guarded(verdict.safe_sql), settings.sql_row_bytes, prefetch=_FETCH_BATCH
