@@ -34,7 +34,6 @@ from opsflow.errors import (
     QueryResourceError,
     QueryTimeoutError,
     SqlBlocked,
-    ToolTimeoutError,
     ValidationError,
 )
 from opsflow.models import TableData, ToolCall, ToolOutput
@@ -44,7 +43,6 @@ from opsflow.sql import validate_sql
 # the rollback and reporting a clean, non-retryable error before Temporal's timeout.
 STATEMENT_TIMEOUT_SHARE: Final = 0.8
 _FETCH_BATCH: Final = 100
-_MIN_STATEMENT_MS: Final = 500
 # Resource errors a retry cannot fix: temp_file_limit (53400), out of memory (53200),
 # disk full (53100), program limits such as the row guard or a 1 GB value (54000).
 _RESOURCE_ERRORS: Final = (
@@ -90,28 +88,23 @@ class QueryTools:
         start_to_close_s = self.res.policy("direct_query").start_to_close_s
         budget_ms = max(1000, int(start_to_close_s * 1000 * STATEMENT_TIMEOUT_SHARE))
         began = time.monotonic()
-        timeout_ms = budget_ms
         columns: list[str] = []
         rows: list[list[Any]] = []
         received = 0
         cut = False
         try:
+            # Time spent waiting for the tenant's gates and a connection comes off the
+            # statement's budget (deadline), so the database still cancels before
+            # Temporal's start-to-close would (retryable: the SQL would run again).
             async with (
                 sql_slot(call.tenant_id),
                 tenant_session(
-                    self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms
+                    self.res.pool,
+                    call.tenant_id,
+                    statement_timeout_ms=budget_ms,
+                    deadline=began + budget_ms / 1000,
                 ) as conn,
             ):
-                # Time spent waiting for the tenant's gate and a connection comes off the
-                # statement's budget, so the database still cancels before Temporal's
-                # start-to-close would (which is retryable and would run the SQL again).
-                waited_ms = int((time.monotonic() - began) * 1000)
-                timeout_ms = budget_ms - waited_ms
-                if timeout_ms < _MIN_STATEMENT_MS:
-                    raise ToolTimeoutError(
-                        f"waited {waited_ms} ms for a database session; no time left to query"
-                    )
-                await conn.fetch(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
                 hb.progress({"phase": "query"})
                 cursor = conn.cursor(
                     guarded(verdict.safe_sql), settings.sql_row_bytes, prefetch=_FETCH_BATCH
@@ -127,7 +120,7 @@ class QueryTools:
                     rows.append([jsonable(v) for v in values[1:]])
         except asyncpg.QueryCanceledError as err:
             raise QueryTimeoutError(
-                f"the query ran longer than its {timeout_ms} ms statement timeout: {err}"
+                f"the query ran out of its statement timeout (at most {budget_ms} ms): {err}"
             ) from err
         except _RESOURCE_ERRORS as err:
             raise QueryResourceError(f"the query exceeded a resource limit: {err}") from err

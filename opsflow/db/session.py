@@ -14,6 +14,7 @@ they would delay every other tenant.
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,9 +24,12 @@ from typing import cast
 import asyncpg
 import structlog
 
+from opsflow.errors import ToolTimeoutError
 from opsflow.settings import Settings
 
 TOOL_ROLE = "opsflow_tool"
+# A statement given less than this is not worth starting.
+MIN_STATEMENT_MS = 500
 log = structlog.get_logger(__name__)
 
 
@@ -100,28 +104,46 @@ async def tenant_session(
     statement_timeout_ms: int,
     readonly: bool = True,
     commit: bool = False,
+    deadline: float | None = None,
 ) -> AsyncIterator[asyncpg.Connection]:
-    """``commit=True`` only for the claim store; every read path rolls back."""
+    """``commit=True`` only for the claim store; every read path rolls back.
+
+    ``deadline`` (``time.monotonic()``): the statement timeout is cut to the time left
+    once the session has its connection, so waiting for the gate or the pool never lets
+    a statement outlive its caller's budget; with less than MIN_STATEMENT_MS left the
+    session is not opened (a retryable ``ToolTimeoutError``: nothing ran).
+    """
     limits = _limits
     async with _gate("db:" + tenant_id, limits.per_tenant), pool.acquire() as conn:
+        timeout_ms = int(statement_timeout_ms)
+        if deadline is not None:
+            left_ms = int((deadline - time.monotonic()) * 1000)
+            if left_ms < MIN_STATEMENT_MS:
+                raise ToolTimeoutError(
+                    f"no time left for the query after waiting {timeout_ms - left_ms} ms "
+                    "for a database session"
+                )
+            timeout_ms = min(timeout_ms, left_ms)
         tx = conn.transaction(readonly=readonly)
         await tx.start()
         committed = False
         try:
-            # set_config before the role switch: the tool role may not call it (revoked),
-            # so a query cannot raise these limits again. temp_file_limit needs a
-            # superuser, which the DSN user is (it also runs the migrations).
+            # One round trip, the role switch last (set_config('role') is SET LOCAL ROLE):
+            # the tool role may not call set_config (revoked), so a query cannot raise
+            # these limits again. temp_file_limit needs a superuser, which the DSN user
+            # is (it also runs the migrations).
             await conn.fetch(
                 "SELECT set_config('app.tenant_id', $1, true),"
                 " set_config('statement_timeout', $2, true),"
                 " set_config('work_mem', $3, true),"
-                " set_config('temp_file_limit', $4, true)",
+                " set_config('temp_file_limit', $4, true),"
+                " set_config('role', $5, true)",
                 tenant_id,
-                str(int(statement_timeout_ms)),
+                str(timeout_ms),
                 f"{int(limits.work_mem_kb)}kB",
                 f"{int(limits.temp_file_limit_kb)}kB",
+                TOOL_ROLE,
             )
-            await conn.fetch(f"SET LOCAL ROLE {TOOL_ROLE}")
             # The pool's proxy forwards every Connection method.
             yield cast(asyncpg.Connection, conn)
             if commit:

@@ -27,6 +27,7 @@ from opsflow.db.session import (
     session_limits,
     tenant_session,
 )
+from opsflow.errors import ToolTimeoutError
 from opsflow.models import ToolCall, ToolOutput
 from opsflow.policies import load_policies
 from opsflow.settings import Settings
@@ -313,3 +314,18 @@ async def test_one_tenant_cannot_hold_more_than_its_share_of_the_pool(
     finally:
         release.set()
         configure_session_limits(before)
+
+
+async def test_the_wait_for_a_session_comes_off_the_statement_timeout(pool: asyncpg.Pool) -> None:
+    with pytest.raises(ToolTimeoutError):
+        async with tenant_session(
+            pool, "t_acme", statement_timeout_ms=5000, deadline=time.monotonic() + 0.1
+        ):
+            pytest.fail("a session with no time left must not open")
+    async with tenant_session(
+        pool, "t_acme", statement_timeout_ms=5000, deadline=time.monotonic() + 2.0
+    ) as conn:
+        shown = await conn.fetchval("SHOW statement_timeout")
+        assert await conn.fetchval("SELECT current_user") == TOOL_ROLE
+    # Under two seconds left: the timeout was cut to what remained.
+    assert shown.endswith("ms") and int(shown[:-2]) <= 2000
