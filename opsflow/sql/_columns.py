@@ -112,7 +112,9 @@ class Resolver:
         if query.args.get("order") is None:
             return Scope({}, frozenset(), outer, False)  # nothing at this level to resolve
         columns = self.output_columns(query, ctes)
-        return Scope({}, frozenset(columns or ()), outer, columns is None)
+        if columns is None:
+            self._unknown("UNION/INTERSECT/EXCEPT")
+        return Scope({}, frozenset(columns or ()), outer, False)
 
     # --- output columns -----------------------------------------------------------
     def cte_columns(self, cte: exp.CTE, ctes: CteColumns) -> Columns:
@@ -184,10 +186,13 @@ class Resolver:
                 name = fold(target) or ""
                 columns: Columns
                 if item.args.get("db") is None and name in ctes:
-                    columns = ctes[name]
+                    columns = listed_names or ctes[name]
+                    if columns is None:
+                        self._unknown(name)
                 else:
-                    columns = TABLE_COLUMNS.get(name)
-                return alias_name or name, listed_names or columns
+                    # None: not a readable table, refused by the relation rules.
+                    columns = listed_names or TABLE_COLUMNS.get(name)
+                return alias_name or name, columns
             return self._function_item(target, alias_name, listed_names, item)
         if isinstance(item, exp.Unnest):
             own = alias_name or "unnest"
@@ -202,10 +207,10 @@ class Resolver:
         if isinstance(item, exp.Lateral):
             inner = item.this
             if isinstance(inner, exp.Subquery):
-                return alias_name, listed_names or self.output_columns(inner, ctes)
+                return alias_name, listed_names or self._derived(inner, ctes, alias_name)
             return self._function_item(inner, alias_name, listed_names, item)
         if isinstance(item, exp.Subquery):
-            return alias_name, listed_names or self.output_columns(item, ctes)
+            return alias_name, listed_names or self._derived(item, ctes, alias_name)
         if isinstance(item, exp.Values):
             width = len(item.expressions[0].expressions) if item.expressions else 0
             generated = tuple(f"column{i + 1}" for i in range(width))
@@ -215,6 +220,20 @@ class Resolver:
             "read tables, CTEs, subqueries or set-returning functions directly"
         )
         return alias_name, None
+
+    def _derived(self, query: exp.Expr, ctes: CteColumns, name: str | None) -> Columns:
+        columns = self.output_columns(query, ctes)
+        if columns is None:
+            self._unknown(name or "a subquery")
+        return columns
+
+    def _unknown(self, name: str) -> None:
+        # Never "anything goes" for a source whose columns are unknown: that would let
+        # `name.function` through. Refused sources also end here; one more message then.
+        self.problems.append(
+            f"the columns of {_shown(name)} cannot be determined; "
+            f"name them, as in {name[:64]}(a, b) or with aliases in its SELECT list"
+        )
 
     def _function_item(
         self,

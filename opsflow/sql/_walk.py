@@ -156,7 +156,7 @@ class TreeChecker:
 
     def _scope(self, scope: Scope) -> Scope:
         for problem in self._resolver.problems:
-            self._out.add(SQL_NODE, problem)
+            self._out.add(SQL_COLUMN, problem)
         self._resolver.problems.clear()
         return scope
 
@@ -206,7 +206,7 @@ class TreeChecker:
                 self._visit(value, depth + 1, seen, scope)
         self._seen(with_)
         for problem in self._resolver.problems:
-            self._out.add(SQL_NODE, problem)
+            self._out.add(SQL_COLUMN, problem)
         self._resolver.problems.clear()
         return seen
 
