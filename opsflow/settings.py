@@ -60,8 +60,8 @@ class Settings(BaseSettings):
     tenant_sql_concurrency: int = Field(
         default=1, validation_alias="OPSFLOW_TENANT_SQL_CONCURRENCY"
     )
-    tenant_sql_min_interval_s: float = Field(
-        default=0.25, validation_alias="OPSFLOW_TENANT_SQL_MIN_INTERVAL_S"
+    tenant_sql_failure_hold_s: float = Field(
+        default=0.25, validation_alias="OPSFLOW_TENANT_SQL_FAILURE_HOLD_S"
     )
     tool_work_mem_kb: int = Field(default=8 * 1024, validation_alias="OPSFLOW_TOOL_WORK_MEM_KB")
     tool_temp_file_limit_kb: int = Field(

@@ -47,8 +47,8 @@ class SessionLimits:
     # only bound by the statement timeout, so one tenant's hostile queries may hold at
     # most this many backends (CPU cores, on a small database host) at a time.
     sql_per_tenant: int = 1
-    # ... each holding its slot at least this long: at most 1 / this many per second.
-    sql_min_interval_s: float = 0.25
+    # ... and a failed one keeps its slot at least this long (failures per second bound).
+    sql_failure_hold_s: float = 0.25
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SessionLimits:
@@ -57,7 +57,7 @@ class SessionLimits:
             temp_file_limit_kb=settings.tool_temp_file_limit_kb,
             per_tenant=settings.tenant_db_concurrency,
             sql_per_tenant=settings.tenant_sql_concurrency,
-            sql_min_interval_s=settings.tenant_sql_min_interval_s,
+            sql_failure_hold_s=settings.tenant_sql_failure_hold_s,
         )
 
 
@@ -74,7 +74,7 @@ def configure_session_limits(limits: SessionLimits) -> None:
     if (
         limits.per_tenant < 1
         or limits.sql_per_tenant < 1
-        or limits.sql_min_interval_s < 0
+        or limits.sql_failure_hold_s < 0
         or limits.work_mem_kb < 64
         or limits.temp_file_limit_kb < 0
     ):
@@ -97,22 +97,25 @@ def _gate(key: str, limit: int) -> asyncio.Semaphore:
 
 @asynccontextmanager
 async def sql_slot(tenant_id: str) -> AsyncIterator[None]:
-    """Held around a direct_query session: at most `sql_per_tenant` per tenant at once,
-    each held for at least `sql_min_interval_s`.
+    """Held around a direct_query session: at most `sql_per_tenant` per tenant at once;
+    a session that fails keeps the slot for at least `sql_failure_hold_s`.
 
-    The minimum hold is a rate limit: a statement the database refuses at once (a row
-    over the byte cap) costs a whole session set-up, and 20 of them a second from one
-    tenant made another tenant's p95 2-4x; a few a second are plenty for questions.
+    The hold is a rate limit on failures only: a statement the database refuses at once
+    (a row over the byte cap) still costs a session set-up, and 20 of them a second from
+    one tenant made another tenant's p95 2-4x. Queries that succeed are not slowed.
     """
     gate = _gate("sql:" + tenant_id, _limits.sql_per_tenant)
     async with gate:
         began = time.monotonic()
         try:
             yield
-        finally:
-            rest = _limits.sql_min_interval_s - (time.monotonic() - began)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            rest = _limits.sql_failure_hold_s - (time.monotonic() - began)
             if rest > 0:
                 await asyncio.sleep(rest)
+            raise
 
 
 @asynccontextmanager
