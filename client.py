@@ -128,10 +128,10 @@ async def cmd_result(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    from opsflow.cli.tenant_arg import list_query
+
+    query = list_query(args.tenant, args.status)
     client = await _connect(settings)
-    query = f"WorkflowType = 'OpsOrchestrationWorkflow' AND TenantId = '{args.tenant}'"
-    if args.status:
-        query += f" AND OpsStatus = '{args.status}'"
     rows = []
     async for wf in client.list_workflows(query, limit=args.limit):
         status = wf.typed_search_attributes.get(OPS_STATUS)
@@ -269,6 +269,10 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_logging("WARNING", json_output=True)
     try:
+        if getattr(args, "tenant", None) is not None:
+            from opsflow.cli.tenant_arg import checked_tenant
+
+            checked_tenant(args.tenant)  # every command, before any work
         if args.command == "stack":
             from opsflow.cli.stack_cmd import run_stack
 

@@ -21,10 +21,12 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities import WorkerResources, build_activities
+from activities.claims import claim_cleaner
 from activities.context import flush_stats, stats_flusher
 from activities.interceptor import OpsActivityInterceptor
 from opsflow.db.migrate import MigrationError, migrate_with_policy
 from opsflow.db.pool import create_pool
+from opsflow.db.session import SessionLimits, configure_session_limits
 from opsflow.errors import AppError
 from opsflow.logging_setup import configure_logging
 from opsflow.policies import load_policies
@@ -64,6 +66,7 @@ async def worker_resources(settings: Settings) -> AsyncIterator[WorkerResources]
     except MigrationError as err:
         # Fail closed: never serve on a schema this code does not understand.
         raise SystemExit(f"migration failed, worker not started: {err}") from err
+    configure_session_limits(SessionLimits.from_settings(settings))
     pool = await create_pool(
         settings.db_dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max
     )
@@ -74,11 +77,15 @@ async def worker_resources(settings: Settings) -> AsyncIterator[WorkerResources]
         llm=await build_llm(settings),
     )
     flusher = asyncio.create_task(stats_flusher(res))
+    cleaner = asyncio.create_task(
+        claim_cleaner(pool, settings.claim_retention_s, settings.claim_cleanup_interval_s)
+    )
     try:
         yield res
     finally:
         flusher.cancel()
-        await asyncio.gather(flusher, return_exceptions=True)
+        cleaner.cancel()
+        await asyncio.gather(flusher, cleaner, return_exceptions=True)
         await flush_stats(res)
         await pool.close()
         if res.llm is not None:

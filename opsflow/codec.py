@@ -153,19 +153,20 @@ class AesGcmCodec(PayloadCodec):
         key_id = raw_id.decode("ascii", errors="replace")
         cipher = self._ciphers.get(key_id)
         if cipher is None:
+            # No key ids in the message: it reaches codec-server clients, and the ids
+            # configured (or probed) are nobody else's business.
             raise UnknownKeyError(
-                f"payload encrypted with key id {key_id!r}, which is not among the configured "
-                f"keys {list(self._ciphers)}: add it to OPSFLOW_CODEC_KEYS (after the current "
-                "encryption key) to read old payloads"
+                "payload encrypted with a key that is not configured: add that key to "
+                "OPSFLOW_CODEC_KEYS (after the key that encrypts) to read old payloads"
             )
         if len(payload.data) <= NONCE_BYTES:
-            raise DecryptionError(f"encrypted payload (key {key_id!r}) is truncated")
+            raise DecryptionError("encrypted payload is truncated")
         nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
         try:
             plain = cipher.decrypt(nonce, sealed, key_id.encode("ascii"))
         except InvalidTag as err:
             raise DecryptionError(
-                f"payload does not authenticate under key {key_id!r} (wrong key or tampered)"
+                "payload does not authenticate under its key (wrong key or tampered)"
             ) from err
         return Payload.FromString(plain)
 

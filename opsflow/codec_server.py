@@ -10,7 +10,16 @@ Auth: with ``OPSFLOW_CODEC_TOKEN`` set, every request except the CORS preflight 
 ``GET /health`` needs ``Authorization: Bearer <token>``. The Temporal UI only forwards
 its own user's access token (``TEMPORAL_CODEC_PASS_ACCESS_TOKEN``), so a static token
 suits CLI use (``temporal ... --codec-endpoint URL --codec-auth "Bearer TOKEN"``) or a
-UI with SSO whose tokens are checked elsewhere; without a token, keep the port private.
+UI with SSO whose tokens are checked elsewhere. Without a token the server is an open
+decrypt service, so it starts only on a loopback address, or where the operator states
+the network is private (``OPSFLOW_CODEC_ALLOW_NO_TOKEN``, docker-compose publishing the
+port on 127.0.0.1 only).
+
+Every request must name an allowed ``Host`` (loopback names plus
+``OPSFLOW_CODEC_ALLOWED_HOSTS``): a web page cannot reach a loopback server through a
+DNS name it controls (DNS rebinding). A request carries at most ``MAX_PAYLOADS``
+payloads in at most ``MAX_BODY_BYTES``: one 16 MiB body of tiny payloads once held the
+server for 56 s and 3.7 GB.
 """
 
 from __future__ import annotations
@@ -18,6 +27,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import ipaddress
+import json
 import signal
 from collections.abc import MutableMapping, Sequence
 
@@ -34,8 +45,11 @@ log = structlog.get_logger(__name__)
 
 ALLOWED_HEADERS = "content-type,x-namespace,authorization"
 ALLOWED_METHODS = "POST,OPTIONS"
-# A page of history events can carry many payloads of up to Temporal's 2 MiB blob limit.
-MAX_BODY_BYTES = 16 * 1024 * 1024
+# A few payloads of up to Temporal's 2 MiB blob limit (base64 in JSON adds a third); the
+# UI sends the payloads of one event or field per request.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_PAYLOADS = 256
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 _CODEC_KEY: web.AppKey[AesGcmCodec] = web.AppKey("codec", AesGcmCodec)
 
@@ -104,10 +118,40 @@ def _auth_middleware(token: str) -> Middleware:
     return auth
 
 
+def _host_name(header: str) -> str:
+    """The host name of a Host header: `[::1]:8081` -> `::1`, `Example:80` -> `example`."""
+    host = header.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _host_middleware(allowed: frozenset[str]) -> Middleware:
+    @web.middleware
+    async def check_host(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if _host_name(request.headers.get("Host", "")) not in allowed:
+            return _error(421, "HOST_NOT_ALLOWED", "this server does not answer for that host")
+        return await handler(request)
+
+    return check_host
+
+
 async def _read_payloads(request: web.Request) -> Payloads:
     text = await request.text()
     try:
-        return json_format.Parse(text, Payloads())
+        body = json.loads(text)
+    except ValueError as err:
+        raise web.HTTPBadRequest(text=f'body must be {{"payloads": [...]}} in JSON: {err}') from err
+    items = body.get("payloads") if isinstance(body, dict) else None
+    if isinstance(items, list) and len(items) > MAX_PAYLOADS:
+        # Counted before protobuf parsing, the expensive part per payload.
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=MAX_PAYLOADS,
+            actual_size=len(items),
+            text=f"at most {MAX_PAYLOADS} payloads per request",
+        )
+    try:
+        return json_format.ParseDict(body, Payloads())
     except json_format.ParseError as err:
         raise web.HTTPBadRequest(
             text=f'body must be {{"payloads": [...]}} in proto JSON: {err}'
@@ -151,10 +195,22 @@ async def _preflight(_: web.Request) -> web.StreamResponse:
     return web.Response(status=204)
 
 
-def build_app(codec: AesGcmCodec, *, token: str | None, cors_origin: str) -> web.Application:
-    """``cors_origin``: one origin, a comma-separated list, or ``*``; empty disables CORS."""
+def build_app(
+    codec: AesGcmCodec,
+    *,
+    token: str | None,
+    cors_origin: str,
+    allowed_hosts: str = "",
+) -> web.Application:
+    """``cors_origin``: one origin, a comma-separated list, or ``*``; empty disables CORS.
+
+    ``allowed_hosts``: comma-separated host names answered besides the loopback names.
+    """
     origins = frozenset(o.strip().rstrip("/") for o in cors_origin.split(",") if o.strip())
-    middlewares: list[Middleware] = [_cors_middleware(origins)]
+    hosts = LOOPBACK_HOSTS | {
+        _host_name(h) for h in allowed_hosts.split(",") if h.strip() and h.strip() != "*"
+    }
+    middlewares: list[Middleware] = [_host_middleware(hosts), _cors_middleware(origins)]
     if token:
         middlewares.append(_auth_middleware(token))
     app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
@@ -166,13 +222,35 @@ def build_app(codec: AesGcmCodec, *, token: str | None, cors_origin: str) -> web
     return app
 
 
+def _is_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name, an empty string (all interfaces) or garbage: not loopback
+
+
 async def serve(settings: Settings, host: str, port: int) -> None:
     """Run until SIGTERM/SIGINT or cancellation (``python client.py codec-server``)."""
     codec = codec_from_settings(settings)
     if codec is None:
         raise CodecConfigError("the codec server needs OPSFLOW_CODEC_KEYS")
+    if (
+        not settings.codec_server_token
+        and not _is_loopback(host)
+        and not settings.codec_allow_no_token
+    ):
+        raise CodecConfigError(
+            f"refusing to serve decryption without OPSFLOW_CODEC_TOKEN on {host}: bind to "
+            "127.0.0.1, set a token, or set OPSFLOW_CODEC_ALLOW_NO_TOKEN=1 where only a "
+            "private network reaches the port"
+        )
     app = build_app(
-        codec, token=settings.codec_server_token, cors_origin=settings.codec_cors_origin
+        codec,
+        token=settings.codec_server_token,
+        cors_origin=settings.codec_cors_origin,
+        allowed_hosts=settings.codec_allowed_hosts,
     )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -189,7 +267,7 @@ async def serve(settings: Settings, host: str, port: int) -> None:
             "codec_server_started",
             host=host,
             port=port,
-            keys=list(codec.key_ids),
+            keys=len(codec.key_ids),
             auth=bool(settings.codec_server_token),
             cors_origin=settings.codec_cors_origin,
         )

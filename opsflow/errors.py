@@ -48,6 +48,18 @@ class ToolTimeoutError(AppError):
     retryable = True
 
 
+class QueryTimeoutError(AppError):
+    """LLM-written SQL ran out of its statement timeout: the same text would again."""
+
+    code = ErrorCode.SQL_TIMEOUT
+
+
+class QueryResourceError(AppError):
+    """LLM-written SQL hit a resource bound (temporary files, memory, result bytes)."""
+
+    code = ErrorCode.SQL_RESOURCE_LIMIT
+
+
 class ToolExecutionError(AppError):
     code = ErrorCode.TOOL_EXECUTION_ERROR
     retryable = True

@@ -47,6 +47,29 @@ class Settings(BaseSettings):
     thread_max_turns_per_run: int = Field(
         default=10, validation_alias="OPSFLOW_THREAD_TURNS_PER_RUN"
     )
+    # Claims older than this are deleted by the worker's cleanup job (0 keeps them forever).
+    claim_retention_s: int = Field(
+        default=7 * 24 * 3600, validation_alias="OPSFLOW_CLAIM_RETENTION_S"
+    )
+    claim_cleanup_interval_s: float = Field(
+        default=3600.0, validation_alias="OPSFLOW_CLAIM_CLEANUP_INTERVAL_S"
+    )
+    # What one tenant may cost the others (see opsflow/db/session.py and direct_query).
+    tenant_db_concurrency: int = Field(default=4, validation_alias="OPSFLOW_TENANT_DB_CONCURRENCY")
+    tenant_sql_concurrency: int = Field(
+        default=1, validation_alias="OPSFLOW_TENANT_SQL_CONCURRENCY"
+    )
+    tenant_sql_failure_hold_s: float = Field(
+        default=0.25, validation_alias="OPSFLOW_TENANT_SQL_FAILURE_HOLD_S"
+    )
+    tool_work_mem_kb: int = Field(default=8 * 1024, validation_alias="OPSFLOW_TOOL_WORK_MEM_KB")
+    tool_temp_file_limit_kb: int = Field(
+        default=128 * 1024, validation_alias="OPSFLOW_TOOL_TEMP_FILE_LIMIT_KB"
+    )
+    sql_result_bytes: int = Field(
+        default=2 * 1024 * 1024, validation_alias="OPSFLOW_SQL_RESULT_BYTES"
+    )
+    sql_row_bytes: int = Field(default=64 * 1024, validation_alias="OPSFLOW_SQL_ROW_BYTES")
     # LLM
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
     openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
@@ -69,6 +92,13 @@ class Settings(BaseSettings):
     api_keys: str | None = Field(default=None, validation_alias="OPSFLOW_API_KEYS")
     api_rate_per_minute: int = Field(default=120, validation_alias="OPSFLOW_API_RATE_PER_MIN")
     api_max_body_bytes: int = Field(default=16 * 1024, validation_alias="OPSFLOW_API_MAX_BODY")
+    # Host names (comma-separated) the codec server answers besides loopback names.
+    codec_allowed_hosts: str = Field(default="", validation_alias="OPSFLOW_CODEC_ALLOWED_HOSTS")
+    # Serve without a token on a non-loopback address (a container whose port is published
+    # on 127.0.0.1 only): an explicit statement that the network in between is private.
+    codec_allow_no_token: bool = Field(
+        default=False, validation_alias="OPSFLOW_CODEC_ALLOW_NO_TOKEN"
+    )
 
     @field_validator(
         "temporal_address",

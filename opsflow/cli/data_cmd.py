@@ -9,10 +9,10 @@ from pathlib import Path
 import asyncpg
 
 from opsflow.cli.errors import EXIT_NOT_FOUND, EXIT_UNREACHABLE, CliError
+from opsflow.cli.tenant_arg import checked_tenant
 from opsflow.db.migrate import migrate
 from opsflow.errors import AppError
 from opsflow.settings import Settings
-from opsflow.tenant_id import TENANT_ID_PATTERN, is_tenant_id
 
 
 def _path(value: str | None) -> Path | None:
@@ -27,10 +27,7 @@ def _path(value: str | None) -> Path | None:
 async def run_import(args: argparse.Namespace, settings: Settings) -> int:
     from opsflow.importer import import_telemetry
 
-    if not is_tenant_id(args.tenant):
-        raise CliError(
-            "VALIDATION_ERROR", f"tenant id {args.tenant!r} must match {TENANT_ID_PATTERN}"
-        )
+    checked_tenant(args.tenant)
     if not settings.db_dsn:
         raise CliError("CONFIG", "OPSFLOW_DB_DSN is not set (run `python client.py stack`)")
     files = {name: _path(getattr(args, name)) for name in ("metrics", "graph", "events", "cis")}

@@ -13,6 +13,8 @@ from importlib import resources
 import asyncpg
 import structlog
 
+from opsflow.db.function_acl import sync_function_acl
+
 log = structlog.get_logger(__name__)
 
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -68,6 +70,12 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
                 raise MigrationError(f"migration {migration.name} failed: {err}") from err
             applied.append(migration.name)
             log.info("migration_applied", migration=migration.name)
+        # Every time, not once: a PostgreSQL upgrade or an extension adds functions, and
+        # each new one is executable by PUBLIC until revoked.
+        try:
+            await sync_function_acl(conn)
+        except asyncpg.PostgresError as err:
+            raise MigrationError(f"function grants for the tool role failed: {err}") from err
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
     return applied

@@ -14,6 +14,13 @@ Choices worth knowing when a legitimate query is refused:
   filters reached through USING or an outer scope give no credit.
 - Refused although harmless: parenthesised join groups, column alias lists on ops
   tables, CTE names that shadow a table, dollar-quoted/E''/U&'' strings, parameters.
+- Every column reference must resolve to a real column (schema tables, CTEs, derived
+  tables, set-returning functions, output aliases): `alias.function` is refused, as
+  are keyword pseudo-columns (`user`) and system columns (`ctid`). Unquoted names fold
+  ASCII letters only, as PostgreSQL does.
+- Size arguments need literal bounds: generate_series (at most 100,000 rows),
+  lpad/rpad/repeat (10,000 characters); a recursive CTE may not grow a value
+  exponentially.
 - Outermost LIMIT: added, or lowered to the cap when larger or not a literal.
 - `safe_sql` is rendered without comments, parsed again and re-checked before use.
 """
@@ -21,6 +28,7 @@ Choices worth knowing when a legitimate query is refused:
 from opsflow.sql._models import (
     ALL_CODES,
     SQL_CATALOG,
+    SQL_COLUMN,
     SQL_COMMAND,
     SQL_DCL,
     SQL_DDL,
@@ -31,6 +39,7 @@ from opsflow.sql._models import (
     SQL_NOT_SELECT,
     SQL_PARSE,
     SQL_SCHEMA,
+    SQL_SIZE,
     SQL_TABLE,
     SQL_TENANT,
     SQL_TOO_LARGE,
@@ -49,6 +58,7 @@ __all__ = [
     "MAX_NESTING",
     "MAX_SQL_CHARS",
     "SQL_CATALOG",
+    "SQL_COLUMN",
     "SQL_COMMAND",
     "SQL_DCL",
     "SQL_DDL",
@@ -59,6 +69,7 @@ __all__ = [
     "SQL_NOT_SELECT",
     "SQL_PARSE",
     "SQL_SCHEMA",
+    "SQL_SIZE",
     "SQL_TABLE",
     "SQL_TENANT",
     "SQL_TOO_LARGE",

@@ -25,6 +25,8 @@ SQL_CATALOG: Final = "SQL_CATALOG"
 SQL_SCHEMA: Final = "SQL_SCHEMA"
 SQL_TABLE: Final = "SQL_TABLE"
 SQL_TENANT: Final = "SQL_TENANT"
+SQL_COLUMN: Final = "SQL_COLUMN"
+SQL_SIZE: Final = "SQL_SIZE"
 
 ALL_CODES: Final = frozenset(
     {
@@ -43,6 +45,8 @@ ALL_CODES: Final = frozenset(
         SQL_SCHEMA,
         SQL_TABLE,
         SQL_TENANT,
+        SQL_COLUMN,
+        SQL_SIZE,
     }
 )
 

@@ -22,6 +22,7 @@ from sqlglot.parser import Parser
 from sqlglot.tokens import Tokenizer
 
 # One dialect instance: looking the dialect up by name on every call costs ~100 µs.
+_ARROW_ROUNDS: Final = 8
 _DIALECT: Final = Postgres()
 
 
@@ -126,13 +127,66 @@ def parse(sql: str) -> Parsed:
     previous = sink.swap(warnings)
     try:
         statements = _machinery.parser.parse(_machinery.tokenizer.tokenize(sql), sql)
+        found = [s for s in statements if s is not None]
+        if "->" in sql:
+            # Inside the try: its own parsing must be heard by the warning sink too.
+            found = [_arrows_as_json(statement) for statement in found]
     except RecursionError as error:
         raise ParseFailed("the statement is nested too deeply to parse") from error
     except PARSER_FAILURES as error:
         raise ParseFailed(_first_line(error)) from error
     finally:
         sink.swap(previous)
-    return Parsed([s for s in statements if s is not None], warnings)
+    return Parsed(found, warnings)
+
+
+def _arrows_as_json(statement: exp.Expr) -> exp.Expr:
+    """Read `f(x -> 'k')` as PostgreSQL does: the JSON operator, not a lambda.
+
+    sqlglot's parser (shared by every dialect, compiled, not configurable per dialect)
+    takes `identifier -> ...` in a function argument for a lambda; PostgreSQL has no
+    lambdas. The argument is rendered back as `x -> <body>` and parsed again outside a
+    function call, which applies the operators' real precedence. The text that finally
+    runs is validated again after rendering, so a rendering quirk here can only cause a
+    refusal, never run unchecked text.
+    """
+    # Re-reading an argument can meet an inner `f(y -> ...)` again: a few rounds at most;
+    # whatever is still a lambda afterwards is refused by the node rules.
+    for _ in range(_ARROW_ROUNDS):
+        candidates = [
+            lam
+            for lam in statement.find_all(exp.Lambda)
+            if len(lam.expressions) == 1 and isinstance(lam.expressions[0], exp.Identifier)
+        ]
+        if not candidates:
+            break
+        statement = _replace_arrows(statement, candidates[0])
+    return statement
+
+
+def _replace_arrows(statement: exp.Expr, lam: exp.Lambda) -> exp.Expr:
+    """`statement` with the outermost lambda `lam` read as a JSON operator."""
+    generator = _machinery.generator
+    try:
+        text = (
+            generator.generate(exp.Column(this=lam.expressions[0].copy()), copy=True)
+            + " -> "
+            + generator.generate(lam.this, copy=True)
+        )
+        query = f"SELECT {text}"
+        reparsed = _machinery.parser.parse(_machinery.tokenizer.tokenize(query), query)
+    except PARSER_FAILURES as error:
+        raise ParseFailed(_first_line(error)) from error
+    select = reparsed[0] if reparsed else None
+    if not isinstance(select, exp.Select) or len(select.expressions) != 1:
+        raise ParseFailed("a JSON operator inside a function call could not be read")
+    replacement: exp.Expr = select.expressions[0]
+    if lam is statement:
+        return replacement
+    lam.replace(replacement)
+    for node in lam.walk():
+        node.parent = None  # the dropped lambda must not wait for the cyclic collector
+    return statement
 
 
 def render(tree: exp.Expr) -> str:

@@ -21,6 +21,32 @@ TENANT_TABLES: Final = frozenset(
 )
 TENANT_COLUMN: Final = "tenant_id"
 
+# Columns of the readable tables, as in opsflow/db/migrations (a test compares them with
+# the database): a column reference must name one of these, or a column of an in-scope
+# CTE, derived table or table function. Anything else is refused, because PostgreSQL
+# reads `alias.f` as the call `f(alias)` when the table has no column `f`.
+TABLE_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
+    "ci": (
+        "tenant_id", "id", "name", "ci_type", "environment", "status", "attributes",
+        "created_at", "updated_at",
+    ),
+    "ci_relation": ("tenant_id", "source_id", "target_id", "relation"),
+    "metric_sample": ("tenant_id", "ci_id", "metric", "ts", "value"),
+    "metric_rollup": ("tenant_id", "ci_id", "metric", "bucket", "avg", "min", "max", "count"),
+    "event": ("tenant_id", "id", "ci_id", "ts", "kind", "severity", "message", "payload"),
+}  # fmt: skip
+
+# Keywords PostgreSQL evaluates where an unquoted name stands (USER is CURRENT_USER) and
+# system columns every table has (ctid and xmin expose physical layout: gaps in ctid
+# count other tenants' rows). Refused as column names, whatever their source.
+KEYWORD_PSEUDO_COLUMNS: Final = frozenset(
+    {
+        "user", "current_user", "current_role", "session_user", "system_user",
+        "current_catalog", "current_schema",
+    }
+)  # fmt: skip
+SYSTEM_COLUMNS: Final = frozenset({"ctid", "xmin", "xmax", "cmin", "cmax", "tableoid", "oid"})
+
 # What generated SQL may read: all tenant-keyed, so every read gets a tenant filter.
 # `topology_snapshot` serves a fallback tool, `tenant` names other customers, the rest
 # is internal; none of them answers an operations question.
@@ -29,48 +55,73 @@ ALLOWED_TABLES: Final = frozenset({"ci", "ci_relation", "metric_sample", "metric
 ALLOWED_SCHEMAS: Final = frozenset({"public"})
 CATALOG_SCHEMAS: Final = frozenset({"pg_catalog", "information_schema"})
 
-# Typed nodes sqlglot builds for known functions. Names in comments are the SQL spelling.
-ALLOWED_FUNCTIONS: Final[frozenset[type[exp.Expr]]] = frozenset(
-    {
-        # aggregates
-        exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max,
-        exp.PercentileCont, exp.PercentileDisc, exp.Mode,
-        exp.Stddev, exp.StddevPop, exp.StddevSamp, exp.Variance, exp.VariancePop,
-        exp.Corr, exp.CovarPop, exp.CovarSamp, exp.RegrSlope,
-        exp.GroupConcat,  # string_agg
-        exp.ArrayAgg, exp.LogicalAnd, exp.LogicalOr,  # array_agg, bool_and, bool_or
-        exp.JSONArrayAgg, exp.JSONObjectAgg, exp.JSONBObjectAgg,  # json_agg, *_object_agg
-        exp.AnyValue,
-        # window functions
-        exp.RowNumber, exp.Rank, exp.DenseRank, exp.Lag, exp.Lead, exp.FirstValue,
-        exp.LastValue, exp.NthValue, exp.Ntile, exp.PercentRank, exp.CumeDist,
-        # date and time
-        exp.TimestampTrunc, exp.DateTrunc, exp.Extract,  # date_trunc, date_part, extract
-        exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentTime, exp.Localtimestamp,  # now()
-        exp.TimeToStr, exp.UnixToTime, exp.StrToTime, exp.StrToDate,  # to_char, to_timestamp
-        exp.MakeInterval, exp.DateBin, exp.JustifyInterval, exp.Date,
-        # math
-        exp.Abs, exp.Round, exp.Ceil, exp.Floor, exp.Greatest, exp.Least, exp.Sqrt,
-        exp.Cbrt, exp.Pow, exp.Ln, exp.Log, exp.Exp, exp.Sign, exp.Trunc, exp.WidthBucket,
-        exp.Pi,
-        # strings
-        exp.Lower, exp.Upper, exp.Length, exp.Substring, exp.Concat, exp.ConcatWs,
-        exp.Trim, exp.Replace, exp.SplitPart, exp.StrPosition, exp.Left, exp.Right,
-        exp.StartsWith, exp.Initcap, exp.Pad, exp.Reverse, exp.RegexpReplace,
-        exp.RegexpLike, exp.RegexpILike,  # ~ and ~*
-        # JSON operators ->, ->>, #>, #>>, @>, <@, ?, ?|, ?&, @?
-        exp.JSONExtract, exp.JSONExtractScalar, exp.JSONBExtract, exp.JSONBExtractScalar,
-        exp.JSONBContains, exp.JSONBContainsTopKey, exp.JSONBContainsAnyTopKeys,
-        exp.JSONBContainsAllTopKeys, exp.JSONBPathExists,
-        # arrays
-        exp.ArrayContainsAll, exp.ArrayContainedBy, exp.ArrayOverlaps, exp.ArraySize,
-        exp.ArrayPosition, exp.ArrayToString, exp.StringToArray, exp.Explode,  # unnest
-        # conditionals and conversions
-        exp.Coalesce, exp.Nullif, exp.Case, exp.If, exp.Cast,
-        # set-returning, in FROM
-        exp.ExplodingGenerateSeries, exp.GenerateSeries,
-    }
-)  # fmt: skip
+# Typed nodes sqlglot builds for known functions, each with the PostgreSQL functions
+# its rendering calls: the names are the database's EXECUTE allowlist (see
+# opsflow/db/function_acl.py), so the validator and the grants come from this one table.
+# Nodes that render as syntax rather than a function call (CASE, COALESCE, CAST...) have
+# no names; a cast's function comes from the cast itself (see function_acl).
+FUNCTION_NODES: Final[dict[type[exp.Expr], tuple[str, ...]]] = {
+    # aggregates
+    exp.Count: ("count",), exp.Sum: ("sum",), exp.Avg: ("avg",), exp.Min: ("min",),
+    exp.Max: ("max",), exp.PercentileCont: ("percentile_cont",),
+    exp.PercentileDisc: ("percentile_disc",), exp.Mode: ("mode",),
+    exp.Stddev: ("stddev",), exp.StddevPop: ("stddev_pop",), exp.StddevSamp: ("stddev_samp",),
+    exp.Variance: ("variance", "var_samp"), exp.VariancePop: ("var_pop",),
+    exp.Corr: ("corr",), exp.CovarPop: ("covar_pop",), exp.CovarSamp: ("covar_samp",),
+    exp.RegrSlope: ("regr_slope",),
+    exp.GroupConcat: ("string_agg",),
+    exp.ArrayAgg: ("array_agg",), exp.LogicalAnd: ("bool_and", "every"),
+    exp.LogicalOr: ("bool_or",),
+    exp.JSONArrayAgg: ("json_agg", "jsonb_agg"),
+    exp.JSONObjectAgg: ("json_object_agg",), exp.JSONBObjectAgg: ("jsonb_object_agg",),
+    exp.AnyValue: ("any_value",),
+    # window functions
+    exp.RowNumber: ("row_number",), exp.Rank: ("rank",), exp.DenseRank: ("dense_rank",),
+    exp.Lag: ("lag",), exp.Lead: ("lead",), exp.FirstValue: ("first_value",),
+    exp.LastValue: ("last_value",), exp.NthValue: ("nth_value",), exp.Ntile: ("ntile",),
+    exp.PercentRank: ("percent_rank",), exp.CumeDist: ("cume_dist",),
+    # date and time
+    exp.TimestampTrunc: ("date_trunc",), exp.DateTrunc: ("date_trunc",),
+    exp.Extract: ("extract", "date_part"),
+    exp.CurrentTimestamp: ("now",), exp.CurrentDate: (), exp.CurrentTime: (),
+    exp.Localtimestamp: (),
+    exp.TimeToStr: ("to_char",), exp.UnixToTime: ("to_timestamp",),
+    exp.StrToTime: ("to_timestamp",), exp.StrToDate: ("to_date",),
+    exp.MakeInterval: ("make_interval",), exp.DateBin: ("date_bin",),
+    exp.JustifyInterval: ("justify_interval",), exp.Date: ("date",),
+    # math
+    exp.Abs: ("abs",), exp.Round: ("round",), exp.Ceil: ("ceil", "ceiling"),
+    exp.Floor: ("floor",), exp.Greatest: (), exp.Least: (), exp.Sqrt: ("sqrt",),
+    exp.Cbrt: ("cbrt",), exp.Pow: ("power", "pow"), exp.Ln: ("ln",), exp.Log: ("log", "log10"),
+    exp.Exp: ("exp",), exp.Sign: ("sign",), exp.Trunc: ("trunc",),
+    exp.WidthBucket: ("width_bucket",), exp.Pi: ("pi",),
+    # strings
+    exp.Lower: ("lower",), exp.Upper: ("upper",),
+    exp.Length: ("length", "char_length", "character_length"),
+    exp.Substring: ("substring", "substr"), exp.Concat: ("concat",),
+    exp.ConcatWs: ("concat_ws",), exp.Trim: ("btrim", "ltrim", "rtrim"),
+    exp.Replace: ("replace",), exp.SplitPart: ("split_part",),
+    exp.StrPosition: ("strpos", "position"), exp.Left: ("left",), exp.Right: ("right",),
+    exp.StartsWith: ("starts_with",), exp.Initcap: ("initcap",), exp.Pad: ("lpad", "rpad"),
+    exp.Repeat: ("repeat",), exp.Reverse: ("reverse",),
+    exp.RegexpReplace: ("regexp_replace",),
+    exp.RegexpLike: (), exp.RegexpILike: (),  # ~ and ~* (operators)
+    # JSON operators ->, ->>, #>, #>>, @>, <@, ?, ?|, ?&, @? (operators)
+    exp.JSONExtract: (), exp.JSONExtractScalar: (), exp.JSONBExtract: (),
+    exp.JSONBExtractScalar: (), exp.JSONBContains: (), exp.JSONBContainsTopKey: (),
+    exp.JSONBContainsAnyTopKeys: (), exp.JSONBContainsAllTopKeys: (),
+    exp.JSONBPathExists: (),
+    # arrays
+    exp.ArrayContainsAll: (), exp.ArrayContainedBy: (), exp.ArrayOverlaps: (),
+    exp.ArraySize: ("array_length", "cardinality"), exp.ArrayPosition: ("array_position",),
+    exp.ArrayToString: ("array_to_string",), exp.StringToArray: ("string_to_array",),
+    exp.Explode: ("unnest",),
+    # conditionals and conversions (syntax, not calls)
+    exp.Coalesce: (), exp.Nullif: (), exp.Case: (), exp.If: (), exp.Cast: (),
+    # set-returning, in FROM
+    exp.ExplodingGenerateSeries: ("generate_series",), exp.GenerateSeries: ("generate_series",),
+}  # fmt: skip
+ALLOWED_FUNCTIONS: Final[frozenset[type[exp.Expr]]] = frozenset(FUNCTION_NODES)
 
 # Functions sqlglot does not know, parsed as exp.Anonymous: matched by folded name.
 ALLOWED_ANONYMOUS_FUNCTIONS: Final = frozenset(
@@ -88,6 +139,24 @@ ALLOWED_ANONYMOUS_FUNCTIONS: Final = frozenset(
         "to_jsonb", "to_json", "jsonb_strip_nulls",
     }
 )  # fmt: skip
+
+# Functions the database may run for the tool role beyond what generated SQL can name:
+# the tools' own SQL (activities/*), implicit calls behind syntax (SIMILAR TO, AT TIME
+# ZONE, IS [NOT] DISTINCT FROM...), and the internal helpers of 0003_tool_limits.sql.
+# Each is pure computation on its arguments; none reads settings, catalogs, sizes or
+# statistics, runs SQL text, waits or takes locks.
+INTERNAL_FUNCTIONS: Final = frozenset(
+    {
+        "similar_to_escape", "timezone", "array_length", "cardinality", "lower",
+        "opsflow_tenant", "opsflow_guard_row_bytes", "octet_length",
+    }
+)  # fmt: skip
+
+# Literal bounds on arguments that set a result's size (rows or characters): without
+# them one row of lpad('x', 10000000) or generate_series(1, 1e10) costs gigabytes
+# within the statement timeout.
+MAX_SERIES_ROWS: Final = 100_000
+MAX_PAD_CHARS: Final = 10_000
 
 # What may stand in FROM (or LATERAL) as a table: set-returning functions only. Scalar
 # functions there are legal but pointless, so an LLM writing one is confused.

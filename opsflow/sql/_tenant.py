@@ -9,13 +9,14 @@ or any comparison on tenant_id that is not plain equality, is refused outright.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Final
 
 from sqlglot import exp
 
 from opsflow.sql._models import SQL_TENANT, Violations
+from opsflow.sql._names import fold
 from opsflow.sql._policy import ALLOWED_SCHEMAS, ALLOWED_TABLES, TENANT_COLUMN
 
 # Joins whose ON condition does not remove rows of the joined table: the table's
@@ -30,18 +31,6 @@ _LOOSE_PREDICATES: Final[tuple[type[exp.Expr], ...]] = (
 )  # fmt: skip
 
 _MAX_QUOTED: Final = 64  # attacker text echoed in messages is cut to this length
-
-
-def fold(identifier: exp.Expr | str | None) -> str | None:
-    """An identifier as Postgres resolves it: unquoted names fold to lower case."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, str):
-        return identifier.lower()
-    if isinstance(identifier, exp.Identifier):
-        text = str(identifier.this)
-        return text if identifier.quoted else text.lower()
-    return None
 
 
 def _quote(text: str) -> str:
@@ -111,7 +100,7 @@ class TenantSource:
     join: exp.Join | None
 
 
-def tenant_sources(select: exp.Select, ctes: frozenset[str]) -> tuple[list[TenantSource], int]:
+def tenant_sources(select: exp.Select, ctes: Collection[str]) -> tuple[list[TenantSource], int]:
     """The SELECT's readable ops tables, and how many FROM/join items it has in all."""
     items: list[tuple[exp.Expr, exp.Join | None]] = []
     from_ = select.args.get("from_")
@@ -139,7 +128,7 @@ def tenant_sources(select: exp.Select, ctes: frozenset[str]) -> tuple[list[Tenan
 
 
 def check_select(
-    select: exp.Select, ctes: frozenset[str], tenant_id: str, out: Violations
+    select: exp.Select, ctes: Collection[str], tenant_id: str, out: Violations
 ) -> list[exp.Table]:
     """Record missing tenant filters of `select`; return the tenant tables it reads directly."""
     sources, item_count = tenant_sources(select, ctes)

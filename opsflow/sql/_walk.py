@@ -12,17 +12,22 @@ from typing import Final
 
 from sqlglot import exp
 
+from opsflow.sql._columns import Columns, CteColumns, Resolver, Scope, column_violation
+from opsflow.sql._limits import recursive_growth_violation, size_violation
 from opsflow.sql._models import (
     SQL_CATALOG,
+    SQL_COLUMN,
     SQL_FUNCTION,
     SQL_NODE,
     SQL_NOT_SELECT,
     SQL_SCHEMA,
+    SQL_SIZE,
     SQL_TABLE,
     SQL_TENANT,
     SQL_TOO_LARGE,
     Violations,
 )
+from opsflow.sql._names import MAX_IDENTIFIER_BYTES, ascii_lower, fold, too_long
 from opsflow.sql._policy import (
     ALLOWED_ANONYMOUS_FUNCTIONS,
     ALLOWED_FUNCTIONS,
@@ -39,7 +44,7 @@ from opsflow.sql._policy import (
     TENANT_TABLES,
 )
 from opsflow.sql._statement import statement_violation
-from opsflow.sql._tenant import check_select, fold, tenant_column_violation
+from opsflow.sql._tenant import check_select, tenant_column_violation
 
 _READABLE: Final = ", ".join(sorted(ALLOWED_TABLES))
 
@@ -69,23 +74,25 @@ _ALLOWED: Final = ALLOWED_NODES | ALLOWED_FUNCTIONS
 _INSPECTED: Final[frozenset[type[exp.Expr]]] = frozenset(
     {
         exp.Select, exp.Table, exp.Lateral, exp.Column, exp.Var, exp.DataType,
-        exp.Union, exp.Intersect, exp.Except,
+        exp.Union, exp.Intersect, exp.Except, exp.Identifier,
+        exp.ExplodingGenerateSeries, exp.GenerateSeries, exp.Pad, exp.Repeat,
     }
 )  # fmt: skip
+_SET_KINDS: Final = frozenset({exp.Union, exp.Intersect, exp.Except})
 _QUERY_KINDS: Final[tuple[type[exp.Expr], ...]] = (exp.Select, exp.SetOperation, exp.Subquery)
 
 
 def _function_name(node: exp.Expr) -> str:
     """The function's name as written, folded (sqlglot renames some typed functions)."""
     if isinstance(node, exp.Anonymous):
-        return str(node.name).lower()
+        return ascii_lower(str(node.name))
     if isinstance(node, exp.Func):
         return _FUNCTION_NAMES.get(type(node)) or node.sql_name().lower()
     return type(node).__name__
 
 
 def _is_table_name(name: str) -> bool:
-    lowered = name.lower()
+    lowered = ascii_lower(name)
     return lowered in TENANT_TABLES or lowered in INTERNAL_TABLES or lowered.startswith("pg_")
 
 
@@ -104,17 +111,18 @@ class TreeChecker:
         # ids of tables that are direct FROM/JOIN items of a SELECT whose tenant filter
         # was checked; an ops table anywhere else is refused (its filter is unknowable).
         self._checked_sources: set[int] = set()
+        self._resolver = Resolver()
 
     def check(self, root: exp.Expr) -> None:
         try:
-            self._visit(root, 0, frozenset())
+            self._visit(root, 0, {}, None)
         except _TooDeep:
             self._out.add(
                 SQL_TOO_LARGE,
                 f"the statement's syntax tree is nested more than {MAX_AST_DEPTH} levels deep",
             )
 
-    def _visit(self, node: exp.Expr, depth: int, ctes: frozenset[str]) -> None:
+    def _visit(self, node: exp.Expr, depth: int, ctes: CteColumns, scope: Scope | None) -> None:
         if depth > MAX_AST_DEPTH:
             raise _TooDeep
         self._seen(node)
@@ -130,19 +138,31 @@ class TreeChecker:
         args = node.args
         with_ = args.get("with_")
         if with_ is not None:
-            ctes = self._visit_with(with_, depth + 1, ctes)
+            ctes = self._visit_with(with_, depth + 1, ctes, scope)
         if kind in _INSPECTED:
-            self._check_node(node, ctes)
+            self._check_node(node, ctes, scope)
+            if kind is exp.Select:
+                scope = self._scope(self._resolver.select_scope(node, ctes, scope))  # type: ignore[arg-type]
+            elif kind in _SET_KINDS:
+                scope = self._scope(self._resolver.set_scope(node, ctes, scope))  # type: ignore[arg-type]
         depth += 1
         for value in args.values():
             if type(value) is list:
                 for item in value:
                     if isinstance(item, exp.Expr):
-                        self._visit(item, depth, ctes)
+                        self._visit(item, depth, ctes, scope)
             elif isinstance(value, exp.Expr) and value is not with_:
-                self._visit(value, depth, ctes)
+                self._visit(value, depth, ctes, scope)
 
-    def _visit_with(self, with_: exp.Expr, depth: int, outer: frozenset[str]) -> frozenset[str]:
+    def _scope(self, scope: Scope) -> Scope:
+        for problem in self._resolver.problems:
+            self._out.add(SQL_COLUMN, problem)
+        self._resolver.problems.clear()
+        return scope
+
+    def _visit_with(
+        self, with_: exp.Expr, depth: int, outer: CteColumns, scope: Scope | None
+    ) -> CteColumns:
         """Visit CTE bodies with the names each may see; return the names the query sees.
 
         Without RECURSIVE a CTE sees only earlier siblings, so in
@@ -162,23 +182,49 @@ class TreeChecker:
                     SQL_TABLE,
                     f"the CTE name {name[:64]!r} shadows a table; give the CTE another name",
                 )
-        every = outer | {name for name in names if name is not None}
         recursive = bool(with_.args.get("recursive"))
+        # Columns of each CTE as its later siblings (and, if recursive, itself) see them.
+        every: dict[str, Columns] = dict(outer)
+        if recursive:
+            for name in names:
+                if name is not None:
+                    every[name] = None  # its own body, until its columns are known
+        seen: dict[str, Columns] = dict(every if recursive else outer)
+        for cte, name in zip(ctes, names, strict=True):
+            columns = self._resolver.cte_columns(cte, seen)
+            if name is not None:
+                seen[name] = columns
+                if recursive:
+                    growth = recursive_growth_violation(name, cte.this, columns)
+                    if growth is not None:
+                        self._out.add(SQL_SIZE, growth)
         for index, cte in enumerate(ctes):
-            earlier = {name for name in names[:index] if name is not None}
-            self._visit(cte, depth + 1, every if recursive else outer | earlier)
+            visible = seen if recursive else {**outer, **{n: seen[n] for n in names[:index] if n}}
+            self._visit(cte, depth + 1, visible, scope)
         for key, value in with_.args.items():
             if key != "expressions" and isinstance(value, exp.Expr):
-                self._visit(value, depth + 1, every)
+                self._visit(value, depth + 1, seen, scope)
         self._seen(with_)
-        return every
+        for problem in self._resolver.problems:
+            self._out.add(SQL_COLUMN, problem)
+        self._resolver.problems.clear()
+        return seen
 
-    def _check_node(self, node: exp.Expr, ctes: frozenset[str]) -> None:
+    def _check_node(self, node: exp.Expr, ctes: CteColumns, scope: Scope | None) -> None:
         kind = type(node)
-        if type(node) is exp.Column:  # the most frequent inspected kind, so tested first
-            problem = tenant_column_violation(node, self._tenant_id)
+        if kind is exp.Identifier:  # the most frequent inspected kind, so tested first
+            if too_long(node):  # type: ignore[arg-type]
+                self._out.add(
+                    SQL_NODE,
+                    f"identifiers longer than {MAX_IDENTIFIER_BYTES} bytes are not allowed",
+                )
+        elif kind is exp.Column:
+            problem = tenant_column_violation(node, self._tenant_id)  # type: ignore[arg-type]
             if problem is not None:
                 self._out.add(SQL_TENANT, problem)
+            unresolved = column_violation(node, scope)  # type: ignore[arg-type]
+            if unresolved is not None:
+                self._out.add(SQL_COLUMN, unresolved)
         elif isinstance(node, exp.Select):
             tables = check_select(node, ctes, self._tenant_id, self._out)
             self._checked_sources.update(id(table) for table in tables)
@@ -202,9 +248,14 @@ class TreeChecker:
                     f"the value {text[:64]!r} would be sent to the database as raw SQL; "
                     "write it as a typed literal such as TIMESTAMPTZ '...'",
                 )
-        elif kind is exp.DataType and node.this not in ALLOWED_TYPES:
-            type_name = getattr(node.this, "value", str(node.this))
-            self._out.add(SQL_NODE, f"casts to type {type_name} are not allowed")
+        elif kind is exp.DataType:
+            if node.this not in ALLOWED_TYPES:
+                type_name = getattr(node.this, "value", str(node.this))
+                self._out.add(SQL_NODE, f"casts to type {type_name} are not allowed")
+        else:  # a function whose arguments set the size of its result
+            problem = size_violation(node)
+            if problem is not None:
+                self._out.add(SQL_SIZE, problem)
 
     def _refuse(self, node: exp.Expr) -> None:
         if isinstance(node, exp.Anonymous):
@@ -242,7 +293,7 @@ class TreeChecker:
             "set-returning functions such as generate_series or jsonb_array_elements can",
         )
 
-    def _check_table(self, table: exp.Table, ctes: frozenset[str]) -> None:
+    def _check_table(self, table: exp.Table, ctes: CteColumns) -> None:
         if not isinstance(table.this, exp.Identifier):
             self._check_table_function(table.this)
             return  # the function itself is also visited, and its name checked
@@ -253,6 +304,7 @@ class TreeChecker:
             return
         if db is not None:
             schema = fold(db) or ""
+            # Case-insensitive here only to choose the code: every other schema is refused too.
             if schema.lower() in CATALOG_SCHEMAS or schema.lower().startswith("pg_"):
                 self._out.add(SQL_CATALOG, f"system catalog {schema}.{name} is not readable")
             elif schema not in ALLOWED_SCHEMAS:
@@ -263,7 +315,7 @@ class TreeChecker:
             self._check_ops_table(table, name)
 
     def _check_ops_table(self, table: exp.Table, name: str) -> None:
-        lowered = name.lower()
+        lowered = name
         if lowered.startswith("pg_") or lowered in CATALOG_SCHEMAS:
             self._out.add(SQL_CATALOG, f"system catalog {name} is not readable")
         elif name in ALLOWED_TABLES:

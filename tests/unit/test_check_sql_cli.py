@@ -41,3 +41,28 @@ def test_every_attack_is_blocked_and_every_benign_query_passes() -> None:
 def test_stdin_is_read_when_file_is_dash() -> None:
     rows = _check(None, stdin="SELECT 1 FROM ci WHERE tenant_id = 't_acme'\nDROP TABLE ci\n")
     assert [r["valid"] for r in rows] == [True, False]
+
+
+def test_every_command_refuses_a_malformed_tenant_with_one_line() -> None:
+    hostile = "t_acme' OR TenantId != 'x"
+    for argv in (
+        ["list", "--tenant", hostile],
+        ["ask", "why is checkout slow?", "--tenant", hostile],
+        ["check-sql", "--tenant", hostile, "--file", "-"],
+        ["import", "--tenant", hostile, "--metrics", "missing.csv"],
+        ["check-sql", "--tenant", "t_acme\n", "--file", "-"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "client.py", *argv],
+            cwd=REPO,
+            input="SELECT 1\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+            # No Temporal or database: the refusal must come before any connection.
+            env={"PATH": "/usr/bin:/bin", "TEMPORAL_ADDRESS": "127.0.0.1:1"},
+        )
+        assert done.returncode == 2, (argv, done.stderr)
+        assert done.stdout == ""
+        [line] = done.stderr.splitlines()
+        assert line.startswith("error: VALIDATION_ERROR: tenant id "), line

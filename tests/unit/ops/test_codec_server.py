@@ -184,3 +184,42 @@ async def test_serve_answers_then_stops_on_cancel(unused_tcp_port: int):
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_serve_refuses_to_start_without_a_token_off_loopback() -> None:
+    settings = Settings(codec_keys=generate_key_spec("k1"), codec_server_token=None)
+    for host in ("0.0.0.0", "192.0.2.10", "", "example.org"):
+        with pytest.raises(CodecConfigError, match="OPSFLOW_CODEC_TOKEN"):
+            await serve(settings, host, 0)
+
+
+async def test_requests_for_another_host_are_refused(codec: AesGcmCodec) -> None:
+    app = build_app(codec, token=None, cors_origin=UI, allowed_hosts="codec.internal")
+    async with TestClient(TestServer(app)) as open_client:
+        for host, status in [
+            ("attacker.example:8081", 421),
+            ("localhost.attacker.example", 421),
+            ("localhost:8081", 200),
+            ("[::1]:8081", 200),
+            ("codec.internal", 200),
+        ]:
+            resp = await open_client.post("/encode", data=_body(PLAIN), headers={"Host": host})
+            assert resp.status == status, host
+
+
+async def test_payload_count_and_body_size_are_capped(client) -> None:
+    many = json.dumps({"payloads": [{"data": "eA=="}] * 10_000})
+    resp = await client.post("/decode", data=many, headers=_auth())
+    assert resp.status == 413
+    huge = json.dumps({"payloads": [{"data": "eA" * (5 * 1024 * 1024)}]})
+    resp = await client.post("/decode", data=huge, headers=_auth())
+    assert resp.status == 413
+
+
+async def test_errors_name_no_key_ids(client) -> None:
+    other = AesGcmCodec.from_spec(generate_key_spec("probe-id"))
+    [foreign] = await other.encode([PLAIN])
+    resp = await client.post("/decode", data=_body(foreign), headers=_auth())
+    text = await resp.text()
+    assert resp.status == 422
+    assert "probe-id" not in text and "k1" not in text

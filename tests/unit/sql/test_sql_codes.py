@@ -10,6 +10,7 @@ from opsflow.sql import (
     ALL_CODES,
     ALLOWED_TABLES,
     SQL_CATALOG,
+    SQL_COLUMN,
     SQL_COMMAND,
     SQL_DCL,
     SQL_DDL,
@@ -20,6 +21,7 @@ from opsflow.sql import (
     SQL_NOT_SELECT,
     SQL_PARSE,
     SQL_SCHEMA,
+    SQL_SIZE,
     SQL_TABLE,
     SQL_TENANT,
     SQL_TOO_LARGE,
@@ -67,6 +69,12 @@ EXAMPLES: list[tuple[str, str, str]] = [
     (SQL_TABLE, "WITH event AS (SELECT 1) SELECT * FROM event", "shadows a table"),
     (SQL_TENANT, "SELECT name FROM ci", "ci.tenant_id = 't_acme'"),
     (SQL_TENANT, "SELECT name FROM ci WHERE tenant_id = 't_globex'", "'t_globex'"),
+    (SQL_COLUMN, "SELECT g.current_setting FROM unnest(ARRAY['port']) AS g", "attribute notation"),
+    (SQL_COLUMN, f"{OK} AND ctid > '(0,1)'", "system column ctid"),
+    (SQL_COLUMN, "SELECT user FROM ci WHERE tenant_id = 't_acme'", "keyword"),
+    (SQL_COLUMN, "SELECT nme FROM ci WHERE tenant_id = 't_acme'", "column 'nme' does not exist"),
+    (SQL_SIZE, f"{OK} AND name = lpad('x', 10000000, 'y')", "literal length"),
+    (SQL_SIZE, "SELECT count(*) FROM generate_series(1, 10000000000) AS g", "rows"),
 ]
 
 
