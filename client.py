@@ -254,6 +254,8 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("--events")
     imp.add_argument("--cis")
     imp.add_argument("--json", action="store_true")
+    show = sub.add_parser("show", help="render a saved `ask --json` answer (FILE or -)")
+    show.add_argument("file")
     codec = sub.add_parser("codec-server", help="serve the payload codec for the Temporal UI")
     codec.add_argument("--host", default="127.0.0.1")
     codec.add_argument("--port", type=int, default=8081)
@@ -281,6 +283,10 @@ def main(argv: list[str] | None = None) -> int:
             from opsflow.cli.history_cmd import run_replay
 
             return run_replay(settings, [Path(f) for f in args.files])
+        if args.command == "show":
+            from opsflow.cli.show_cmd import run_show
+
+            return run_show(args.file)
         if args.command == "check-sql":
             return cmd_check_sql(args, settings)
         handlers = {

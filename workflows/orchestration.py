@@ -76,7 +76,8 @@ class OpsOrchestrationWorkflow:
         self._planner = result.planner = planning.outcome.planner
         result.llm_usage += planning.outcome.usage
         plan = planning.outcome.plan
-        result.focus_ci = plan.focus_ci
+        # Result fields only (no command): replay of older histories is unaffected.
+        result.intent, result.focus_ci = plan.intent, plan.focus_ci
         timings["planning"] = _ms_since(mark)
 
         self._phase = Phase.RESOLUTION
