@@ -22,6 +22,8 @@ from opsflow.cli.errors import (
     EXIT_NOT_FOUND,
     EXIT_UNREACHABLE,
     CliError,
+    as_cli_error,
+    debugging,
     fail,
 )
 from opsflow.models import OrchestrationResult, Status
@@ -59,7 +61,9 @@ async def _connect(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from opsflow.cli.ask import build_request, start, wait_with_progress
+    from opsflow.cli.ask import build_request, start
+    from opsflow.cli.pollers import ensure_worker
+    from opsflow.cli.progress import wait_with_progress
 
     if args.thread:
         return await _ask_in_thread(args, settings)
@@ -74,6 +78,7 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         require_llm=args.llm,
     )
     client = await _connect(settings)
+    await ensure_worker(client, settings)
     handle = await start(client, request, settings)
     try:
         result = await wait_with_progress(handle, None if args.json else Console(stderr=True))
@@ -304,8 +309,10 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(handlers[args.command](args, settings))
     except CliError as err:
         fail(err, as_json=as_json)
-    except OSError as err:
-        fail(CliError("IO_ERROR", str(err), EXIT_UNREACHABLE), as_json=as_json)
+    except (Exception, KeyboardInterrupt) as err:
+        if debugging():
+            raise
+        fail(as_cli_error(err), as_json=as_json)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import asyncpg
 from rich.console import Console
 
-from opsflow.cli.ask import build_request, start, wait_with_progress
+from opsflow.cli.ask import build_request, start
+from opsflow.cli.progress import wait_with_progress
 from opsflow.cli.render import render
 from opsflow.cli.stack_cmd import _wait_for_signal, prepare_database, start_stack
 from opsflow.models import OrchestrationResult, Status
