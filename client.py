@@ -27,7 +27,6 @@ from opsflow.cli.errors import (
     fail,
 )
 from opsflow.models import OrchestrationResult, Status
-from opsflow.search_attributes import OPS_STATUS
 from opsflow.settings import Settings
 
 
@@ -133,27 +132,22 @@ async def cmd_result(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    client = await _connect(settings)
-    query = f"WorkflowType = 'OpsOrchestrationWorkflow' AND TenantId = '{args.tenant}'"
-    if args.status:
-        query += f" AND OpsStatus = '{args.status}'"
-    rows = []
-    async for wf in client.list_workflows(query, limit=args.limit):
-        status = wf.typed_search_attributes.get(OPS_STATUS)
-        rows.append(
-            {
-                "workflow_id": wf.id,
-                "status": status,
-                "started": wf.start_time.isoformat(),
-                "execution": wf.status.name.lower() if wf.status else None,
-            }
-        )
-    if args.json:
-        print(json.dumps(rows))
-    else:
-        for row in rows:
-            print(f"{row['started']}  {row['status'] or '-':<16} {row['workflow_id']}")
-    return 0
+    from opsflow.cli.list_cmd import list_query, run_list
+
+    list_query(args.tenant, args.status)  # bad input fails before any connection
+    return await run_list(args, await _connect(settings))
+
+
+async def cmd_tenants(args: argparse.Namespace, settings: Settings) -> int:
+    from opsflow.cli.catalog_cmd import run_tenants
+
+    return await run_tenants(args, settings)
+
+
+async def cmd_cis(args: argparse.Namespace, settings: Settings) -> int:
+    from opsflow.cli.catalog_cmd import run_cis
+
+    return await run_cis(args, settings)
 
 
 async def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
@@ -239,7 +233,13 @@ def parser() -> argparse.ArgumentParser:
     lst.add_argument("--status", choices=[s.value for s in Status] + ["running"])
     lst.add_argument("--limit", type=int, default=50)
     lst.add_argument("--json", action="store_true")
-    sub.add_parser("stack", help="run embedded Temporal + PostgreSQL in the foreground")
+    stack = sub.add_parser("stack", help="run embedded Temporal + PostgreSQL in the foreground")
+    stack.add_argument("--env-file", help="also write the export lines to this file (. FILE)")
+    tenants = sub.add_parser("tenants", help="list the tenants in the ops database")
+    tenants.add_argument("--json", action="store_true")
+    cis = sub.add_parser("cis", help="list a tenant's configuration items")
+    cis.add_argument("--tenant", required=True)
+    cis.add_argument("--json", action="store_true")
     demo = sub.add_parser("demo", help="boot the stack, seed, and answer sample questions")
     demo.add_argument("--keep", action="store_true", help="leave the stack up afterwards")
     seed = sub.add_parser("seed", help="migrate and seed the ops database")
@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "stack":
             from opsflow.cli.stack_cmd import run_stack
 
-            return run_stack(settings)
+            return run_stack(settings, env_file=Path(args.env_file) if args.env_file else None)
         if args.command == "demo":
             from opsflow.cli.demo import run_demo
 
@@ -300,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
             "threads": cmd_threads,
             "result": cmd_result,
             "list": cmd_list,
+            "tenants": cmd_tenants,
+            "cis": cmd_cis,
             "history": cmd_history,
             "import": cmd_import,
             "seed": cmd_seed,

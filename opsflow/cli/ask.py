@@ -12,7 +12,7 @@ from temporalio.service import RPCError
 
 from opsflow.cli.errors import EXIT_BAD_INPUT, EXIT_UNREACHABLE, CliError
 from opsflow.models import OpsRequest, OrchestrationResult
-from opsflow.search_attributes import OPS_STATUS, TENANT_ID
+from opsflow.search_attributes import OPS_QUESTION, OPS_STATUS, TENANT_ID
 from opsflow.settings import Settings
 from workflows import OpsOrchestrationWorkflow
 
@@ -58,6 +58,18 @@ def build_request(
         raise CliError("VALIDATION_ERROR", problems, EXIT_BAD_INPUT) from err
 
 
+def start_attributes(request: OpsRequest, settings: Settings) -> list[SearchAttributePair[str]]:
+    pairs = [
+        SearchAttributePair(TENANT_ID, request.tenant_id),
+        SearchAttributePair(OPS_STATUS, "running"),
+    ]
+    # Search attributes bypass the codec: with encrypted payloads the question stays in
+    # the (encrypted) summary only, and `list` reads it from there.
+    if not settings.codec_keys:
+        pairs.append(SearchAttributePair(OPS_QUESTION, request.question))
+    return pairs
+
+
 def workflow_id_for(request: OpsRequest) -> str:
     return f"opsflow-{request.tenant_id}-{uuid.uuid4().hex[:12]}"
 
@@ -73,12 +85,7 @@ async def start(
             task_queue=settings.task_queue,
             execution_timeout=timedelta(seconds=request.deadline_s + EXECUTION_SLACK_S),
             static_summary=request.question,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(TENANT_ID, request.tenant_id),
-                    SearchAttributePair(OPS_STATUS, "running"),
-                ]
-            ),
+            search_attributes=TypedSearchAttributes(start_attributes(request, settings)),
         )
     except RPCError as err:
         raise CliError(
