@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from rich.console import Console
@@ -63,15 +63,25 @@ def status_text(row: dict[str, Any]) -> str:
     return f"{status}: {row['error']}" if row["error"] else status
 
 
+def _when(row: dict[str, Any], today: date) -> str:
+    started = datetime.fromisoformat(row["started"]).astimezone(UTC)
+    return f"{started:%H:%M}" if started.date() == today else f"{started:%m-%d %H:%M}"
+
+
 def print_rows(rows: list[dict[str, Any]], console: Console) -> None:
     today = datetime.now(UTC).date()
+    if not console.is_terminal:
+        # Piped: one line per run, tab-separated, question last (it may hold spaces).
+        for row in rows:
+            fields = [_when(row, today), status_text(row), row["workflow_id"], row["question"] or ""]
+            print("\t".join(fields))
+        return
     table = Table("started (UTC)", "status", "question", "workflow id")
     for column in table.columns:
         column.overflow = "fold"  # wrapped, never cut
     style = {"failure": "red", "degraded": "yellow", "partial_success": "yellow"}
     for row in rows:
-        started = datetime.fromisoformat(row["started"]).astimezone(UTC)
-        when = f"{started:%H:%M}" if started.date() == today else f"{started:%m-%d %H:%M}"
+        when = _when(row, today)
         text = status_text(row)
         colour = style.get(row["status"] or "", "")
         table.add_row(

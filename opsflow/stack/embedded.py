@@ -96,7 +96,7 @@ class EmbeddedStack:
                 self.root / "temporal", port=temporal_port, ui_port=ui_port, ui=ui
             )
         if settings.db_dsn is None:
-            self.postgres = EmbeddedPostgres(self.root / "postgres", port=pg_port)
+            self.postgres = EmbeddedPostgres(self.root / "postgres", port=pg_port, root=self.root)
 
     def start(self) -> StackEndpoints:
         """Start what is missing; on any failure or interrupt, stop what was started."""

@@ -57,8 +57,9 @@ def _unreachable(path: Path, need: int) -> list[Path]:
     return [p for p in [*reversed(path.parents), path] if p.stat().st_mode & need != need]
 
 
-def prepare(data_dir: Path, bin_dir: Path, announce: Announce) -> None:
-    """Make ``data_dir`` the server user's; check, never change, everything outside it."""
+def prepare(data_dir: Path, bin_dir: Path, announce: Announce, root: Path | None = None) -> None:
+    """Make ``data_dir`` the server user's; change nothing outside ``root`` (the stack's
+    data directory, ``data_dir`` or a parent of it): outside, only check."""
     name = server_user()
     if name is None:
         return
@@ -76,7 +77,8 @@ def prepare(data_dir: Path, bin_dir: Path, announce: Announce) -> None:
             f" {blocked[0]}; reinstall with umask 022 or run as a non-root user",
         )
     data_dir.mkdir(parents=True, exist_ok=True)
-    closed = [p for p in _unreachable(data_dir.resolve().parent, _WORLD_ENTER) if p != Path("/")]
+    root = (root or data_dir).resolve()
+    closed = [p for p in _unreachable(root.parent, _WORLD_ENTER) if p != Path("/")]
     if closed:
         raise StackError(
             "HOST_SETUP",
@@ -85,6 +87,13 @@ def prepare(data_dir: Path, bin_dir: Path, announce: Announce) -> None:
             " set OPSFLOW_DATA_DIR to a directory others can enter (e.g. /var/tmp/opsflow)"
             " or run as a non-root user",
         )
+    # Inside the stack's own data directory the server user may need to pass through.
+    resolved = data_dir.resolve()
+    for step in [root, *[p for p in resolved.parents if p.is_relative_to(root) and p != root]]:
+        mode = step.stat().st_mode
+        if mode & _WORLD_ENTER == 0:
+            announce(f"letting {name} pass through {step} (chmod o+x, inside the data directory)")
+            step.chmod(stat.S_IMODE(mode) | _WORLD_ENTER)
     if data_dir.stat().st_uid != entry.pw_uid:
         announce(f"giving {data_dir} to {name} (chown; nothing outside it changes)")
     os.chown(data_dir, entry.pw_uid, entry.pw_gid)

@@ -8,6 +8,7 @@ because we need a TCP port (DSN shared with other processes), a stop/start we co
 from __future__ import annotations
 
 import importlib.util
+import pwd
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,8 @@ class EmbeddedPostgres:
     data_dir: Path
     port: int = 55432
     host: str = "127.0.0.1"
+    # The stack's data directory (OPSFLOW_DATA_DIR): host changes stay inside it.
+    root: Path | None = None
     reused: bool = field(default=False, init=False)
     _started: bool = field(default=False, init=False)
 
@@ -50,13 +53,18 @@ class EmbeddedPostgres:
 
     def _run(self, tool: str, *args: str, timeout: float = 60.0) -> str:
         cmd = [str(postgres_bin_dir() / tool), *args]
+        user = server_user()
+        # The user's own group and no other: root's groups would decide access instead.
+        identity: dict[str, object] = (
+            {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []} if user else {}
+        )
         done = subprocess.run(
             cmd,
             capture_output=True,
             text=True,
             timeout=timeout,
-            user=server_user(),
             check=False,
+            **identity,  # type: ignore[arg-type]
             stdin=subprocess.DEVNULL,
             # Its own session: a Ctrl-C meant for us must not reach the server half-started;
             # we stop it ourselves (stop()).
@@ -116,7 +124,7 @@ class EmbeddedPostgres:
             self._reuse(announce)
             self._ensure_database()
             return
-        prepare(self.data_dir, postgres_bin_dir(), announce)
+        prepare(self.data_dir, postgres_bin_dir(), announce, self.root)
         if not (self.pgdata / "PG_VERSION").exists():
             self._run(
                 "initdb",

@@ -73,13 +73,16 @@ async def test_list_json_includes_the_finished_run(
         run = await run_cli("list", "--tenant", TENANT, "--json", env=env)
         assert run.returncode == 0, run.stderr
         rows: list[dict[str, Any]] = json.loads(run.stdout)
-        assert all(set(row) == {"workflow_id", "status", "started", "execution"} for row in rows)
+        keys = {"workflow_id", "status", "error", "question", "started", "execution"}
+        assert all(set(row) == keys for row in rows)
         return next((r for r in rows if r["workflow_id"] == cli_answer.workflow_id), None)
 
     row = await poll(listed, timeout_s=VISIBILITY_WAIT_S, interval_s=0.5)
     assert row is not None, f"{cli_answer.workflow_id} not listed within {VISIBILITY_WAIT_S}s"
     assert row["status"] == "success"
     assert row["execution"] == "completed"
+    assert row["question"] == QUESTION
+    assert row["error"] is None
     datetime.fromisoformat(row["started"])
 
 
