@@ -73,7 +73,12 @@ def print_rows(rows: list[dict[str, Any]], console: Console) -> None:
     if not console.is_terminal:
         # Piped: one line per run, tab-separated, question last (it may hold spaces).
         for row in rows:
-            fields = [_when(row, today), status_text(row), row["workflow_id"], row["question"] or ""]
+            fields = [
+                _when(row, today),
+                status_text(row),
+                row["workflow_id"],
+                row["question"] or "",
+            ]
             print("\t".join(fields))
         return
     table = Table("started (UTC)", "status", "question", "workflow id")

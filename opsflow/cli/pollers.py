@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 from temporalio.api.enums.v1 import TaskQueueType
@@ -17,7 +19,10 @@ from opsflow.settings import Settings
 # the poll when it arrives): older than this, the poller is gone.
 POLLER_FRESH_S = 90.0
 # The check must answer well within the 5 s the operator waits for a first word.
-DESCRIBE_TIMEOUT_S = 3.0
+DESCRIBE_TIMEOUT_S = 2.0
+# A worker started a moment ago has not polled yet: look again for this long.
+GRACE_S = 2.5
+RECHECK_S = 0.5
 
 
 async def live_pollers(client: Client, settings: Settings, now: datetime | None = None) -> int:
@@ -45,14 +50,19 @@ def start_hint(settings: Settings) -> str:
 
 async def ensure_worker(client: Client, settings: Settings) -> None:
     """Raise ``NO_WORKER`` when nothing polls the queue: a started run would only time out."""
-    try:
-        count = await live_pollers(client, settings)
-    except RPCError as err:
-        raise CliError(
-            "TEMPORAL_UNAVAILABLE",
-            f"cannot describe task queue {settings.task_queue!r}: {err.message}",
-            EXIT_UNREACHABLE,
-        ) from err
+    deadline = time.monotonic() + GRACE_S
+    while True:
+        try:
+            count = await live_pollers(client, settings)
+        except RPCError as err:
+            raise CliError(
+                "TEMPORAL_UNAVAILABLE",
+                f"cannot describe task queue {settings.task_queue!r}: {err.message}",
+                EXIT_UNREACHABLE,
+            ) from err
+        if count or time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(RECHECK_S)
     if count == 0:
         raise CliError(
             "NO_WORKER",

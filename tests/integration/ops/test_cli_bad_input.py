@@ -16,7 +16,10 @@ from opsflow.cli.errors import (
     EXIT_FAILED_ANSWER,
     EXIT_NOT_FOUND,
     EXIT_UNREACHABLE,
+    CliError,
 )
+from opsflow.cli.history_cmd import replay_files
+from opsflow.cli.pollers import ensure_worker
 from opsflow.models import OrchestrationResult, Status
 from opsflow.settings import Settings
 from tests.integration.ops.support import (
@@ -44,12 +47,29 @@ def assert_one_error(run: Completed, code: str, exit_code: int) -> str:
     return lines[-1]
 
 
-async def test_ask_without_a_worker_says_so_within_5_s(settings: Settings) -> None:
+async def test_ask_without_a_worker_names_the_command_to_start_one(settings: Settings) -> None:
     env = child_env(settings, OPSFLOW_TASK_QUEUE="nobody-polls-this-queue")
     run = await run_cli("ask", QUESTION, "--tenant", TENANT, env=env)
     line = assert_one_error(run, "NO_WORKER", EXIT_UNREACHABLE)
     assert "python worker.py" in line and "nobody-polls-this-queue" in line
-    assert run.seconds < NO_WORKER_BOUND_S + 3.0  # interpreter start-up on a busy host
+
+
+async def test_the_worker_check_answers_within_5_s(
+    settings: Settings, temporal_client: Client
+) -> None:
+    # Timed in-process: a CLI's interpreter start-up on a loaded 2-core host is not ours.
+    lonely = settings.model_copy(update={"task_queue": "nobody-polls-this-queue-either"})
+    started = time.monotonic()
+    with pytest.raises(CliError) as raised:
+        await ensure_worker(temporal_client, lonely)
+    assert raised.value.code == "NO_WORKER"
+    assert time.monotonic() - started < NO_WORKER_BOUND_S
+
+
+async def test_the_worker_check_passes_with_a_worker(
+    worker_settings: Settings, temporal_client: Client
+) -> None:
+    await ensure_worker(temporal_client, worker_settings)  # raises when it sees no poller
 
 
 async def test_ask_unknown_tenant_is_a_failed_answer_listed_as_such(
@@ -108,9 +128,19 @@ async def test_history_unknown_id(settings: Settings, tmp_path: Path) -> None:
     [b"garbage", b'{"x": 1}', b"[1, 2]", b'{"events": [{"eventId": "1"}]}', b"\xff\xfe\x00"],
     ids=["not-json", "object", "list", "no-start-event", "not-utf8"],
 )
-async def test_replay_garbage(settings: Settings, tmp_path: Path, content: bytes) -> None:
+async def test_replay_refuses_what_is_not_a_history(
+    settings: Settings, tmp_path: Path, content: bytes
+) -> None:
     bad = tmp_path / "garbage.json"
     bad.write_bytes(content)
+    with pytest.raises(CliError) as raised:
+        await replay_files(settings, [bad])
+    assert raised.value.code == "VALIDATION_ERROR"
+
+
+async def test_replay_garbage_from_the_command_line(settings: Settings, tmp_path: Path) -> None:
+    bad = tmp_path / "garbage.json"
+    bad.write_bytes(b'{"events": [{"eventId": "1"}]}')  # made the SDK's replayer hang
     run = await run_cli("replay", str(bad), env=child_env(settings), timeout_s=30)
     assert_one_error(run, "VALIDATION_ERROR", EXIT_BAD_INPUT)
 
