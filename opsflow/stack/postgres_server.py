@@ -55,16 +55,16 @@ class EmbeddedPostgres:
         cmd = [str(postgres_bin_dir() / tool), *args]
         user = server_user()
         # The user's own group and no other: root's groups would decide access instead.
-        identity: dict[str, object] = (
-            {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []} if user else {}
-        )
+        group = pwd.getpwnam(user).pw_gid if user else None
         done = subprocess.run(
             cmd,
             capture_output=True,
             text=True,
             timeout=timeout,
             check=False,
-            **identity,  # type: ignore[arg-type]
+            user=user,
+            group=group,
+            extra_groups=[] if user else None,
             stdin=subprocess.DEVNULL,
             # Its own session: a Ctrl-C meant for us must not reach the server half-started;
             # we stop it ourselves (stop()).
