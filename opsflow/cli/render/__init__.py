@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from opsflow.cli.render._chart import draw
-from opsflow.cli.render._lead import build_lead
+from opsflow.cli.render._lead import Bullet, build_lead
 from opsflow.cli.render._text import as_utc, cell, fit_widths, unit_for
 from opsflow.models import (
     GraphBlock,
@@ -69,19 +69,43 @@ def _table(block: TableBlock, day: date | None, console: Console) -> None:
 
 
 def _series(block: TimeseriesBlock, day: date | None, console: Console) -> None:
-    for line in block.series:
+    for index, line in enumerate(block.series):
+        if index:
+            console.print()
         unit = unit_for(line.name)
         console.print(Text(f"{block.title}: {line.name}" + (f" ({unit})" if unit else ""), "bold"))
         for row in draw(line, block.markers, width=console.width, day=day, unit=unit):
             console.print(Text(row), overflow="fold")
 
 
+def _print_lines(lines: list[str | Bullet], console: Console) -> None:
+    """Sentences as they are; runs of bullets as a grid so wrapped text keeps its indent."""
+    bullets: list[Bullet] = []
+
+    def flush() -> None:
+        if bullets:
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(width=3, justify="right")
+            grid.add_column(overflow="fold")
+            for bullet in bullets:
+                grid.add_row("•", bullet.text)
+            console.print(grid)
+            bullets.clear()
+
+    for line in lines:
+        if isinstance(line, Bullet):
+            bullets.append(line)
+            continue
+        flush()
+        console.print(Text(line))
+    flush()
+
+
 def render(result: OrchestrationResult, console: Console) -> None:
     day = _day(result)
     _header(result, day, console)
     lead = build_lead(result, day, console.width)
-    for line in lead.lines:
-        console.print(Text(line))
+    _print_lines(lead.lines, console)
     for table in lead.tables:
         console.print(table)
     for block in result.blocks:

@@ -8,7 +8,7 @@ from datetime import date
 from rich.table import Table
 
 from opsflow.cli.render._graph import walk
-from opsflow.cli.render._text import cell, fit_widths, number, plural, unit_for
+from opsflow.cli.render._text import cell, clock_text, fit_widths, number, plural, unit_for
 from opsflow.errors import UnknownCiError
 from opsflow.models import GraphBlock, OrchestrationResult, Status, TableBlock
 from opsflow.planner.intents import Intent, ParsedQuestion, detect_intent
@@ -18,11 +18,18 @@ ROOT_CAUSE_TABLE = "Root-cause candidates"
 EVIDENCE_SHOWN = 4
 
 
+@dataclass(frozen=True)
+class Bullet:
+    """One item of a list, printed with a hanging indent (wrapped lines align with it)."""
+
+    text: str
+
+
 @dataclass
 class Lead:
     """What the lead printed, so the block pass does not print it again."""
 
-    lines: list[str] = field(default_factory=list)
+    lines: list[str | Bullet] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     consumed_titles: set[str] = field(default_factory=set)
 
@@ -65,6 +72,9 @@ def build_lead(result: OrchestrationResult, day: date | None, width: int) -> Lea
         _alert_counts(result, lead)
     elif intent in (Intent.ALERTS, Intent.HEALTH):
         _overview(result, intent, lead)
+    elif intent is Intent.WHAT_CHANGED:
+        _changes(result, day, lead)
+        _root_causes(result, day, lead)
     else:
         _root_causes(result, day, lead)
     return lead
@@ -97,7 +107,7 @@ def _topology(result: OrchestrationResult, intent: Intent, lead: Lead) -> None:
     else:
         head = f"{focus} depends on {plural(len(reached), 'CI')} ({direct} directly):"
     lead.lines.append(head)
-    lead.lines += [f"  • {r.name}" + (f" (through {r.via})" if r.via else "") for r in reached]
+    lead.lines += [Bullet(r.name + (f" (through {r.via})" if r.via else "")) for r in reached]
 
 
 def _first_table(result: OrchestrationResult, prefix: str) -> TableBlock | None:
@@ -194,6 +204,35 @@ def _overview(result: OrchestrationResult, intent: Intent, lead: Lead) -> None:
     lead.lines.append(text[0].upper() + text[1:])
 
 
+CHANGE_KINDS = frozenset({"deploy", "config_change"})
+
+
+def _changes(result: OrchestrationResult, day: date | None, lead: Lead) -> None:
+    """The changes themselves first: that is what was asked."""
+    events = next(
+        (b for b in result.blocks if isinstance(b, TableBlock) and b.title.startswith("Events")),
+        None,
+    )
+    if events is None:
+        lead.lines.append("No change events were found in the window.")
+        return
+    columns = [c.lower() for c in events.columns]
+    at = {name: columns.index(name) for name in ("ts", "ci", "kind", "message") if name in columns}
+    if len(at) < len(("ts", "ci", "kind", "message")):
+        return  # not the event table this lead knows how to read
+    changes = [r for r in events.rows if r[at["kind"]] in CHANGE_KINDS]
+    focus = f" on {result.focus_ci}" if result.focus_ci else ""
+    if not changes:
+        lead.lines.append(f"No deploy or configuration change{focus} in the window.")
+    else:
+        lead.lines.append(f"{plural(len(changes), 'change')}{focus} in the window:")
+        lead.lines += [
+            Bullet(f"{cell(r[at['ts']], day)} {r[at['kind']]} {r[at['ci']]}: {r[at['message']]}")
+            for r in changes
+        ]
+    lead.lines.append("")
+
+
 def _root_causes(result: OrchestrationResult, day: date | None, lead: Lead) -> None:
     lead.consumed_titles.add(ROOT_CAUSE_TABLE)
     if not result.root_causes:
@@ -203,7 +242,7 @@ def _root_causes(result: OrchestrationResult, day: date | None, lead: Lead) -> N
     lead.lines.append(f"Most likely cause: {top.ci} (score {top.score:.2f}).")
     for evidence in top.evidence[:EVIDENCE_SHOWN]:
         when = f"{cell(evidence.ts, day)} " if evidence.ts else ""
-        lead.lines.append(f"  • {when}{evidence.description}")
+        lead.lines.append(Bullet(when + clock_text(evidence.description, day)))
     others = result.root_causes[1:]
     if others:
         table = Table(title="Other candidates", title_justify="left")
@@ -212,6 +251,6 @@ def _root_causes(result: OrchestrationResult, day: date | None, lead: Lead) -> N
         table.add_column("score", justify="right")
         table.add_column("strongest evidence", overflow="fold")
         for rank, rc in enumerate(others, start=2):
-            first = rc.evidence[0].description if rc.evidence else ""
+            first = clock_text(rc.evidence[0].description, day) if rc.evidence else ""
             table.add_row(str(rank), rc.ci, f"{rc.score:.2f}", first)
         lead.tables.append(table)

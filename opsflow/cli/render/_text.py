@@ -61,13 +61,28 @@ def number(value: float) -> str:
     return f"{value:.3g}"
 
 
+_ISO_IN_TEXT = re.compile(
+    r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"
+)
+
+
+def clock_text(text: str, day: date | None) -> str:
+    """Free text (evidence, messages) with its ISO stamps shortened like every other time."""
+
+    def short(match: re.Match[str]) -> str:
+        moment = parse_time(match.group(0).replace(" ", "T", 1))
+        return clock(moment, day) if moment is not None else match.group(0)
+
+    return _ISO_IN_TEXT.sub(short, text)
+
+
 def cell(value: object, day: date | None) -> str:
     moment = parse_time(value)
     if moment is not None:
         return clock(moment, day)
     if isinstance(value, float):
         return number(value)
-    return "" if value is None else str(value)
+    return "" if value is None else clock_text(str(value), day)
 
 
 def plural(count: int, noun: str) -> str:

@@ -93,6 +93,13 @@ def why_slow() -> OrchestrationResult:
     )
 
 
+def what_changed() -> OrchestrationResult:
+    base = why_slow()
+    return base.model_copy(
+        update={"question": "what changed on payments-api?", "intent": "what_changed"}
+    )
+
+
 def dependents() -> OrchestrationResult:
     edges = [
         ("payments-api", "payments-db"),
@@ -221,6 +228,7 @@ def failure() -> OrchestrationResult:
 
 ALL = {
     "why_slow": why_slow,
+    "what_changed": what_changed,
     "dependents": dependents,
     "dependencies": dependencies,
     "top_n": top_n,

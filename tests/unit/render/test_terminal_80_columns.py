@@ -31,6 +31,11 @@ NEEDED = {
         "2026-11-29, times UTC",
         "payments-db",
     ],
+    "what_changed": [
+        "1 change on payments-api in the window:",
+        f"07:15 deploy {answers.LONG_CI}: rolled out v2.4.1",
+        f"Most likely cause: {answers.LONG_CI}",
+    ],
     "dependents": [
         "6 CIs depend on payments-db (2 directly):",
         "• payments-api",
