@@ -40,8 +40,8 @@ def _reachable(variable: str, address: str, host: str | None, port: int | None) 
         raise StackError(
             "SERVER_UNREACHABLE",
             f"{variable}={address} is set, so no embedded server is started for it, and"
-            f" nothing answers at {host}:{port}; unset {variable} (unset {variable}) to use"
-            " the embedded one, or start that server",
+            f" nothing answers at {host}:{port}; run `unset {variable}` to use the embedded"
+            " one, or start that server",
         )
 
 
