@@ -129,7 +129,14 @@ def _top_n(
     unit = unit_for(metric)
     what = f"{metric} ({unit})" if metric and unit else metric or "value"
     if block is None or not block.rows:
-        lead.lines.append(f"No CI reported {what} in the window: nothing to rank.")
+        replaced = next((f for f in result.fallbacks if f.tool_attempted == "direct_query"), None)
+        if replaced is not None and replaced.tool_used_fallback:
+            lead.lines.append(
+                f"The ranking query did not run ({replaced.reason}); {replaced.tool_used_fallback}"
+                f" answered instead: {what} per CI below, not ranked."
+            )
+        else:
+            lead.lines.append(f"No CI reported {what} in the window: nothing to rank.")
         return
     lead.consumed_titles.add(block.title)
     window = f" over the last {parsed.window_minutes} min" if parsed else ""

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from opsflow.models import (
     Evidence,
+    FallbackDetails,
     GraphBlock,
     MarkdownBlock,
     Marker,
@@ -149,6 +150,28 @@ def top_n() -> OrchestrationResult:
     )
 
 
+def top_n_fallback() -> OrchestrationResult:
+    """The SQL was refused: the metric tool answered with series, not a ranking."""
+    points = [(AT - timedelta(minutes=10 - i), 40.0 + i) for i in range(10)]
+    return _base(
+        "top 5 hosts by cpu in the last hour",
+        "top_n",
+        status=Status.DEGRADED,
+        fallbacks=[
+            FallbackDetails(
+                reason="sql_blocked",
+                tool_attempted="direct_query",
+                tool_used_fallback="metric_query",
+            )
+        ],
+        blocks=[
+            TimeseriesBlock(
+                title="Key metric", series=[SeriesLine(name="web-1.cpu", points=points)]
+            )
+        ],
+    )
+
+
 def alert_counts() -> OrchestrationResult:
     return _base(
         "how many critical alerts per service today?",
@@ -232,6 +255,7 @@ ALL = {
     "dependents": dependents,
     "dependencies": dependencies,
     "top_n": top_n,
+    "top_n_fallback": top_n_fallback,
     "alert_counts": alert_counts,
     "alerts": alerts,
     "health": health,

@@ -53,6 +53,11 @@ NEEDED = {
         "max (%)",
         *[f"{answers.LONG_CI}-{i}" for i in range(5)],
     ],
+    "top_n_fallback": [
+        "The ranking query did not run (sql_blocked); metric_query answered instead",
+        "web-1.cpu (%)",
+        "fallback direct_query → metric_query (sql_blocked)",
+    ],
     "alert_counts": [f"7 alerts on 1 CI; the most on {answers.LONG_CI} (7).", "07:37"],
     "alerts": ["2 alerts or incidents in the window.", "07:38", "11-28 07:30", "p95 over SLO"],
     "health": ["42 CIs", "highest error rate", "errors/request", "41 more rows"],
