@@ -94,7 +94,10 @@ async def _ask_in_thread(args: argparse.Namespace, settings: Settings) -> int:
 
     # The question's own checks (blank, size, --at) before anything is started.
     build_request(args.question, args.tenant or "t_check", at=args.at, deadline_s=args.deadline)
+    from opsflow.cli.pollers import ensure_worker
+
     client = await _connect(settings)
+    await ensure_worker(client, settings)  # a thread's turns run on the same task queue
     result = await ask_in_thread(client, args, settings)
     status = _emit(result, settings, as_json=args.json)
     if not args.json:
