@@ -9,17 +9,19 @@ import sys
 from datetime import datetime
 
 import pytest
+from temporalio.client import Client
 
 from opsflow.settings import Settings
-from tests.integration.ops.support import REPO_ROOT, TENANT, child_env
+from tests.integration.ops.support import REPO_ROOT, TENANT, child_env, worker_polling
 from tests.support.terminal import run_in_terminal
 
 pytestmark = pytest.mark.integration
 
 
 async def test_ask_shows_steps_then_the_dependents(
-    worker_settings: Settings, seeded: datetime
+    worker_settings: Settings, seeded: datetime, temporal_client: Client
 ) -> None:
+    await worker_polling(temporal_client, worker_settings)
     args = [
         sys.executable,
         str(REPO_ROOT / "client.py"),

@@ -30,6 +30,7 @@ from tests.integration.ops.support import (
     child_env,
     poll,
     run_cli,
+    worker_polling,
 )
 
 pytestmark = pytest.mark.integration
@@ -69,12 +70,14 @@ async def test_the_worker_check_answers_within_5_s(
 async def test_the_worker_check_passes_with_a_worker(
     worker_settings: Settings, temporal_client: Client
 ) -> None:
+    await worker_polling(temporal_client, worker_settings)
     await ensure_worker(temporal_client, worker_settings)  # raises when it sees no poller
 
 
 async def test_ask_unknown_tenant_is_a_failed_answer_listed_as_such(
     worker_settings: Settings, temporal_client: Client
 ) -> None:
+    await worker_polling(temporal_client, worker_settings)
     env = child_env(worker_settings)
     run = await run_cli("ask", QUESTION, "--tenant", "t_nobody", "--json", env=env)
     assert run.returncode == EXIT_FAILED_ANSWER, run.stderr
@@ -93,7 +96,10 @@ async def test_ask_unknown_tenant_is_a_failed_answer_listed_as_such(
     assert "failure: UNKNOWN_TENANT" in text.stdout and QUESTION in text.stdout
 
 
-async def test_ask_llm_without_an_llm_refuses(worker_settings: Settings) -> None:
+async def test_ask_llm_without_an_llm_refuses(
+    worker_settings: Settings, temporal_client: Client
+) -> None:
+    await worker_polling(temporal_client, worker_settings)
     run = await run_cli(
         "ask", QUESTION, "--tenant", TENANT, "--llm", "--json", env=child_env(worker_settings)
     )

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from temporalio.client import Client
 
 from opsflow.models import OrchestrationResult, Status
 from opsflow.settings import Settings
@@ -20,6 +21,7 @@ from tests.integration.ops.support import (
     child_env,
     poll,
     run_cli,
+    worker_polling,
 )
 
 pytestmark = pytest.mark.integration
@@ -35,8 +37,11 @@ def _one_line(stderr: str) -> str:
 
 
 @pytest.fixture(scope="module")
-async def cli_answer(worker_settings: Settings, seeded: datetime) -> OrchestrationResult:
+async def cli_answer(
+    worker_settings: Settings, seeded: datetime, temporal_client: Client
+) -> OrchestrationResult:
     """One question asked through the CLI against the shared test worker's task queue."""
+    await worker_polling(temporal_client, worker_settings)
     run = await run_cli(
         "ask",
         QUESTION,
