@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from opsflow.errors import ValidationError
-from opsflow.models.request import TENANT_ID_PATTERN
+from opsflow.tenant_id import TENANT_ID_PATTERN
 
 # Short keys can be guessed through the API faster than the rate limit makes worthwhile.
 MIN_KEY_CHARS = 16

@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from opsflow.cli.errors import EXIT_NOT_FOUND, EXIT_UNREACHABLE, CliError
-from opsflow.models.request import TENANT_ID_PATTERN
 from opsflow.settings import Settings
+from opsflow.tenant_id import TENANT_ID_PATTERN
 
 _TENANTS_SQL = """
 SELECT t.id, t.name, count(c.id) AS cis,

@@ -16,8 +16,8 @@ from temporalio.service import RPCError
 
 from opsflow.cli.errors import CliError
 from opsflow.contracts import WORKFLOW_NAME
-from opsflow.models.request import TENANT_ID_PATTERN
 from opsflow.search_attributes import OPS_ERROR, OPS_QUESTION, OPS_STATUS
+from opsflow.tenant_id import TENANT_ID_PATTERN
 
 # Runs whose question is only in the encrypted summary are described a few at a time.
 DESCRIBE_CONCURRENCY = 8

@@ -12,6 +12,8 @@ from temporalio.service import RPCError
 
 from opsflow.models import OrchestrationResult, StepState, StepStatus
 from opsflow.models import Progress as WorkflowProgress
+from opsflow.names import Phase
+from workflows import OpsOrchestrationWorkflow
 
 POLL_S = 0.3
 # No answer to the progress query for this long: the worker is busy or gone; say so.
@@ -46,7 +48,7 @@ class ProgressView:
     def update(self, snapshot: WorkflowProgress) -> str:
         if snapshot.phase != self.phase:
             self.phase = snapshot.phase
-            if snapshot.phase not in ("starting", "done"):
+            if snapshot.phase not in (Phase.STARTING, Phase.DONE):
                 self.console.print(Text(f"{snapshot.phase}…", style="bold"))
         for step in snapshot.steps:
             if step.finished_at is not None and step.id not in self.reported:
@@ -57,7 +59,7 @@ class ProgressView:
 
 
 async def wait_with_progress(
-    handle: WorkflowHandle[object, OrchestrationResult], console: Console | None
+    handle: WorkflowHandle[OpsOrchestrationWorkflow, OrchestrationResult], console: Console | None
 ) -> OrchestrationResult:
     """Poll the ``progress`` query for the view on stderr while awaiting the result."""
     result_task = asyncio.create_task(handle.result())
@@ -65,12 +67,10 @@ async def wait_with_progress(
         return await result_task
     view = ProgressView(console)
     last_answer = time.monotonic()
-    with console.status("starting", spinner="dots") as status:
+    with console.status(Phase.STARTING, spinner="dots") as status:
         while not result_task.done():
             try:
-                snapshot: WorkflowProgress = await handle.query(
-                    "progress", result_type=WorkflowProgress
-                )
+                snapshot: WorkflowProgress = await handle.query(OpsOrchestrationWorkflow.progress)
             except RPCError as err:
                 # A query can race the workflow's completion; the result decides.
                 if time.monotonic() - last_answer > SILENT_HINT_S:

@@ -11,7 +11,8 @@ from opsflow.cli.render._graph import walk
 from opsflow.cli.render._text import cell, clock_text, fit_widths, number, plural, unit_for
 from opsflow.errors import UnknownCiError
 from opsflow.models import GraphBlock, OrchestrationResult, Status, TableBlock
-from opsflow.planner.intents import Intent, ParsedQuestion, detect_intent
+from opsflow.names import Intent
+from opsflow.planner.intents import ParsedQuestion, detect_intent
 
 ROOT_CAUSE_INTENTS = {Intent.WHY_SLOW, Intent.WHY_FAILING, Intent.WHAT_CHANGED, Intent.INVESTIGATE}
 ROOT_CAUSE_TABLE = "Root-cause candidates"
