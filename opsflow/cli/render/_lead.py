@@ -11,7 +11,7 @@ from opsflow.cli.render._graph import walk
 from opsflow.cli.render._text import cell, clock_text, fit_widths, number, plural, unit_for
 from opsflow.errors import UnknownCiError
 from opsflow.models import GraphBlock, OrchestrationResult, Status, TableBlock
-from opsflow.names import Intent
+from opsflow.names import Intent, ToolName
 from opsflow.planner.intents import ParsedQuestion, detect_intent
 
 ROOT_CAUSE_INTENTS = {Intent.WHY_SLOW, Intent.WHY_FAILING, Intent.WHAT_CHANGED, Intent.INVESTIGATE}
@@ -130,7 +130,9 @@ def _top_n(
     unit = unit_for(metric)
     what = f"{metric} ({unit})" if metric and unit else metric or "value"
     if block is None or not block.rows:
-        replaced = next((f for f in result.fallbacks if f.tool_attempted == "direct_query"), None)
+        replaced = next(
+            (f for f in result.fallbacks if f.tool_attempted == ToolName.DIRECT_QUERY), None
+        )
         if replaced is not None and replaced.tool_used_fallback:
             lead.lines.append(
                 f"The ranking query did not run ({replaced.reason}); {replaced.tool_used_fallback}"
