@@ -22,10 +22,11 @@ from opsflow.cli.errors import (
     EXIT_NOT_FOUND,
     EXIT_UNREACHABLE,
     CliError,
+    as_cli_error,
+    debugging,
     fail,
 )
 from opsflow.models import OrchestrationResult, Status
-from opsflow.search_attributes import OPS_STATUS
 from opsflow.settings import Settings
 
 
@@ -59,7 +60,9 @@ async def _connect(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from opsflow.cli.ask import build_request, start, wait_with_progress
+    from opsflow.cli.ask import build_request, start
+    from opsflow.cli.pollers import ensure_worker
+    from opsflow.cli.progress import wait_with_progress
 
     if args.thread:
         return await _ask_in_thread(args, settings)
@@ -74,6 +77,7 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         require_llm=args.llm,
     )
     client = await _connect(settings)
+    await ensure_worker(client, settings)
     handle = await start(client, request, settings)
     try:
         result = await wait_with_progress(handle, None if args.json else Console(stderr=True))
@@ -90,7 +94,10 @@ async def _ask_in_thread(args: argparse.Namespace, settings: Settings) -> int:
 
     # The question's own checks (blank, size, --at) before anything is started.
     build_request(args.question, args.tenant or "t_check", at=args.at, deadline_s=args.deadline)
+    from opsflow.cli.pollers import ensure_worker
+
     client = await _connect(settings)
+    await ensure_worker(client, settings)  # a thread's turns run on the same task queue
     result = await ask_in_thread(client, args, settings)
     status = _emit(result, settings, as_json=args.json)
     if not args.json:
@@ -128,27 +135,22 @@ async def cmd_result(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    from opsflow.cli.tenant_arg import list_query
+    from opsflow.cli.list_cmd import list_query, run_list
 
-    query = list_query(args.tenant, args.status)
-    client = await _connect(settings)
-    rows = []
-    async for wf in client.list_workflows(query, limit=args.limit):
-        status = wf.typed_search_attributes.get(OPS_STATUS)
-        rows.append(
-            {
-                "workflow_id": wf.id,
-                "status": status,
-                "started": wf.start_time.isoformat(),
-                "execution": wf.status.name.lower() if wf.status else None,
-            }
-        )
-    if args.json:
-        print(json.dumps(rows))
-    else:
-        for row in rows:
-            print(f"{row['started']}  {row['status'] or '-':<16} {row['workflow_id']}")
-    return 0
+    list_query(args.tenant, args.status)  # bad input fails before any connection
+    return await run_list(args, await _connect(settings))
+
+
+async def cmd_tenants(args: argparse.Namespace, settings: Settings) -> int:
+    from opsflow.cli.catalog_cmd import run_tenants
+
+    return await run_tenants(args, settings)
+
+
+async def cmd_cis(args: argparse.Namespace, settings: Settings) -> int:
+    from opsflow.cli.catalog_cmd import run_cis
+
+    return await run_cis(args, settings)
 
 
 async def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
@@ -234,7 +236,13 @@ def parser() -> argparse.ArgumentParser:
     lst.add_argument("--status", choices=[s.value for s in Status] + ["running"])
     lst.add_argument("--limit", type=int, default=50)
     lst.add_argument("--json", action="store_true")
-    sub.add_parser("stack", help="run embedded Temporal + PostgreSQL in the foreground")
+    stack = sub.add_parser("stack", help="run embedded Temporal + PostgreSQL in the foreground")
+    stack.add_argument("--env-file", help="also write the export lines to this file (. FILE)")
+    tenants = sub.add_parser("tenants", help="list the tenants in the ops database")
+    tenants.add_argument("--json", action="store_true")
+    cis = sub.add_parser("cis", help="list a tenant's configuration items")
+    cis.add_argument("--tenant", required=True)
+    cis.add_argument("--json", action="store_true")
     demo = sub.add_parser("demo", help="boot the stack, seed, and answer sample questions")
     demo.add_argument("--keep", action="store_true", help="leave the stack up afterwards")
     seed = sub.add_parser("seed", help="migrate and seed the ops database")
@@ -254,6 +262,8 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("--events")
     imp.add_argument("--cis")
     imp.add_argument("--json", action="store_true")
+    show = sub.add_parser("show", help="render a saved `ask --json` answer (FILE or -)")
+    show.add_argument("file")
     codec = sub.add_parser("codec-server", help="serve the payload codec for the Temporal UI")
     codec.add_argument("--host", default="127.0.0.1")
     codec.add_argument("--port", type=int, default=8081)
@@ -276,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "stack":
             from opsflow.cli.stack_cmd import run_stack
 
-            return run_stack(settings)
+            return run_stack(settings, env_file=Path(args.env_file) if args.env_file else None)
         if args.command == "demo":
             from opsflow.cli.demo import run_demo
 
@@ -285,6 +295,10 @@ def main(argv: list[str] | None = None) -> int:
             from opsflow.cli.history_cmd import run_replay
 
             return run_replay(settings, [Path(f) for f in args.files])
+        if args.command == "show":
+            from opsflow.cli.show_cmd import run_show
+
+            return run_show(args.file)
         if args.command == "check-sql":
             return cmd_check_sql(args, settings)
         handlers = {
@@ -293,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
             "threads": cmd_threads,
             "result": cmd_result,
             "list": cmd_list,
+            "tenants": cmd_tenants,
+            "cis": cmd_cis,
             "history": cmd_history,
             "import": cmd_import,
             "seed": cmd_seed,
@@ -302,8 +318,10 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(handlers[args.command](args, settings))
     except CliError as err:
         fail(err, as_json=as_json)
-    except OSError as err:
-        fail(CliError("IO_ERROR", str(err), EXIT_UNREACHABLE), as_json=as_json)
+    except (Exception, KeyboardInterrupt) as err:
+        if debugging():
+            raise
+        fail(as_cli_error(err), as_json=as_json)
 
 
 if __name__ == "__main__":

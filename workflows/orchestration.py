@@ -28,13 +28,16 @@ with workflow.unsafe.imports_passed_through():
     from opsflow.names import ActivityName, ErrorCode, Phase
     from opsflow.policies import DEFAULT_POLICIES
     from opsflow.resolution import plan_problems, resolve_plan
-    from opsflow.search_attributes import OPS_STATUS
+    from opsflow.search_attributes import OPS_ERROR, OPS_STATUS
 
 from workflows.aggregation import aggregate_phase
 from workflows.execution import DataflowScheduler
 from workflows.failures import classify
 from workflows.options import run_phase_activity
 from workflows.planning import RequestRejected, plan_phase
+
+# Patch id: from here a run that ends without an answer records why in ``OpsError``.
+ERROR_ATTRIBUTE_PATCH = "ops-error-search-attribute"
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -76,7 +79,8 @@ class OpsOrchestrationWorkflow:
         self._planner = result.planner = planning.outcome.planner
         result.llm_usage += planning.outcome.usage
         plan = planning.outcome.plan
-        result.focus_ci = plan.focus_ci
+        # Result fields only (no command): replay of older histories is unaffected.
+        result.intent, result.focus_ci = plan.intent, plan.focus_ci
         timings["planning"] = _ms_since(mark)
 
         self._phase = Phase.RESOLUTION
@@ -189,7 +193,11 @@ class OpsOrchestrationWorkflow:
                 result.summary = f"No answer: {message} ({code})."
         result.phase_timings_ms = timings
         self._phase = Phase.DONE
-        workflow.upsert_search_attributes([OPS_STATUS.value_set(result.status.value)])
+        updates = [OPS_STATUS.value_set(result.status.value)]
+        if result.error_code and workflow.patched(ERROR_ATTRIBUTE_PATCH):
+            # Not a new command, but a new attribute in it: runs before the patch lack it.
+            updates.append(OPS_ERROR.value_set(result.error_code))
+        workflow.upsert_search_attributes(updates)
         return result
 
 

@@ -23,6 +23,8 @@ from workflows.options import run_phase_activity
 REQUEST_ERROR_CODES = frozenset(
     {ErrorCode.UNKNOWN_TENANT, ErrorCode.UNKNOWN_CI, ErrorCode.VALIDATION_ERROR}
 )
+# Patch id: runs started before it fell back to rules when --llm had no LLM to use.
+REQUIRED_LLM_REFUSES = "required-llm-refuses"
 
 
 class RequestRejected(Exception):
@@ -60,6 +62,14 @@ async def plan_phase(
     except ActivityError as err:
         info = classify(err)
         if info.code in REQUEST_ERROR_CODES:
+            raise RequestRejected(info) from err
+        if (
+            request.require_llm
+            and info.code == ErrorCode.LLM_DISABLED
+            and workflow.patched(REQUIRED_LLM_REFUSES)
+        ):
+            # `ask --llm` asked for the LLM planner and none is configured: planning by
+            # rules would answer a different request than the one made.
             raise RequestRejected(info) from err
         workflow.logger.warning("planner_fallback", extra={"code": info.code})
     fallback = FallbackDetails(

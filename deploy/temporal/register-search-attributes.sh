@@ -7,7 +7,8 @@
 set -eu
 
 NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
-ATTRIBUTES="TenantId OpsStatus"
+# name:type; OpsQuestion is free text (the question), the others exact values.
+ATTRIBUTES="TenantId:Keyword OpsStatus:Keyword OpsError:Keyword OpsQuestion:Text"
 
 tries=0
 until temporal operator namespace describe --namespace "$NAMESPACE" >/dev/null 2>&1; do
@@ -19,11 +20,13 @@ until temporal operator namespace describe --namespace "$NAMESPACE" >/dev/null 2
   sleep 2
 done
 
-for attr in $ATTRIBUTES; do
+for pair in $ATTRIBUTES; do
+  attr="${pair%%:*}"
+  type="${pair#*:}"
   if temporal operator search-attribute list --namespace "$NAMESPACE" | grep -qw "$attr"; then
     echo "search attribute $attr: already registered"
   else
-    temporal operator search-attribute create --namespace "$NAMESPACE" --name "$attr" --type Keyword
+    temporal operator search-attribute create --namespace "$NAMESPACE" --name "$attr" --type "$type"
     echo "search attribute $attr: registered"
   fi
 done

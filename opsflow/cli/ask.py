@@ -1,23 +1,18 @@
-"""``ask``: start the workflow, follow its progress, print the answer."""
+"""``ask``: build the request and start the workflow (progress.py follows it)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pydantic
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
 
 from opsflow.cli.errors import EXIT_BAD_INPUT, EXIT_UNREACHABLE, CliError
 from opsflow.models import OpsRequest, OrchestrationResult
-from opsflow.models import Progress as WorkflowProgress
-from opsflow.names import Phase
-from opsflow.search_attributes import OPS_STATUS, TENANT_ID
+from opsflow.search_attributes import OPS_QUESTION, OPS_STATUS, TENANT_ID
 from opsflow.settings import Settings
 from workflows import OpsOrchestrationWorkflow
 
@@ -63,6 +58,18 @@ def build_request(
         raise CliError("VALIDATION_ERROR", problems, EXIT_BAD_INPUT) from err
 
 
+def start_attributes(request: OpsRequest, settings: Settings) -> list[SearchAttributePair[str]]:
+    pairs = [
+        SearchAttributePair(TENANT_ID, request.tenant_id),
+        SearchAttributePair(OPS_STATUS, "running"),
+    ]
+    # Search attributes bypass the codec: with encrypted payloads the question stays in
+    # the (encrypted) summary only, and `list` reads it from there.
+    if not settings.codec_keys:
+        pairs.append(SearchAttributePair(OPS_QUESTION, request.question))
+    return pairs
+
+
 def workflow_id_for(request: OpsRequest) -> str:
     return f"opsflow-{request.tenant_id}-{uuid.uuid4().hex[:12]}"
 
@@ -78,47 +85,9 @@ async def start(
             task_queue=settings.task_queue,
             execution_timeout=timedelta(seconds=request.deadline_s + EXECUTION_SLACK_S),
             static_summary=request.question,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(TENANT_ID, request.tenant_id),
-                    SearchAttributePair(OPS_STATUS, "running"),
-                ]
-            ),
+            search_attributes=TypedSearchAttributes(start_attributes(request, settings)),
         )
     except RPCError as err:
         raise CliError(
             "TEMPORAL_UNAVAILABLE", f"cannot start workflow: {err}", EXIT_UNREACHABLE
         ) from err
-
-
-async def wait_with_progress(
-    handle: WorkflowHandle[OpsOrchestrationWorkflow, OrchestrationResult], console: Console | None
-) -> OrchestrationResult:
-    """Poll the ``progress`` query for a bar on stderr while awaiting the result."""
-    result_task = asyncio.create_task(handle.result())
-    if console is None:
-        return await result_task
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(Phase.PLANNING, total=None)
-        while not result_task.done():
-            try:
-                snapshot: WorkflowProgress = await handle.query(OpsOrchestrationWorkflow.progress)
-            except RPCError as err:
-                # A query can race the workflow's completion; the result decides.
-                bar.update(task, description=f"waiting ({err.status.name.lower()})")
-            else:
-                done = sum(1 for s in snapshot.steps if s.finished_at is not None)
-                bar.update(
-                    task,
-                    description=snapshot.phase,
-                    total=len(snapshot.steps) or None,
-                    completed=done,
-                )
-            await asyncio.wait({result_task}, timeout=0.3)
-    return await result_task

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import asyncpg
 
 from opsflow.cli.errors import EXIT_NOT_FOUND, EXIT_UNREACHABLE, CliError
+from opsflow.cli.import_report import bad_row_lines, summary_lines
 from opsflow.cli.tenant_arg import checked_tenant
 from opsflow.db.migrate import migrate
 from opsflow.errors import AppError
@@ -41,12 +43,15 @@ async def run_import(args: argparse.Namespace, settings: Settings) -> int:
         await migrate(conn)
         stats = await import_telemetry(conn, args.tenant, **files)  # type: ignore[arg-type]
     except AppError as err:
-        raise CliError(err.code, err.message) from err
+        if not args.json:
+            for line in bad_row_lines(err.details):
+                print(line, file=sys.stderr)
+        raise CliError(err.code, err.message, details=err.details) from err
     finally:
         await conn.close()
     report = stats.as_dict()
     if args.json:
         print(json.dumps(report))
     else:
-        print(", ".join(f"{k}={v}" for k, v in report.items() if v not in (None, 0, [])))
+        print("\n".join(summary_lines(report)))
     return 0

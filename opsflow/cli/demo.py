@@ -9,11 +9,18 @@ from datetime import UTC, datetime
 import asyncpg
 from rich.console import Console
 
-from opsflow.cli.ask import build_request, start, wait_with_progress
+from opsflow.cli.ask import build_request, start
+from opsflow.cli.progress import wait_with_progress
 from opsflow.cli.render import render
-from opsflow.cli.stack_cmd import _wait_for_signal, prepare_database, start_stack
+from opsflow.cli.stack_cmd import (
+    _wait_for_signal,
+    prepare_database,
+    start_stack,
+    stop_on_signals,
+)
 from opsflow.models import OrchestrationResult, Status
 from opsflow.settings import Settings
+from opsflow.stack import EmbeddedStack
 from opsflow.temporal_client import connect
 
 DEMO_TENANTS = ("t_acme", "t_globex")
@@ -35,12 +42,38 @@ async def demo_questions(dsn: str) -> list[tuple[str, str]]:
     return questions
 
 
+async def tenants_with_imports(dsn: str) -> set[str]:
+    """Tenants holding CIs that `import` loaded: re-seeding them would delete that data."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        if await conn.fetchval("SELECT to_regclass('public.ci') IS NULL"):
+            return set()
+        rows = await conn.fetch(
+            "SELECT DISTINCT tenant_id FROM ci WHERE attributes->>'source' = 'import'"
+        )
+        return {r["tenant_id"] for r in rows}
+    finally:
+        await conn.close()
+
+
 async def _run(
     settings: Settings, dsn: str, console: Console, ui_url: str
 ) -> list[OrchestrationResult]:
     import worker as worker_module
+    from opsflow.seed import TENANTS
 
-    await prepare_database(dsn, reseed=True, end=datetime.now(UTC).replace(second=0, microsecond=0))
+    kept = await tenants_with_imports(dsn)
+    for tenant in sorted(kept):
+        console.print(
+            f"[yellow]note:[/yellow] {tenant} holds imported CIs: not re-seeding it"
+            " (its seeded incidents keep their old times)"
+        )
+    await prepare_database(
+        dsn,
+        reseed=True,
+        end=datetime.now(UTC).replace(second=0, microsecond=0),
+        tenants=[t for t in TENANTS if t not in kept],
+    )
     settings = settings.model_copy(update={"task_queue": f"opsflow-demo-{uuid.uuid4().hex[:8]}"})
     client = await connect(settings)
     results = []
@@ -61,21 +94,24 @@ async def _run(
 
 def run_demo(settings: Settings, *, keep: bool) -> int:
     console = Console()
-    stack, endpoints = start_stack(settings, Console(stderr=True))
-    try:
-        settings = settings.model_copy(
-            update={"temporal_address": endpoints.temporal_address, "db_dsn": endpoints.db_dsn}
-        )
-        results = asyncio.run(_run(settings, endpoints.db_dsn, console, endpoints.ui_url))
-        answered = sum(1 for r in results if r.status is not Status.FAILURE)
-        console.print(
-            f"{answered}/{len(results)} questions answered. Temporal UI: {endpoints.ui_url}"
-        )
-        if keep:
-            for line in endpoints.env_lines():
-                print(line)
-            console.print("--keep: stack left up; Ctrl-C to stop")
-            _wait_for_signal()
-        return 0 if answered == len(results) else 1
-    finally:
-        stack.stop()
+    with stop_on_signals():
+        stack: EmbeddedStack | None = None
+        try:
+            stack, endpoints = start_stack(settings, Console(stderr=True))
+            settings = settings.model_copy(
+                update={"temporal_address": endpoints.temporal_address, "db_dsn": endpoints.db_dsn}
+            )
+            results = asyncio.run(_run(settings, endpoints.db_dsn, console, endpoints.ui_url))
+            answered = sum(1 for r in results if r.status is not Status.FAILURE)
+            console.print(
+                f"{answered}/{len(results)} questions answered. Temporal UI: {endpoints.ui_url}"
+            )
+            if keep:
+                for line in endpoints.env_lines():
+                    print(line)
+                console.print("--keep: stack left up; Ctrl-C to stop")
+                _wait_for_signal()
+            return 0 if answered == len(results) else 1
+        finally:
+            if stack is not None:
+                stack.stop()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import WorkflowHistory
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 
 from opsflow.cli.errors import EXIT_NOT_FOUND, CliError
@@ -31,8 +32,15 @@ def load_history(path: Path, raw: dict[str, Any]) -> WorkflowHistory:
 
 
 async def export_history(settings: Settings, workflow_id: str, output: Path) -> int:
+    if not output.parent.is_dir():
+        raise CliError("NOT_FOUND", f"{output.parent}: no such directory", EXIT_NOT_FOUND)
     client = await connect(settings)
-    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    try:
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            raise CliError("NOT_FOUND", f"no workflow {workflow_id}", EXIT_NOT_FOUND) from err
+        raise
     text = history_json(workflow_id, history)
     await asyncio.to_thread(output.write_text, text)
     return len(history.events)
@@ -51,10 +59,22 @@ async def replay_files(settings: Settings, files: list[Path]) -> list[tuple[Path
         if not path.exists():
             raise CliError("NOT_FOUND", f"{path}: no such file", EXIT_NOT_FOUND)
         try:
-            raw = json.loads(path.read_text())
-        except json.JSONDecodeError as err:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise CliError("VALIDATION_ERROR", f"{path}: not JSON: {err}") from err
-        history = load_history(path, raw)
+        try:
+            history = load_history(path, raw)
+        except (ValueError, TypeError, KeyError, AttributeError) as err:
+            # from_json parses protobuf JSON: anything but an exported history lands here.
+            raise CliError(
+                "VALIDATION_ERROR", f"{path}: not a workflow history ({type(err).__name__})"
+            ) from err
+        first = history.events[0] if history.events else None
+        if first is None or not first.HasField("workflow_execution_started_event_attributes"):
+            # The SDK's replayer panics (and hangs) on a history that does not start a run.
+            raise CliError(
+                "VALIDATION_ERROR", f"{path}: not a workflow history (no start event first)"
+            )
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
         failure = result.replay_failure
         outcomes.append((path, None if failure is None else f"{type(failure).__name__}: {failure}"))

@@ -3,37 +3,76 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
 
 import asyncpg
 from rich.console import Console
 
+from opsflow.cli.errors import EXIT_NOT_FOUND, EXIT_UNREACHABLE, CliError
 from opsflow.db.migrate import migrate
 from opsflow.settings import Settings
 from opsflow.stack import EmbeddedStack, StackEndpoints
+from opsflow.stack.errors import StackError
+
+# Whatever stops us (Ctrl-C, SIGTERM, the terminal closing), the servers stop too.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-async def prepare_database(dsn: str, *, reseed: bool, end: datetime | None = None) -> bool:
+async def prepare_database(
+    dsn: str,
+    *,
+    reseed: bool,
+    end: datetime | None = None,
+    tenants: Sequence[str] | None = None,
+) -> bool:
     """Migrate; seed the demo tenants when empty (or always with ``reseed``)."""
-    from opsflow.seed import database_is_empty, seed_all
+    from opsflow.seed import TENANTS, database_is_empty, seed_all
 
     conn = await asyncpg.connect(dsn)
     try:
         await migrate(conn)
         if reseed or await database_is_empty(conn):
-            await seed_all(conn, end=end or datetime.now(UTC).replace(second=0, microsecond=0))
+            chosen = tuple(TENANTS) if tenants is None else tuple(tenants)
+            end = end or datetime.now(UTC).replace(second=0, microsecond=0)
+            await seed_all(conn, tenants=chosen, end=end)
             return True
         return False
     finally:
         await conn.close()
 
 
+_interrupted: list[int] = []
+
+
+def _interrupt(signum: int, _: FrameType | None) -> None:
+    # Only the first signal interrupts: a second Ctrl-C must not cut the stop short.
+    if not _interrupted:
+        _interrupted.append(signum)
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP end start-up the way Ctrl-C does: through ``finally`` blocks."""
+    previous = {sig: signal.signal(sig, _interrupt) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def _wait_for_signal() -> None:
     async def waiter() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in STOP_SIGNALS:
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
 
@@ -41,23 +80,49 @@ def _wait_for_signal() -> None:
 
 
 def start_stack(settings: Settings, console: Console) -> tuple[EmbeddedStack, StackEndpoints]:
-    stack = EmbeddedStack(settings)
-    with console.status("starting Temporal and PostgreSQL"):
-        endpoints = stack.start()
+    """Start the servers; the caller must be inside ``stop_on_signals`` and stop the stack."""
+
+    def announce(message: str) -> None:
+        console.print(f"[yellow]note:[/yellow] {message}")
+
+    stack = EmbeddedStack(settings, announce=announce)
+    try:
+        with console.status("starting Temporal and PostgreSQL"):
+            endpoints = stack.start()
+    except StackError as err:
+        raise CliError(err.code, err.message, EXIT_UNREACHABLE) from err
+    except (RuntimeError, TimeoutError, FileNotFoundError) as err:
+        logs = f"{settings.data_dir}/*/*.log"
+        raise CliError("STACK_START", f"{err} (see {logs})", EXIT_UNREACHABLE) from err
     return stack, endpoints
 
 
-def run_stack(settings: Settings) -> int:
+def write_env_file(path: Path, endpoints: StackEndpoints) -> None:
+    if not path.parent.is_dir():
+        raise CliError("NOT_FOUND", f"{path.parent}: no such directory", EXIT_NOT_FOUND)
+    path.write_text("\n".join(endpoints.env_lines()) + "\n")
+
+
+def run_stack(settings: Settings, *, env_file: Path | None = None) -> int:
     console = Console(stderr=True)
-    stack, endpoints = start_stack(settings, console)
-    try:
-        seeded = asyncio.run(prepare_database(endpoints.db_dsn, reseed=False))
-        for line in endpoints.env_lines():
-            print(line, flush=True)
-        console.print(f"Temporal UI: {endpoints.ui_url}")
-        console.print("database seeded" if seeded else "database already had data")
-        console.print("export the lines above in other shells; Ctrl-C stops the stack")
-        _wait_for_signal()
-    finally:
-        stack.stop()
+    with stop_on_signals():
+        stack: EmbeddedStack | None = None
+        try:
+            stack, endpoints = start_stack(settings, console)
+            seeded = asyncio.run(prepare_database(endpoints.db_dsn, reseed=False))
+            for line in endpoints.env_lines():
+                print(line, flush=True)
+            if env_file is not None:
+                write_env_file(env_file, endpoints)
+                console.print(f"wrote {env_file}: run `. {env_file}` in other shells")
+            else:
+                console.print("paste the export lines above into other shells")
+            console.print(f"Temporal UI: {endpoints.ui_url}")
+            console.print("database seeded" if seeded else "database already had data")
+            console.print(f"Ctrl-C stops the stack (pid {os.getpid()})")
+            _wait_for_signal()
+        finally:
+            if stack is not None:
+                with console.status("stopping Temporal and PostgreSQL"):
+                    stack.stop()
     return 0

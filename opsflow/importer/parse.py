@@ -131,6 +131,23 @@ def _rows(
 ) -> Iterator[tuple[int, dict[str, str] | None, str]]:
     """Yields (line number, {column: cell}, "") per non-blank data row, or
     (line number, None, problem) for a row with the wrong number of fields."""
+    try:
+        yield from _decoded_rows(path, required, optional, out)
+    except UnicodeDecodeError as err:
+        # Decoding is lazy: the bad byte can sit on any line, so say where it was read.
+        raise ValidationError(
+            f"{path.name}: not UTF-8 text (byte 0x{err.object[err.start]:02x} at offset"
+            f" {err.start} of a read block; save the file as UTF-8)",
+            code=BAD_ROW,
+        ) from None
+
+
+def _decoded_rows(
+    path: Path,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    out: ParsedTelemetry,
+) -> Iterator[tuple[int, dict[str, str] | None, str]]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
         header = next(reader, None)

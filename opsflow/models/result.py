@@ -92,6 +92,8 @@ class OrchestrationResult(BaseModel):
     error_code: str | None = None
     error_message: str | None = None
     planner: str = "rules"
+    # What the plan understood (renderers answer per intent); None in earlier runs.
+    intent: str | None = None
     reference_time: datetime | None = None
     summary: str = ""
     blocks: list[Block] = Field(default_factory=list)

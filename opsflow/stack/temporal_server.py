@@ -11,11 +11,13 @@ from pathlib import Path
 
 import structlog
 
-from opsflow.stack._procs import port_open, stop_process, wait_for_port
+from opsflow.search_attributes import REGISTERED
+from opsflow.stack._procs import port_open, stop_pid, stop_process, wait_for_port
+from opsflow.stack.errors import Announce, StackError, silent
 
 log = structlog.get_logger(__name__)
 
-SEARCH_ATTRIBUTES = ("TenantId=Keyword", "OpsStatus=Keyword")
+SEARCH_ATTRIBUTES = tuple(f"{name}={kind}" for name, kind in REGISTERED)
 
 
 def temporal_cli_path() -> str:
@@ -38,6 +40,7 @@ class TemporalDevServer:
     ui: bool = True
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     reused: bool = field(default=False, init=False)
+    _adopted: int | None = field(default=None, init=False, repr=False)
 
     @property
     def address(self) -> str:
@@ -51,11 +54,39 @@ class TemporalDevServer:
     def db_file(self) -> Path:
         return self.data_dir / "temporal.sqlite"
 
-    def start(self, timeout_s: float = 60.0) -> None:
+    @property
+    def pid_file(self) -> Path:
+        return self.data_dir / "server.pid"
+
+    def _server_pid(self) -> int | None:
+        """The pid of the dev server we started for this data directory, if it still runs."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            return None
+        return pid if str(self.db_file).encode() in cmdline else None
+
+    def _reuse(self, announce: Announce) -> None:
+        """Share the server on the port only when it is the dev server of this data dir."""
+        if self._server_pid() is None:
+            raise StackError(
+                "PORT_IN_USE",
+                f"{self.address} is taken by something that is not the Temporal dev server"
+                f" of {self.db_file}; stop it, or set TEMPORAL_ADDRESS={self.address} to use"
+                " it as an external server",
+            )
+        self.reused = True
+        announce(f"reusing the Temporal dev server on {self.address} (it serves {self.db_file})")
+        log.info("temporal_reused", address=self.address)
+
+    def adopt(self) -> None:
+        """Take over a reused server of our data dir whose stack died: stop() stops it."""
+        self._adopted = self._server_pid()
+
+    def start(self, timeout_s: float = 60.0, announce: Announce = silent) -> None:
         if port_open(self.host, self.port):
-            # Someone (an earlier `client.py stack`) already serves here: share it.
-            self.reused = True
-            log.info("temporal_reused", address=self.address)
+            self._reuse(announce)
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [
@@ -84,6 +115,7 @@ class TemporalDevServer:
             self._proc = subprocess.Popen(
                 args, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True
             )
+        self.pid_file.write_text(f"{self._proc.pid}\n")
         wait_for_port(self.host, self.port, timeout_s, self._proc)
         self._wait_until_serving(timeout_s)
         log.info("temporal_started", address=self.address, ui=self.ui_url, db=str(self.db_file))
@@ -108,7 +140,13 @@ class TemporalDevServer:
         if self._proc is not None:
             stop_process(self._proc)
             self._proc = None
+            self.pid_file.unlink(missing_ok=True)
             log.info("temporal_stopped", address=self.address)
+        elif self._adopted is not None:
+            stop_pid(self._adopted)
+            self._adopted = None
+            self.pid_file.unlink(missing_ok=True)
+            log.info("temporal_stopped", address=self.address, adopted=True)
 
     def kill(self) -> None:
         """Hard stop (chaos tests): the SQLite file keeps what was committed."""

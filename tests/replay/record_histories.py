@@ -41,7 +41,7 @@ FAST_FAIL = json.dumps(
 QUESTION = "why is payments-api slow?"
 
 
-async def record(out: Path, prefix: str = "") -> None:
+async def record(out: Path, prefix: str = "", only: frozenset[str] = frozenset()) -> None:
     with embedded_stack("record", ui=False) as stack:
         endpoints = stack.endpoints
         end = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -53,6 +53,8 @@ async def record(out: Path, prefix: str = "") -> None:
         async def save(
             name: str, run: Callable[[Settings], Awaitable[Any]], **overrides: Any
         ) -> None:
+            if only and name not in only:
+                return
             async with running_worker(client, settings, **overrides) as s:
                 handle = await run(s)
             history = await handle.fetch_history()
@@ -98,6 +100,8 @@ async def record(out: Path, prefix: str = "") -> None:
 
         await save("partial_success", partial, tool_policies_json=FAST_FAIL)
         await save("failure_unknown_tenant", lambda s: finished(s, tenant="t_nobody"))
+        # `ask --llm` on a worker with no LLM: refused (patch required-llm-refuses).
+        await save("llm_required_refused", lambda s: finished(s, require_llm=True))
 
         async def deadline(s: Settings) -> Any:
             async with table_locked(endpoints.db_dsn, "event"):
@@ -158,8 +162,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default=str(Path(__file__).parent.parent / "histories"))
     parser.add_argument("--prefix", default="", help="e.g. v2_ for histories of a new version")
+    parser.add_argument("--only", nargs="*", default=[], help="record just these paths")
     args = parser.parse_args()
-    asyncio.run(record(Path(args.out), args.prefix))
+    asyncio.run(record(Path(args.out), args.prefix, frozenset(args.only)))
 
 
 if __name__ == "__main__":

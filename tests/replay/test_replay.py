@@ -18,6 +18,8 @@ from tests.replay.variants import PatchedWorkflow, ReorderedWorkflow
 from workflows import OpsOrchestrationWorkflow
 from workflows.execution import SINGLE_DEADLINE_TIMER
 from workflows.options import LOCAL_PHASES_PATCH
+from workflows.orchestration import ERROR_ATTRIBUTE_PATCH
+from workflows.planning import REQUIRED_LLM_REFUSES
 
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
 REPO = Path(__file__).resolve().parents[2]
@@ -60,10 +62,15 @@ def test_patch_markers_match_the_recorded_version(path: Path) -> None:
     # A rejected request never reaches the scheduler, where the deadline patch is checked;
     # the tool context (a local phase) is loaded before planning, so every v3 run has it.
     # deprecate_patch records the same marker, so runs of both versions carry it.
-    reaches_execution = not path.stem.endswith("failure_unknown_tenant")
+    reaches_execution = not path.stem.endswith(("failure_unknown_tenant", "llm_required_refused"))
     expected = {LOCAL_PHASES_PATCH}
     if reaches_execution:
         expected.add(SINGLE_DEADLINE_TIMER)
+    # v5_: runs ending without an answer record why (OpsError); --llm without an LLM refuses.
+    if path.stem.startswith("v5_"):
+        expected.add(ERROR_ATTRIBUTE_PATCH)
+    if path.stem == "v5_llm_required_refused":
+        expected.add(REQUIRED_LLM_REFUSES)
     assert patches == expected
 
 

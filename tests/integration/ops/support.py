@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from temporalio.client import Client
+
 from opsflow.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -103,3 +105,14 @@ async def poll(
         if answer is not None or time.monotonic() >= deadline:
             return answer
         await asyncio.sleep(interval_s)
+
+
+async def worker_polling(client: Client, settings: Settings, timeout_s: float = 60.0) -> None:
+    """Wait until the worker on ``settings.task_queue`` has polled: ``ask`` checks for it
+    and gives a fresh worker only a few seconds, less than a loaded test host may need."""
+    from opsflow.cli.pollers import live_pollers
+
+    async def seen() -> bool | None:
+        return True if await live_pollers(client, settings) else None
+
+    assert await poll(seen, timeout_s=timeout_s, interval_s=0.5), "the test worker never polled"

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from temporalio.client import Client
 
 from opsflow.models import OrchestrationResult, Status
 from opsflow.settings import Settings
@@ -20,6 +21,7 @@ from tests.integration.ops.support import (
     child_env,
     poll,
     run_cli,
+    worker_polling,
 )
 
 pytestmark = pytest.mark.integration
@@ -35,8 +37,11 @@ def _one_line(stderr: str) -> str:
 
 
 @pytest.fixture(scope="module")
-async def cli_answer(worker_settings: Settings, seeded: datetime) -> OrchestrationResult:
+async def cli_answer(
+    worker_settings: Settings, seeded: datetime, temporal_client: Client
+) -> OrchestrationResult:
     """One question asked through the CLI against the shared test worker's task queue."""
+    await worker_polling(temporal_client, worker_settings)
     run = await run_cli(
         "ask",
         QUESTION,
@@ -73,13 +78,16 @@ async def test_list_json_includes_the_finished_run(
         run = await run_cli("list", "--tenant", TENANT, "--json", env=env)
         assert run.returncode == 0, run.stderr
         rows: list[dict[str, Any]] = json.loads(run.stdout)
-        assert all(set(row) == {"workflow_id", "status", "started", "execution"} for row in rows)
+        keys = {"workflow_id", "status", "error", "question", "started", "execution"}
+        assert all(set(row) == keys for row in rows)
         return next((r for r in rows if r["workflow_id"] == cli_answer.workflow_id), None)
 
     row = await poll(listed, timeout_s=VISIBILITY_WAIT_S, interval_s=0.5)
     assert row is not None, f"{cli_answer.workflow_id} not listed within {VISIBILITY_WAIT_S}s"
     assert row["status"] == "success"
     assert row["execution"] == "completed"
+    assert row["question"] == QUESTION
+    assert row["error"] is None
     datetime.fromisoformat(row["started"])
 
 

@@ -10,6 +10,7 @@ What stays plaintext, by design, and is therefore excluded from the payload chec
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -27,7 +28,7 @@ from opsflow.codec_server import build_app
 from opsflow.models import OrchestrationResult, Status
 from opsflow.settings import Settings
 from opsflow.temporal_client import connect
-from tests.integration.ops.support import QUESTION, TENANT
+from tests.integration.ops.support import QUESTION, TENANT, VISIBILITY_WAIT_S, poll
 from tests.support.harness import running_worker, start_question
 
 pytestmark = pytest.mark.integration
@@ -199,3 +200,21 @@ async def test_codec_client_reads_results_and_a_plain_client_cannot(
     plain = await Client.connect(settings.temporal_address or "")
     with pytest.raises(KeyError, match="binary/encrypted"):
         await plain.get_workflow_handle(encrypted_run.workflow_id).result()
+
+
+async def test_list_reads_the_question_from_the_encrypted_summary(
+    encrypted_run: EncryptedRun, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No OpsQuestion attribute here (it would be plaintext): `list` decrypts the summary.
+    from opsflow.cli.list_cmd import run_list
+
+    args = argparse.Namespace(tenant=TENANT, status=None, limit=1000, json=True)
+
+    async def listed() -> dict[str, Any] | None:
+        await run_list(args, encrypted_run.codec_client)
+        rows: list[dict[str, Any]] = json.loads(capsys.readouterr().out)
+        return next((r for r in rows if r["workflow_id"] == encrypted_run.workflow_id), None)
+
+    row = await poll(listed, timeout_s=VISIBILITY_WAIT_S, interval_s=0.5)
+    assert row is not None
+    assert row["question"] == QUESTION

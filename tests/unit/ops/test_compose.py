@@ -214,9 +214,11 @@ def test_dynamic_config_is_well_formed():
 def test_register_script_is_valid_sh_and_covers_the_attributes():
     script = ROOT / "deploy" / "temporal" / "register-search-attributes.sh"
     text = script.read_text()
-    for attr in ("TenantId", "OpsStatus"):
-        assert attr in text
-    assert "--type Keyword" in text
+    from opsflow.search_attributes import REGISTERED
+
+    for attr, kind in REGISTERED:
+        assert f"{attr}:{kind}" in text
+    assert '--type "$type"' in text
     sh = shutil.which("sh")
     if sh is None:
         pytest.skip("no sh to syntax-check with")
