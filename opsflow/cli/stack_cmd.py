@@ -12,6 +12,7 @@ from rich.console import Console
 from opsflow.db.migrate import migrate
 from opsflow.settings import Settings
 from opsflow.stack import EmbeddedStack, StackEndpoints
+from opsflow.stack.prometheus_server import ENABLE_HINT, PrometheusServer, prometheus_available
 
 
 async def prepare_database(dsn: str, *, reseed: bool, end: datetime | None = None) -> bool:
@@ -47,17 +48,37 @@ def start_stack(settings: Settings, console: Console) -> tuple[EmbeddedStack, St
     return stack, endpoints
 
 
-def run_stack(settings: Settings) -> int:
+def run_stack(settings: Settings, *, prometheus: bool = False) -> int:
     console = Console(stderr=True)
     stack, endpoints = start_stack(settings, console)
+    live: PrometheusServer | None = None
     try:
         seeded = asyncio.run(prepare_database(endpoints.db_dsn, reseed=False))
+        if prometheus:
+            live = _live_metrics(settings, endpoints.db_dsn, console)
         for line in endpoints.env_lines():
             print(line, flush=True)
+        if live is not None:
+            print(f"PROMETHEUS_URL={live.url}", flush=True)
         console.print(f"Temporal UI: {endpoints.ui_url}")
         console.print("database seeded" if seeded else "database already had data")
         console.print("export the lines above in other shells; Ctrl-C stops the stack")
         _wait_for_signal()
     finally:
+        if live is not None:
+            live.stop()
         stack.stop()
     return 0
+
+
+def _live_metrics(settings: Settings, dsn: str, console: Console) -> PrometheusServer | None:
+    """Prometheus on the seeded data, or a line saying how to get it (PostgreSQL serves)."""
+    from opsflow.cli.prometheus_stack import start_live_metrics
+
+    if not prometheus_available():
+        console.print(f"metrics stay in PostgreSQL: {ENABLE_HINT}")
+        return None
+    with console.status("backfilling and starting Prometheus"):
+        server = start_live_metrics(dsn, settings.data_dir.resolve() / "prometheus")
+    console.print(f"seeded tenants' metrics served by Prometheus at {server.url}")
+    return server
