@@ -78,4 +78,6 @@ TOOLS: tuple[ToolCapability, ...] = (
 
 
 def default_registry() -> ToolCapabilityRegistry:
-    return ToolCapabilityRegistry(TOOLS)
+    """The tools of a tenant whose metrics are in the ops database: every tenant without a
+    live source (``route_metric_tools`` adds the Prometheus tools for the others)."""
+    return ToolCapabilityRegistry(t for t in TOOLS if t not in PROMETHEUS_TOOLS)

@@ -70,8 +70,8 @@ class OpsOrchestrationWorkflow:
         self._phase = Phase.PLANNING
         mark = workflow.now()
         context = await self._tool_context(request.tenant_id)
-        registry = route_metric_tools(
-            default_registry().with_stats(context.stats), context.metric_source
+        registry = route_metric_tools(default_registry(), context.metric_source).with_stats(
+            context.stats
         )
         policies = context.policies
         try:

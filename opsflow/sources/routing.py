@@ -61,8 +61,9 @@ def prometheus_tools() -> tuple[ToolCapability, ...]:
 def route_metric_tools(
     registry: ToolCapabilityRegistry, source: MetricSource
 ) -> ToolCapabilityRegistry:
-    if source.kind is MetricSourceKind.PROMETHEUS:
-        dropped = {_SQL_RAW} | (set() if source.has_rollups else {_SQL_ROLLUP})
-    else:
-        dropped = {PROMETHEUS_QUERY, PROMETHEUS_COARSE}
-    return ToolCapabilityRegistry(t for t in registry.tools() if t.tool not in dropped)
+    """``registry`` (the database tools) as the tenant with ``source`` gets it."""
+    if source.kind is not MetricSourceKind.PROMETHEUS:
+        return registry
+    dropped = {_SQL_RAW} | (set() if source.has_rollups else {_SQL_ROLLUP})
+    kept = [t for t in registry.tools() if t.tool not in dropped]
+    return ToolCapabilityRegistry([*kept, *prometheus_tools()])
