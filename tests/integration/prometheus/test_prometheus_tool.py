@@ -12,14 +12,15 @@ import aiohttp
 import asyncpg
 import pytest
 from aiohttp import web
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.prometheus_tools import PrometheusTools
 from activities.resources import WorkerResources
 from opsflow.db.pool import create_pool
+from opsflow.errors import AppError
 from opsflow.importer import import_telemetry
 from opsflow.models import ToolCall, ToolOutput
+from opsflow.names import ErrorCode
 from opsflow.policies import load_policies
 from opsflow.seed.openmetrics import seed_sources
 from opsflow.settings import Settings
@@ -127,10 +128,11 @@ async def test_a_malformed_answer_fails_without_retry(
         return web.json_response({"status": "success", "data": {"resultType": "vector"}})
 
     await _use(tools, await fake_prometheus(vector_instead_of_matrix))
-    with pytest.raises(ApplicationError) as failure:
+    # The worker's interceptor turns an AppError into an ApplicationError of the same code.
+    with pytest.raises(AppError) as failure:
         await ActivityEnvironment().run(tools.prometheus_query, _call(live.seed_end, ['q"uote']))
-    assert failure.value.type == "PROMETHEUS_BAD_RESPONSE"
-    assert failure.value.non_retryable
+    assert failure.value.code == ErrorCode.PROMETHEUS_BAD_RESPONSE
+    assert not failure.value.retryable
     assert 'ci="q\\"uote"' in failure.value.message  # the query is in the step's detail
 
 
@@ -142,10 +144,10 @@ async def test_a_slow_server_is_a_retryable_timeout(
         return web.json_response({})
 
     await _use(tools, await fake_prometheus(slow), timeout_s=0.3)
-    with pytest.raises(ApplicationError) as failure:
+    with pytest.raises(AppError) as failure:
         await ActivityEnvironment().run(tools.prometheus_query, _call(live.seed_end, ['q"uote']))
-    assert failure.value.type == "TIMEOUT"
-    assert not failure.value.non_retryable
+    assert failure.value.code == ErrorCode.TIMEOUT
+    assert failure.value.retryable
 
 
 async def test_cancellation_stops_the_queries_in_flight(
