@@ -10,9 +10,10 @@ CREATE TABLE tenant_source (
 );
 
 ALTER TABLE tenant_source ENABLE ROW LEVEL SECURITY;
+-- The tenant through opsflow_tenant() (0003): the tool role may not call current_setting.
 CREATE POLICY tenant_isolation ON tenant_source
-    USING (tenant_id = current_setting('app.tenant_id', true))
-    WITH CHECK (tenant_id = current_setting('app.tenant_id', true));
+    USING (tenant_id = (SELECT opsflow_tenant()))
+    WITH CHECK (tenant_id = (SELECT opsflow_tenant()));
 -- Tool sessions are read-only transactions, so only the operator's write session
 -- (read-write, same role, same policy) can change a row, and only its own tenant's.
 GRANT SELECT, INSERT, UPDATE, DELETE ON tenant_source TO opsflow_tool;
