@@ -14,8 +14,7 @@ _TIMEOUT_MS = 5000
 async def load_sources(conn: asyncpg.Connection) -> TenantSources:
     """The sources of the tenant whose session ``conn`` is (none configured: empty)."""
     rows = await conn.fetch(
-        "SELECT kind, config FROM tenant_source"
-        " WHERE tenant_id = (SELECT opsflow_tenant())"
+        "SELECT kind, config FROM tenant_source WHERE tenant_id = (SELECT opsflow_tenant())"
     )
     # The pool decodes jsonb to Python objects (opsflow.db.pool).
     return TenantSources.model_validate({r["kind"]: r["config"] for r in rows})
