@@ -179,6 +179,12 @@ async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return await run_import(args, settings)
 
 
+async def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
+    from opsflow.cli.sources_cmd import run_sources
+
+    return await run_sources(args, settings)
+
+
 async def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     from opsflow.cli.stack_cmd import prepare_database
 
@@ -243,6 +249,11 @@ def parser() -> argparse.ArgumentParser:
     cis = sub.add_parser("cis", help="list a tenant's configuration items")
     cis.add_argument("--tenant", required=True)
     cis.add_argument("--json", action="store_true")
+    stack.add_argument(
+        "--prometheus",
+        action="store_true",
+        help="also serve the seeded metrics from a Prometheus server (Debian's prometheus)",
+    )
     demo = sub.add_parser("demo", help="boot the stack, seed, and answer sample questions")
     demo.add_argument("--keep", action="store_true", help="leave the stack up afterwards")
     seed = sub.add_parser("seed", help="migrate and seed the ops database")
@@ -257,13 +268,29 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("files", nargs="+")
     imp = sub.add_parser("import", help="load telemetry CSVs for a tenant")
     imp.add_argument("--tenant", required=True)
-    imp.add_argument("--metrics", required=True)
+    imp.add_argument(
+        "--metrics",
+        help="long CSV ts,ci,metric,value (optional: a tenant with "
+        "a Prometheus source imports only CIs, graph and events)",
+    )
     imp.add_argument("--graph")
     imp.add_argument("--events")
     imp.add_argument("--cis")
     imp.add_argument("--json", action="store_true")
     show = sub.add_parser("show", help="render a saved `ask --json` answer (FILE or -)")
     show.add_argument("file")
+    sources = sub.add_parser("sources", help="a tenant's metric sources (Prometheus)")
+    actions = sources.add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("set", "validate and store a sources.yaml for a tenant"),
+        ("show", "print a tenant's stored sources"),
+        ("remove", "remove a tenant's sources (metrics from the ops database again)"),
+    ):
+        one = actions.add_parser(action, help=text)
+        one.add_argument("--tenant", required=True)
+        one.add_argument("--json", action="store_true")
+        if action == "set":
+            one.add_argument("--file", required=True, help="sources.yaml")
     codec = sub.add_parser("codec-server", help="serve the payload codec for the Temporal UI")
     codec.add_argument("--host", default="127.0.0.1")
     codec.add_argument("--port", type=int, default=8081)
@@ -286,7 +313,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "stack":
             from opsflow.cli.stack_cmd import run_stack
 
-            return run_stack(settings, env_file=Path(args.env_file) if args.env_file else None)
+            return run_stack(
+                settings,
+                env_file=Path(args.env_file) if args.env_file else None,
+                prometheus=args.prometheus,
+            )
         if args.command == "demo":
             from opsflow.cli.demo import run_demo
 
@@ -312,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
             "history": cmd_history,
             "import": cmd_import,
             "seed": cmd_seed,
+            "sources": cmd_sources,
             "codec-server": cmd_codec_server,
             "serve": serve_cmd.cmd_serve,
         }

@@ -88,6 +88,7 @@ async def worker_resources(settings: Settings) -> AsyncIterator[WorkerResources]
         await asyncio.gather(flusher, cleaner, return_exceptions=True)
         await flush_stats(res)
         await pool.close()
+        await res.aclose_http()
         if res.llm is not None:
             await res.llm.aclose()
 

@@ -10,6 +10,7 @@ from activities.catalog_tools import CatalogTools
 from activities.context import ContextActivities
 from activities.direct_query import QueryTools
 from activities.planning import PlanningActivities
+from activities.prometheus_tools import PrometheusTools
 from activities.resources import WorkerResources
 from activities.summary import SummaryActivities
 from activities.telemetry_tools import TelemetryTools
@@ -29,6 +30,8 @@ TOOL_ACTIVITIES: Mapping[ToolName, ToolActivity] = {
     ToolName.METRIC_ROLLUP_FALLBACK: TelemetryTools.metric_rollup_fallback,
     ToolName.EVENT_QUERY: TelemetryTools.event_query,
     ToolName.DIRECT_QUERY: QueryTools.direct_query,
+    ToolName.PROMETHEUS_QUERY: PrometheusTools.prometheus_query,
+    ToolName.PROMETHEUS_COARSE_FALLBACK: PrometheusTools.prometheus_coarse_fallback,
 }
 
 # The fixed-phase activities; the workflow calls them by method reference.
@@ -52,6 +55,7 @@ ACTIVITY_CLASSES = (
     AnalysisActivities,
     ContextActivities,
     ThreadActivities,
+    PrometheusTools,
 )
 
 

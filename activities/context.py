@@ -15,8 +15,10 @@ from temporalio import activity
 
 from activities.resources import WorkerResources
 from opsflow.contracts import ToolContext
+from opsflow.db.session import tenant_session
 from opsflow.names import ActivityName
 from opsflow.registry import ToolStats
+from opsflow.sources.routing import MetricSource, MetricSourceKind
 
 log = structlog.get_logger(__name__)
 
@@ -65,7 +67,9 @@ class ContextActivities:
         self.res = res
 
     @activity.defn(name=ActivityName.LOAD_TOOL_CONTEXT)
-    async def load_tool_context(self) -> ToolContext:
+    async def load_tool_context(self, tenant_id: str | None = None) -> ToolContext:
+        """``tenant_id``: also which metric source the tenant has (runs started before
+        the tenant-metric-source patch call it without one)."""
         # The workflow schedules this call on the default policy (the configured ones arrive
         # with its result); the configured one bounds the read here.
         timeout_s = self.res.policy(ActivityName.LOAD_TOOL_CONTEXT).start_to_close_s
@@ -73,6 +77,21 @@ class ContextActivities:
             rows = await conn.fetch(
                 "SELECT tool, calls, failures, ewma_ms FROM tool_stats", timeout=timeout_s
             )
-        return ToolContext(
+        context = ToolContext(
             stats=[ToolStats(**dict(r)) for r in rows], policies=dict(self.res.policies)
         )
+        if tenant_id is not None:
+            context.metric_source = await self._metric_source(tenant_id)
+        return context
+
+    async def _metric_source(self, tenant_id: str) -> MetricSource:
+        async with tenant_session(self.res.pool, tenant_id, statement_timeout_ms=5000) as conn:
+            row = await conn.fetchrow(
+                "SELECT EXISTS (SELECT 1 FROM tenant_source WHERE tenant_id = $1"
+                "               AND kind = 'prometheus') AS prometheus,"
+                "       EXISTS (SELECT 1 FROM metric_rollup WHERE tenant_id = $1) AS rollups",
+                tenant_id,
+            )
+        assert row is not None
+        kind = MetricSourceKind.PROMETHEUS if row["prometheus"] else MetricSourceKind.DATABASE
+        return MetricSource(kind=kind, has_rollups=bool(row["rollups"]))

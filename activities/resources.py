@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import aiohttp
 import asyncpg
 
 from activities.claims import ClaimCache
@@ -27,6 +28,18 @@ class WorkerResources:
     stats_buffer: dict[str, list[tuple[float, bool]]] = field(default_factory=dict)
     # Recently stored claims, parsed: this worker's, not the process's.
     claims: ClaimCache = field(default_factory=ClaimCache)
+    # One HTTP session per worker for remote metric sources (connection reuse), made on
+    # first use so it belongs to the worker's event loop.
+    _http: aiohttp.ClientSession | None = None
+
+    def http(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession()
+        return self._http
+
+    async def aclose_http(self) -> None:
+        if self._http is not None:
+            await self._http.close()
 
     def policy(self, tool: str) -> ToolPolicy:
         return self.policies.get(tool, ToolPolicy())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -81,8 +83,6 @@ async def _sampling(
         start,
         end,
     )
-    stamps = [r["ts"] for r in rows]
-    gaps = sorted(int((a - b).total_seconds()) for a, b in itertools.pairwise(stamps))
     first = await conn.fetchval(
         "SELECT min(ts) FROM metric_sample WHERE tenant_id = $1 AND ci_id = $2"
         " AND ts > $3 AND ts <= $4",
@@ -91,7 +91,7 @@ async def _sampling(
         start,
         end,
     )
-    return (gaps[len(gaps) // 2] if gaps else 60), first
+    return median_gap_s([r["ts"].timestamp() for r in rows]), first
 
 
 def read_until(reference: datetime, after_minutes: int, now: datetime) -> datetime:
@@ -110,6 +110,64 @@ def lag_bound(reference: datetime, end: datetime, native_s: int) -> datetime:
     question's instant, which cannot have caused it."""
     aware = as_utc(reference)
     return max(aware, min(end, aware + timedelta(seconds=LAG_SAMPLES * native_s)))
+
+
+@dataclass(frozen=True)
+class MetricWindow:
+    """What a metric_timeseries step reads, whichever tool serves it (SQL or Prometheus):
+    the CIs, the metrics (empty: all), and the interval (start, end]."""
+
+    names: list[str]
+    metrics: list[str]
+    reference: datetime
+    start: datetime
+    end: datetime
+
+    @property
+    def span_s(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+    def describe(self, series: int, bucket_s: int, end: datetime) -> str:
+        """``end``: where the read actually stopped (lag-bounded, at most ``self.end``)."""
+        past = (end - self.reference).total_seconds() / 60
+        return f"{series} series, {bucket_s}s buckets, {self.start:%Y-%m-%dT%H:%M}..{end:%H:%M}" + (
+            f" (read {past:.0f} min past the reference time)" if past > 0 else ""
+        )
+
+
+def metric_window(call: ToolCall) -> MetricWindow:
+    """The one reading of a metric step's window parameters every metric tool shares."""
+    params = params_of(MetricTimeseriesParams, call)
+    names = target_ci_names(call, params)
+    if not names:
+        raise ValidationError("metric_timeseries needs ci, cis or include_inputs with parents")
+    ref = as_utc(call.reference_time)
+    start = ref - timedelta(minutes=params.window_minutes) - timedelta(hours=params.history_hours)
+    end = read_until(ref, params.after_minutes, datetime.now(UTC))
+    return MetricWindow(
+        names=names, metrics=list(params.metrics), reference=ref, start=start, end=end
+    )
+
+
+def median_gap_s(stamps: Sequence[float], default: int = 60) -> int:
+    """The sampling step of a series: the median gap between its timestamps."""
+    ordered = sorted(set(stamps))
+    gaps = sorted(int(b - a) for a, b in itertools.pairwise(ordered))
+    return gaps[len(gaps) // 2] if gaps else default
+
+
+def read_plan(
+    w: MetricWindow, native_s: int, first: datetime | None, min_bucket_s: int
+) -> tuple[datetime, int]:
+    """The end of the read and the bucket, for data sampled every ``native_s`` whose first
+    sample in the window is ``first``: every metric tool over raw samples reads the same
+    way (past a past reference only the sampling lag; a recording that starts inside the
+    window bucketed by its own span)."""
+    end = lag_bound(w.reference, w.end, native_s)
+    span_s = w.span_s
+    if first is not None and w.start < first < end:
+        span_s = (end - first).total_seconds()
+    return end, bucket_for(span_s, native_s, min_bucket_s)
 
 
 class TelemetryTools:
@@ -131,16 +189,8 @@ class TelemetryTools:
     async def _series(
         self, call: ToolCall, hb: Heartbeater, *, tool: str, sql: str, min_bucket_s: int
     ) -> ToolOutput:
-        params = params_of(MetricTimeseriesParams, call)
-        names = target_ci_names(call, params)
-        if not names:
-            raise ValidationError("metric_timeseries needs ci, cis or include_inputs with parents")
-        window, history = params.window_minutes, params.history_hours
-        metrics, after = params.metrics, params.after_minutes
-        ref = as_utc(call.reference_time)
-        start = ref - timedelta(minutes=window) - timedelta(hours=history)
-        end = read_until(ref, after, datetime.now(UTC))
-        span_s = (end - start).total_seconds()
+        w = metric_window(call)
+        names, metrics, start, end = w.names, w.metrics, w.start, w.end
         timeout_ms = int(self.res.policy(tool).start_to_close_s * 1000)
         series: list[MetricSeries] = []
         rows_seen = 0
@@ -154,10 +204,9 @@ class TelemetryTools:
             native_s = min_bucket_s
             if tool == ToolName.METRIC_QUERY and ids:
                 native_s, first = await _sampling(conn, call.tenant_id, ids[0], start, end)
-                end = lag_bound(ref, end, native_s)
-                if first is not None and start < first < end:
-                    span_s = (end - first).total_seconds()
-            bucket_s = bucket_for(span_s, native_s, min_bucket_s)
+                end, bucket_s = read_plan(w, native_s, first, min_bucket_s)
+            else:
+                bucket_s = bucket_for(w.span_s, native_s, min_bucket_s)
             for offset in range(0, len(ids), BATCH):
                 rows = await conn.fetch(
                     sql,
@@ -186,12 +235,7 @@ class TelemetryTools:
             step_id=call.step_id,
             series=series,
             row_count=rows_seen,
-            note=f"{len(series)} series, {bucket_s}s buckets, {start:%Y-%m-%dT%H:%M}..{end:%H:%M}"
-            + (
-                f" (read {(end - ref).total_seconds() / 60:.0f} min past the reference time)"
-                if end > ref
-                else ""
-            ),
+            note=w.describe(len(series), bucket_s, end),
         )
 
     @tool_activity(ToolName.EVENT_QUERY)

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from opsflow.names import Capability, ToolName
 from opsflow.registry import ToolCapability, ToolCapabilityRegistry
+from opsflow.sources.routing import prometheus_tools
+
+PROMETHEUS_TOOLS = prometheus_tools()
 
 TOOLS: tuple[ToolCapability, ...] = (
     ToolCapability(
@@ -49,7 +52,9 @@ TOOLS: tuple[ToolCapability, ...] = (
         cost_ms=80,
         failure_rate=0.01,
         fallback_only=True,
+        fallback_rank=1,
     ),
+    *PROMETHEUS_TOOLS,
     ToolCapability(
         tool=ToolName.EVENT_QUERY,
         capability=Capability.EVENT_SEARCH,
@@ -73,4 +78,6 @@ TOOLS: tuple[ToolCapability, ...] = (
 
 
 def default_registry() -> ToolCapabilityRegistry:
-    return ToolCapabilityRegistry(TOOLS)
+    """The tools of a tenant whose metrics are in the ops database: every tenant without a
+    live source (``route_metric_tools`` adds the Prometheus tools for the others)."""
+    return ToolCapabilityRegistry(t for t in TOOLS if t not in PROMETHEUS_TOOLS)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from opsflow.models import Findings, LlmUsage, MetricSeries, Plan, StepState, ThreadContext
 from opsflow.policies import ToolPolicy
 from opsflow.registry import ToolStats
+from opsflow.sources.routing import MetricSource
 
 TASK_QUEUE = "opsflow"
 WORKFLOW_NAME = "OpsOrchestrationWorkflow"
@@ -69,3 +70,5 @@ class ToolContext(BaseModel):
 
     stats: list[ToolStats] = Field(default_factory=list)
     policies: dict[str, ToolPolicy] = Field(default_factory=dict)
+    # The run's tenant's metric source (histories before it: the database, as they ran).
+    metric_source: MetricSource = Field(default_factory=MetricSource)

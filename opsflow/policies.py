@@ -42,6 +42,16 @@ DEFAULT_POLICIES: dict[str, ToolPolicy] = {
     ToolName.METRIC_ROLLUP_FALLBACK: ToolPolicy(
         start_to_close_s=10.0, schedule_to_close_s=20.0, maximum_attempts=2, max_rows=50_000
     ),
+    # A remote server: two attempts, then the step moves on to the coarser query (a down
+    # server costs seconds, not the whole deadline); the same bound on the coarse query.
+    ToolName.PROMETHEUS_QUERY: ToolPolicy(**_SCAN, maximum_attempts=2, max_rows=200_000),
+    ToolName.PROMETHEUS_COARSE_FALLBACK: ToolPolicy(
+        start_to_close_s=10.0,
+        schedule_to_close_s=20.0,
+        heartbeat_timeout_s=3.0,
+        maximum_attempts=2,
+        max_rows=50_000,
+    ),
     ToolName.TOPOLOGY_SNAPSHOT_FALLBACK: ToolPolicy(
         start_to_close_s=5.0, schedule_to_close_s=10.0, maximum_attempts=2
     ),

@@ -26,6 +26,9 @@ class ToolCapability(BaseModel):
     failure_rate: float = 0.01
     # Fallback-only tools are never primaries while a regular tool has the capability.
     fallback_only: bool = False
+    # Among fallback-only tools, a lower rank is tried first (then the cheaper one): a
+    # coarser query of the same live source comes before stored rollups.
+    fallback_rank: int = 0
 
 
 class ToolStats(BaseModel):
@@ -62,6 +65,9 @@ class ToolCapabilityRegistry:
     def capabilities(self) -> list[str]:
         return sorted({t.capability for t in self._tools.values()})
 
+    def tools(self) -> list[ToolCapability]:
+        return list(self._tools.values())
+
     def get_tools_for_capability(self, capability: str) -> list[ToolCapability]:
         return [t for t in self._tools.values() if t.capability == capability]
 
@@ -93,7 +99,10 @@ class ToolCapabilityRegistry:
         if not candidates:
             return None
         regular = sorted((t for t in candidates if not t.fallback_only), key=_expected_cost)
-        fallback_only = sorted((t for t in candidates if t.fallback_only), key=_expected_cost)
+        fallback_only = sorted(
+            (t for t in candidates if t.fallback_only),
+            key=lambda t: (t.fallback_rank, *_expected_cost(t)),
+        )
         ordered = regular + fallback_only
         return ToolChoice(
             capability=capability,

@@ -198,6 +198,7 @@ class DataflowScheduler:
             self.outputs[sid] = output
             state.row_count = output.row_count
             state.claim_id = output.claim_id
+            state.queries = output.queries
             if position == 0:
                 self._finish(sid, StepStatus.SUCCEEDED)
             else:

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from opsflow.policies import DEFAULT_POLICIES
     from opsflow.resolution import plan_problems, resolve_plan
     from opsflow.search_attributes import OPS_ERROR, OPS_STATUS
+    from opsflow.sources.routing import route_metric_tools
 
 from workflows.aggregation import aggregate_phase
 from workflows.execution import DataflowScheduler
@@ -38,6 +39,9 @@ from workflows.planning import RequestRejected, plan_phase
 
 # Patch id: from here a run that ends without an answer records why in ``OpsError``.
 ERROR_ATTRIBUTE_PATCH = "ops-error-search-attribute"
+# Runs started after this patch read the tenant's metric source with the tool context, so a
+# tenant with a Prometheus source gets prometheus_query; earlier runs replay without it.
+TENANT_METRIC_SOURCE = "tenant-metric-source"
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -67,8 +71,10 @@ class OpsOrchestrationWorkflow:
 
         self._phase = Phase.PLANNING
         mark = workflow.now()
-        context = await self._tool_context()
-        registry = default_registry().with_stats(context.stats)
+        context = await self._tool_context(request.tenant_id)
+        registry = route_metric_tools(default_registry(), context.metric_source).with_stats(
+            context.stats
+        )
         policies = context.policies
         try:
             planning = await plan_phase(
@@ -161,14 +167,16 @@ class OpsOrchestrationWorkflow:
         timings["total"] = _ms_since(started)
         return self._finish(result, result.error_code, result.error_message, timings)
 
-    async def _tool_context(self) -> ToolContext:
-        """Observed tool stats and configured policies, recorded in history for replay."""
+    async def _tool_context(self, tenant_id: str) -> ToolContext:
+        """Observed tool stats, configured policies and (since TENANT_METRIC_SOURCE) the
+        tenant's metric source, recorded in history for replay."""
+        args = [tenant_id] if workflow.patched(TENANT_METRIC_SOURCE) else []
         try:
             # The configured policies arrive with this very call, so it runs on the
             # default one; the activity bounds its own work by the configured one.
             return await run_phase_activity(
                 ContextActivities.load_tool_context,
-                [],
+                args,
                 policies=DEFAULT_POLICIES,
                 remaining_s=None,
                 summary=ActivityName.LOAD_TOOL_CONTEXT,

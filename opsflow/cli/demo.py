@@ -21,9 +21,19 @@ from opsflow.cli.stack_cmd import (
 from opsflow.models import OrchestrationResult, Status
 from opsflow.settings import Settings
 from opsflow.stack import EmbeddedStack
+from opsflow.stack.prometheus_server import ENABLE_HINT, prometheus_available
 from opsflow.temporal_client import connect
 
 DEMO_TENANTS = ("t_acme", "t_globex")
+
+
+def live_metrics_hint() -> str:
+    """Metrics came from PostgreSQL; say how to try them live from Prometheus."""
+    if prometheus_available():
+        return "Live metrics: `python client.py stack --prometheus` serves them from Prometheus."
+    return (
+        f"Live metrics from Prometheus: {ENABLE_HINT}, then `python client.py stack --prometheus`."
+    )
 
 
 async def demo_questions(dsn: str) -> list[tuple[str, str]]:
@@ -106,6 +116,7 @@ def run_demo(settings: Settings, *, keep: bool) -> int:
             console.print(
                 f"{answered}/{len(results)} questions answered. Temporal UI: {endpoints.ui_url}"
             )
+            console.print(live_metrics_hint())
             if keep:
                 for line in endpoints.env_lines():
                     print(line)

@@ -19,6 +19,7 @@ from opsflow.db.migrate import migrate
 from opsflow.settings import Settings
 from opsflow.stack import EmbeddedStack, StackEndpoints
 from opsflow.stack.errors import StackError
+from opsflow.stack.prometheus_server import ENABLE_HINT, PrometheusServer, prometheus_available
 
 # Whatever stops us (Ctrl-C, SIGTERM, the terminal closing), the servers stop too.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -103,15 +104,20 @@ def write_env_file(path: Path, endpoints: StackEndpoints) -> None:
     path.write_text("\n".join(endpoints.env_lines()) + "\n")
 
 
-def run_stack(settings: Settings, *, env_file: Path | None = None) -> int:
+def run_stack(settings: Settings, *, env_file: Path | None = None, prometheus: bool = False) -> int:
     console = Console(stderr=True)
     with stop_on_signals():
         stack: EmbeddedStack | None = None
+        live: PrometheusServer | None = None
         try:
             stack, endpoints = start_stack(settings, console)
             seeded = asyncio.run(prepare_database(endpoints.db_dsn, reseed=False))
+            if prometheus:
+                live = _live_metrics(settings, endpoints.db_dsn, console)
             for line in endpoints.env_lines():
                 print(line, flush=True)
+            if live is not None:
+                print(f"export PROMETHEUS_URL={live.url}", flush=True)
             if env_file is not None:
                 write_env_file(env_file, endpoints)
                 console.print(f"wrote {env_file}: run `. {env_file}` in other shells")
@@ -122,7 +128,22 @@ def run_stack(settings: Settings, *, env_file: Path | None = None) -> int:
             console.print(f"Ctrl-C stops the stack (pid {os.getpid()})")
             _wait_for_signal()
         finally:
+            if live is not None:
+                live.stop()
             if stack is not None:
                 with console.status("stopping Temporal and PostgreSQL"):
                     stack.stop()
     return 0
+
+
+def _live_metrics(settings: Settings, dsn: str, console: Console) -> PrometheusServer | None:
+    """Prometheus on the seeded data, or a line saying how to get it (PostgreSQL serves)."""
+    from opsflow.cli.prometheus_stack import start_live_metrics
+
+    if not prometheus_available():
+        console.print(f"metrics stay in PostgreSQL: {ENABLE_HINT}")
+        return None
+    with console.status("backfilling and starting Prometheus"):
+        server = start_live_metrics(dsn, settings.data_dir.resolve() / "prometheus")
+    console.print(f"seeded tenants' metrics served by Prometheus at {server.url}")
+    return server

@@ -238,7 +238,7 @@ async def import_telemetry(
     conn: asyncpg.Connection,
     tenant_id: str,
     *,
-    metrics: Path,
+    metrics: Path | None = None,
     graph: Path | None = None,
     events: Path | None = None,
     cis: Path | None = None,
@@ -252,6 +252,8 @@ async def import_telemetry(
     """
     if not is_tenant_id(tenant_id):
         raise ValidationError(f"tenant id {tenant_id!r} must match {TENANT_ID_PATTERN}")
+    if metrics is None and graph is None and events is None and cis is None:
+        raise ValidationError("nothing to import: give --metrics, --cis, --graph or --events")
     started = time.perf_counter()
     # File reading and parsing are blocking: keep the event loop free.
     parsed = await asyncio.to_thread(parse_files, metrics, graph, events, cis)

@@ -224,8 +224,25 @@ def _event_row(row: dict[str, str]) -> tuple[datetime, str | None, str, str, str
     return ts, ci, kind, severity, row["message"].strip()
 
 
+def _parse_metrics(path: Path, out: ParsedTelemetry, errors: _Errors) -> None:
+    for line, row in _each(path, ("ts", "ci", "metric", "value"), (), out, errors):
+        try:
+            ts, ci, metric, value = _metric_row(row)
+        except RowError as err:
+            errors.add(path, line, str(err))
+            continue
+        out.cis.setdefault(ci, None)
+        if value is None:
+            out.gaps_skipped += 1
+            continue
+        key = (ci, metric, ts)
+        if key in out.samples:
+            out.duplicate_samples += 1  # the last one wins, as a re-import would
+        out.samples[key] = value
+
+
 def parse_files(
-    metrics: Path, graph: Path | None, events: Path | None, cis: Path | None
+    metrics: Path | None, graph: Path | None, events: Path | None, cis: Path | None
 ) -> ParsedTelemetry:
     """Validate everything; raises ValidationError(IMPORT_BAD_ROW) listing up to 20 rows."""
     out, errors = ParsedTelemetry(), _Errors()
@@ -239,20 +256,9 @@ def parse_files(
                 continue
             declared_at.setdefault(name, (ci_type, line))
             out.cis[name] = ci_type
-    for line, row in _each(metrics, ("ts", "ci", "metric", "value"), (), out, errors):
-        try:
-            ts, ci, metric, value = _metric_row(row)
-        except RowError as err:
-            errors.add(metrics, line, str(err))
-            continue
-        out.cis.setdefault(ci, None)
-        if value is None:
-            out.gaps_skipped += 1
-            continue
-        key = (ci, metric, ts)
-        if key in out.samples:
-            out.duplicate_samples += 1  # the last one wins, as a re-import would
-        out.samples[key] = value
+    # No metrics file: a tenant whose metrics live in Prometheus imports only the rest.
+    if metrics is not None:
+        _parse_metrics(metrics, out, errors)
     if graph is not None:
         for line, row in _each(graph, ("source", "target"), ("relation",), out, errors):
             try:

@@ -56,6 +56,8 @@ class StepState(BaseModel):
     fallback: FallbackDetails | None = None
     row_count: int = 0
     claim_id: str | None = None
+    # The queries the step's tool sent to a remote source (PromQL), for the UI.
+    queries: list[str] = Field(default_factory=list)
 
     @property
     def has_result(self) -> bool:

@@ -127,6 +127,8 @@ class ToolOutput(BaseModel):
     # Claim check: set when the full output lives in the ops database, not in history.
     claim_id: str | None = None
     note: str = ""
+    # What a tool over a remote source sent (PromQL), shown with the step in the UI.
+    queries: list[str] = Field(default_factory=list)
     attempt: int = 1
     duration_ms: float = 0.0
 

@@ -23,9 +23,9 @@ class ReorderedWorkflow(OpsOrchestrationWorkflow):
     async def run(self, request: OpsRequest) -> OrchestrationResult:
         return await super().run(request)
 
-    async def _tool_context(self) -> ToolContext:
-        await super()._tool_context()
-        return await super()._tool_context()
+    async def _tool_context(self, tenant_id: str) -> ToolContext:
+        await super()._tool_context(tenant_id)
+        return await super()._tool_context(tenant_id)
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -36,10 +36,10 @@ class PatchedWorkflow(OpsOrchestrationWorkflow):
     async def run(self, request: OpsRequest) -> OrchestrationResult:
         return await super().run(request)
 
-    async def _tool_context(self) -> ToolContext:
+    async def _tool_context(self, tenant_id: str) -> ToolContext:
         if workflow.patched("reload-tool-context"):
             await workflow.execute_activity_method(
                 ContextActivities.load_tool_context,
                 **activity_options(DEFAULT_POLICIES[ActivityName.LOAD_TOOL_CONTEXT], None),
             )
-        return await super()._tool_context()
+        return await super()._tool_context(tenant_id)

@@ -11,7 +11,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from opsflow.search_attributes import OPS_STATUS, TENANT_ID
+from opsflow.search_attributes import OPS_ERROR, OPS_QUESTION, OPS_STATUS, TENANT_ID
 from opsflow.stack.temporal_server import temporal_cli_path
 
 
@@ -25,7 +25,7 @@ async def workflow_client(_dev_server_path: str) -> AsyncIterator[Client]:
     env = await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter,
         dev_server_existing_path=_dev_server_path,
-        search_attributes=[TENANT_ID, OPS_STATUS],
+        search_attributes=[TENANT_ID, OPS_STATUS, OPS_ERROR, OPS_QUESTION],
         ui=False,
     )
     try:

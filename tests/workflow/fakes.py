@@ -87,7 +87,7 @@ class Script:
 
 def fake_activities(script: Script) -> list[Callable[..., Awaitable[Any]]]:
     @activity.defn(name=ActivityName.LOAD_TOOL_CONTEXT)
-    async def load_tool_context() -> ToolContext:
+    async def load_tool_context(tenant_id: str | None = None) -> ToolContext:
         script.record(ActivityName.LOAD_TOOL_CONTEXT, script.tool_context)
         return ToolContext(policies=dict(DEFAULT_POLICIES))
 
