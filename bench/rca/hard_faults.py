@@ -249,7 +249,7 @@ def _weak(world: World, tl: Timeline, rng: random.Random, ramp: int) -> Injectio
     for caller in topo.callers[root]:
         e = edges[(caller, root)]
         edges[(caller, root)] = dataclasses.replace(
-            e, latency_weight=rng.uniform(0.04, 0.12), error_share=rng.uniform(0.01, 0.04)
+            e, latency_weight=rng.uniform(0.04, 0.12), error_share=rng.uniform(0.005, 0.03)
         )
     rewired = dataclasses.replace(world, edges=edges)
     if rng.random() < 0.5:
@@ -259,6 +259,6 @@ def _weak(world: World, tl: Timeline, rng: random.Random, ramp: int) -> Injectio
         shift = Shift(root, Channel.LATENCY, t0, min(20.0, max(3.0, slower)), ramp)
         return Injection(root, Symptom.SLOW, [shift], (root, Metric.LATENCY), rewired)
     scale = baseline_errors(rewired)[topo.entry] if FAINT.relative_errors else 1.0
-    added = max(0.05, _errors_for(rewired, root, rng.uniform(*FAINT.errors) * scale))
+    added = max(0.03, _errors_for(rewired, root, rng.uniform(*FAINT.errors) * scale))
     shift = Shift(root, Channel.ERRORS, t0, added, ramp)
     return Injection(root, Symptom.FAILING, [shift], (root, Metric.ERRORS), rewired)

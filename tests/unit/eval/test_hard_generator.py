@@ -59,11 +59,22 @@ def _values(
 
 
 def change(case: HardCase, ci: str, metric: str) -> tuple[float, float]:
-    """(relative change of the median, robust z of that change against the history)."""
+    """(relative change of the level, z of that change against the history's spread).
+
+    Medians and MAD, except for error rates: they are counts over few requests (mostly
+    exact zeros at low traffic), whose level is the mean, judged by its standard error.
+    """
     before, after = _values(case, ci, metric, False), _values(case, ci, metric, True)
-    med_b, med_a = statistics.median(before), statistics.median(after)
-    mad = statistics.median(abs(v - med_b) for v in before) * 1.4826
-    return (med_a - med_b) / max(abs(med_b), 1e-9), (med_a - med_b) / max(mad, 1e-9)
+    if metric == Metric.ERRORS:
+        lvl_b, lvl_a, spread = (
+            statistics.fmean(before),
+            statistics.fmean(after),
+            statistics.pstdev(before) / len(after) ** 0.5,
+        )
+    else:
+        lvl_b, lvl_a = statistics.median(before), statistics.median(after)
+        spread = statistics.median(abs(v - lvl_b) for v in before) * 1.4826
+    return (lvl_a - lvl_b) / max(abs(lvl_b), 1e-9), (lvl_a - lvl_b) / max(spread, 1e-9)
 
 
 def asked_metric(case: HardCase) -> str:
