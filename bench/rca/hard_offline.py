@@ -1,6 +1,7 @@
-"""``python -m bench.rca.hard_offline [--per-kind N] [--seed S] [-v]``: the hard generator
-in the offline developer loop (``bench.rca.offline``): no Temporal, no PostgreSQL, the pure
-analysis and the BARO baseline on the series the product would read, per fault kind.
+"""``python -m bench.rca.hard_offline [--per-kind N] [--seed S] [--ablate] [-v]``: the hard
+generator in the offline developer loop (``bench.rca.offline``): no Temporal, no
+PostgreSQL, the pure analysis and the BARO baseline on the series the product would read,
+per fault kind.
 
 For iteration only; ``bench/eval.py`` (suite ``hard``) gives the figures of record.
 """
@@ -12,7 +13,8 @@ import json
 
 from bench.rca.hard_generator import generate_suite
 from bench.rca.hard_model import HardCase
-from bench.rca.offline import OfflineCase, Telemetry, run
+from bench.rca.offline import OfflineCase, Telemetry, inputs_of, run
+from opsflow.analysis.config import DEFAULT_CONFIG, AnalysisConfig, Rule
 from opsflow.importer import event_id_for
 from opsflow.models import EventRecord
 
@@ -51,10 +53,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.rca.hard_offline")
     parser.add_argument("--per-kind", type=int, default=9)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--ablate", action="store_true", help="each rule switched off in turn")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
-    figures = run(*hard_cases(args.per_kind, args.seed), verbose=args.verbose)
-    print(json.dumps({"hard": figures}, indent=1))
+    tels, cases = hard_cases(args.per_kind, args.seed)
+    inputs = inputs_of(tels, cases)
+    configs = {"all rules": DEFAULT_CONFIG}
+    if args.ablate:
+        for rule in Rule:
+            configs[f"without {rule.value}"] = AnalysisConfig(disabled=frozenset({rule}))
+    figures = {
+        label: {"hard": run(cases, inputs, config, args.verbose and label == "all rules")}
+        for label, config in configs.items()
+    }
+    print(json.dumps(figures if args.ablate else figures["all rules"], indent=1))
 
 
 if __name__ == "__main__":

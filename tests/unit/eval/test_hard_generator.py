@@ -18,6 +18,7 @@ import pytest
 from bench.rca.hard_files import write_case
 from bench.rca.hard_generator import generate_case, generate_suite
 from bench.rca.hard_model import CiType, FaultKind, HardCase, Metric, Symptom
+from bench.rca.hard_offline import telemetry_of
 from bench.rca.hard_suite import as_case, hard_figures, hard_tenant, kind_table
 from bench.rca.scoring import Outcome
 from opsflow.importer import parse_files
@@ -296,3 +297,15 @@ def test_figures_per_kind_and_targets(cases: dict[tuple[FaultKind, int], HardCas
     assert fig["targets"]["every_kind_top1"]["worst"] == 0.0
     rows = kind_table(fig)
     assert rows[2].startswith("| network_delay | 1 | 0.0 |") and rows[-1].startswith("| all | 2 |")
+
+
+def test_offline_telemetry_is_what_the_import_stores(
+    cases: dict[tuple[FaultKind, int], HardCase],
+) -> None:
+    case = cases[(FaultKind.MISSING_SERIES, 1)]
+    tel = telemetry_of(case)
+    stored = sum(len(times) for times, _ in tel.samples.values())
+    assert stored == sum(not math.isnan(v) for *_, v in case.samples)
+    assert not set(tel.samples) & set(case.missing)
+    assert tel.cis == {n: str(t) for n, t in case.cis}
+    assert [(e.ts, e.ci, e.kind) for e in tel.events] == [(t, c, k) for t, c, k, *_ in case.events]
