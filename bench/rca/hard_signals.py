@@ -36,6 +36,7 @@ class Channel(StrEnum):
     LATENCY = "latency"  # relative change of the workload's own time (+1.0 doubles it)
     ERRORS = "errors"  # fraction of requests failing, added
     DELAY_IN = "delay_in"  # ms added to every call INTO the CI: only its callers see it
+    DELAY_OUT = "delay_out"  # ms added to every call the CI makes: its own time shows it
     MEMORY = "memory"  # percent points added
 
 
@@ -214,7 +215,8 @@ def render(
             )
             for dst in topo.calls.get(name, ()):
                 e = world.edges[(name, dst)]
-                own += e.latency_weight * (latency[dst] + ch(dst, Channel.DELAY_IN)[i])
+                wire = ch(dst, Channel.DELAY_IN)[i] + ch(name, Channel.DELAY_OUT)[i]
+                own += e.latency_weight * (latency[dst] + wire)
                 ok *= 1.0 - e.error_share * errors[dst]
             latency[name], errors[name] = own, _clamp(1.0 - ok, 0.0, 1.0)
             # Counted, not smooth: at low traffic most steps see no failure at all.
