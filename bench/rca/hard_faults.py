@@ -159,13 +159,32 @@ def inject(fault: FaultKind, world: World, tl: Timeline, rng: random.Random) -> 
         shift = Shift(root, Channel.ERRORS, t0, add, ramp)
         return Injection(root, Symptom.FAILING, [shift], (root, Metric.ERRORS), world)
     if fault == FaultKind.NETWORK_DELAY:
-        # Delay on every call into the root: its callers wait, its own time is unchanged.
-        root = rng.choice(dependencies(topo))
-        shift = Shift(root, Channel.DELAY_IN, t0, _own_delta_ms(world, root, rise), ramp)
-        return Injection(root, Symptom.SLOW, [shift], None, world)
+        # Delay on the root's network interface (netem on its pod): every response it
+        # sends and every call it makes waits. Its callers slow down; its own time moves
+        # only through its own calls, so a leaf (a database) looks healthy.
+        root = rng.choice(_delay_roots(topo))
+        delay = _own_delta_ms(world, root, rise)
+        shifts = [
+            Shift(root, Channel.DELAY_IN, t0, delay, ramp),
+            Shift(root, Channel.DELAY_OUT, t0, delay, ramp),
+        ]
+        return Injection(root, Symptom.SLOW, shifts, None, world)
     if fault == FaultKind.WEAK_SYMPTOM:
         return _weak(world, tl, rng, ramp)
     raise ValueError(f"{fault} is a difficulty, not a fault mechanism")
+
+
+def _delay_roots(topo: Topology) -> list[str]:
+    """Where a delay can be told from its callers' own slowness: a CI two or more callers
+    share, or one that calls others (its own time shows its delayed calls). A leaf with a
+    single caller looks exactly like that caller slowing down: no data names it."""
+    closure = topo.closure()
+    told = [
+        d
+        for d in dependencies(topo)
+        if len([c for c in topo.callers[d] if c in closure]) >= 2 or topo.calls.get(d)
+    ]
+    return told or dependencies(topo)
 
 
 def _max_cpu_growth(world: World, ci: str) -> float:
@@ -249,7 +268,7 @@ def _weak(world: World, tl: Timeline, rng: random.Random, ramp: int) -> Injectio
     for caller in topo.callers[root]:
         e = edges[(caller, root)]
         edges[(caller, root)] = dataclasses.replace(
-            e, latency_weight=rng.uniform(0.04, 0.12), error_share=rng.uniform(0.01, 0.04)
+            e, latency_weight=rng.uniform(0.04, 0.12), error_share=rng.uniform(0.005, 0.03)
         )
     rewired = dataclasses.replace(world, edges=edges)
     if rng.random() < 0.5:
@@ -259,6 +278,6 @@ def _weak(world: World, tl: Timeline, rng: random.Random, ramp: int) -> Injectio
         shift = Shift(root, Channel.LATENCY, t0, min(20.0, max(3.0, slower)), ramp)
         return Injection(root, Symptom.SLOW, [shift], (root, Metric.LATENCY), rewired)
     scale = baseline_errors(rewired)[topo.entry] if FAINT.relative_errors else 1.0
-    added = max(0.05, _errors_for(rewired, root, rng.uniform(*FAINT.errors) * scale))
+    added = max(0.03, _errors_for(rewired, root, rng.uniform(*FAINT.errors) * scale))
     shift = Shift(root, Channel.ERRORS, t0, added, ramp)
     return Injection(root, Symptom.FAILING, [shift], (root, Metric.ERRORS), rewired)

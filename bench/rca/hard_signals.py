@@ -7,8 +7,10 @@ with utilisation like a queue (``(1 - u_ref) / (1 - u)``, u the busier of its ow
 and its host's), so a saturated host or process slows what runs there. Latency and errors
 propagate to callers: a caller's p95 adds a weighted share of each callee's p95 and of
 any network delay on the call; a callee's errors fail a fraction of the caller's requests.
-Noise is multiplicative log-normal on latency with rare spikes, log-normal on error rates
-with rare blips, Gaussian on CPU, a bounded random walk on memory. A database's open
+Noise is multiplicative log-normal on latency (wider when a step serves fewer requests)
+with rare spikes; error rates are counted (failed / served in the step, so a low-traffic
+series is mostly exact zeros) from a failure probability with a log-normal wander and rare
+blips; CPU noise is Gaussian, memory a bounded random walk. A database's open
 connections follow Little's law (arrival rate x time in system).
 
 Faults and decoys are ``Shift``s: a change of one channel of one CI from a time index on,
@@ -34,6 +36,7 @@ class Channel(StrEnum):
     LATENCY = "latency"  # relative change of the workload's own time (+1.0 doubles it)
     ERRORS = "errors"  # fraction of requests failing, added
     DELAY_IN = "delay_in"  # ms added to every call INTO the CI: only its callers see it
+    DELAY_OUT = "delay_out"  # ms added to every call the CI makes: its own time shows it
     MEMORY = "memory"  # percent points added
 
 
@@ -107,8 +110,11 @@ def draw_world(topology: Topology, rng: random.Random) -> World:
         for src, targets in topology.calls.items()
         for dst in targets
     }
+    # Log-uniform traffic: a benchmark app at a few requests a second up to a busy shop.
     base_rps = {
-        name: rng.uniform(60.0, 400.0) if name == topology.entry else rng.uniform(5.0, 40.0)
+        name: math.exp(rng.uniform(math.log(2.0), math.log(400.0)))
+        if name == topology.entry
+        else rng.uniform(1.0, 20.0)
         for name in topology.host_of
         if not topology.callers[name] and topology.types[name] == CiType.SERVICE
     }
@@ -153,8 +159,6 @@ def render(
     """Every metric of every CI at every stamp. ``noisy``: CI -> noise multiplier."""
     topo, n = world.topology, len(stamps)
     step_s = (stamps[1] - stamps[0]).total_seconds() if n > 1 else 60.0
-    # Fewer requests per sample at a fine step: the percentile of each sample is noisier.
-    fine = (60.0 / step_s) ** 0.25
     ch = Channels(shifts, n)
     noisy = noisy or {}
     order = topo.callee_first()
@@ -189,17 +193,21 @@ def render(
                 idle + load + ch(host, Channel.CPU)[i] + rng.gauss(0, 1.0), 0.5, 100.0
             )
         latency: dict[str, float] = {}
-        errors: dict[str, float] = {}
+        errors: dict[str, float] = {}  # failure probability, what callers feel
+        observed: dict[str, float] = {}  # failed / served in this step, what is reported
         for name in order:
             p, scale = world.profiles[name], noisy.get(name, 1.0)
+            served = max(1, round(rps[name] * step_s))
+            # A percentile over fewer requests is noisier: low traffic and fine steps.
+            sampling = _clamp(math.sqrt(600.0 / served), 0.5, 4.0)
             util = max(cpu[name], cpu[topo.host_of[name]]) / 100.0
             queue = _clamp((1.0 - ref_util[name]) / (1.0 - min(util, 0.97)), 0.85, 12.0)
             own = p.latency_ms * queue * max(0.05, 1.0 + ch(name, Channel.LATENCY)[i])
-            own *= _lognormal(rng, p.latency_sigma * fine * scale)
+            own *= _lognormal(rng, p.latency_sigma * sampling * scale)
             if rng.random() < p.spike_p * scale:
                 own *= rng.uniform(1.5, 3.0)
             ok = 1.0 - _clamp(
-                p.error_base * _lognormal(rng, 0.5 * scale)
+                p.error_base * _lognormal(rng, 0.3 * scale)
                 + (rng.uniform(0.003, 0.02) * scale if rng.random() < p.blip_p * scale else 0.0)
                 + ch(name, Channel.ERRORS)[i],
                 0.0,
@@ -207,12 +215,15 @@ def render(
             )
             for dst in topo.calls.get(name, ()):
                 e = world.edges[(name, dst)]
-                own += e.latency_weight * (latency[dst] + ch(dst, Channel.DELAY_IN)[i])
+                wire = ch(dst, Channel.DELAY_IN)[i] + ch(name, Channel.DELAY_OUT)[i]
+                own += e.latency_weight * (latency[dst] + wire)
                 ok *= 1.0 - e.error_share * errors[dst]
             latency[name], errors[name] = own, _clamp(1.0 - ok, 0.0, 1.0)
+            # Counted, not smooth: at low traffic most steps see no failure at all.
+            observed[name] = _failures(rng, served, errors[name]) / served
         for name in memory:
             memory[name] = _clamp(0.98 * memory[name] + rng.gauss(0.0, 0.3), -8.0, 8.0)
-        out += _emit(world, ts, rps, cpu, latency, errors, memory, ch, i, rng, step_s)
+        out += _emit(world, ts, rps, cpu, latency, observed, errors, memory, ch, i, rng, step_s)
     return out
 
 
@@ -222,6 +233,7 @@ def _emit(
     rps: dict[str, float],
     cpu: dict[str, float],
     latency: dict[str, float],
+    observed: dict[str, float],
     errors: dict[str, float],
     memory: dict[str, float],
     ch: Channels,
@@ -242,7 +254,7 @@ def _emit(
             continue
         p = world.profiles[name]
         out.append((ts, name, Metric.LATENCY, round(latency[name], 3)))
-        out.append((ts, name, Metric.ERRORS, round(errors[name], 5)))
+        out.append((ts, name, Metric.ERRORS, round(observed[name], 6)))
         out.append((ts, name, Metric.RPS, round(rps[name], 2)))
         out.append((ts, name, Metric.CPU, round(cpu[name], 2)))
         out.append(
@@ -257,6 +269,19 @@ def _emit(
             failed = sum(rng.random() < errors[name] for _ in range(probes))
             out.append((ts, name, Metric.AVAILABILITY, round(100.0 * (1 - failed / probes), 3)))
     return out
+
+
+def _failures(rng: random.Random, served: int, p: float) -> int:
+    """Failed requests out of ``served``: Poisson for few expected, normal for many."""
+    mean = served * p
+    if mean < 30.0:
+        # Knuth: multiply uniforms until below e^-mean.
+        limit, count, product = math.exp(-mean), 0, rng.random()
+        while product > limit:
+            count += 1
+            product *= rng.random()
+        return min(count, served)
+    return int(_clamp(round(rng.gauss(mean, math.sqrt(mean * (1.0 - p)))), 0, served))
 
 
 def _on(topo: Topology, workload: str, host: str) -> bool:
