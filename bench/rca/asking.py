@@ -18,8 +18,10 @@ import asyncpg
 from temporalio.client import Client, WorkflowFailureError
 
 from bench.common import progress
+from bench.rca.observed import Observed, observe
 from bench.rca.scoring import Case, Outcome
 from opsflow.cli.ask import start
+from opsflow.db.pool import create_pool
 from opsflow.models import OpsRequest, OrchestrationResult, Plan
 from opsflow.planner import CiInfo, rule_plan
 from opsflow.settings import Settings
@@ -116,6 +118,14 @@ def outcome_of(
     )
 
 
+def with_peers(out: Outcome, seen: Observed) -> None:
+    out.peers = seen.peer_rankings()
+    out.change_events = seen.change_events
+    out.reads = seen.metric_notes()
+    if seen.findings is not None:
+        out.notes = list(seen.findings.notes)
+
+
 async def ask_all(
     client: Client,
     settings: Settings,
@@ -129,6 +139,7 @@ async def ask_all(
 
     A question that times out or whose workflow fails is an outcome with an error (a miss);
     anything else raised (server unreachable) propagates and ends the whole evaluation.
+    The peer rankers run on the tool results in each workflow's history (``observed``).
     """
     tenants = sorted({c.tenant for c in cases})
     inventory = await tenant_inventory(settings.db_dsn or "", tenants)
@@ -163,9 +174,16 @@ async def ask_all(
                 out = outcome_of(
                     case, result, names[case.tenant], everyone, time.perf_counter() - began
                 )
+            # Whatever the workflow read, even when it failed later: the peers get the same.
+            seen = await observe(handle, client.data_converter, pool, case.tenant)
+            with_peers(out, seen)
         done += 1
         if done % 20 == 0 or done == len(cases):
             progress(f"{label}: {done}/{len(cases)} questions answered")
         return out
 
-    return list(await asyncio.gather(*(one(c) for c in cases)))
+    pool = await create_pool(settings.db_dsn or "", min_size=1, max_size=max(2, concurrency))
+    try:
+        return list(await asyncio.gather(*(one(c) for c in cases)))
+    finally:
+        await pool.close()
