@@ -18,7 +18,7 @@ import asyncpg
 from temporalio.client import Client, WorkflowFailureError
 
 from bench.common import progress
-from bench.rca.observed import Observed, observe
+from bench.rca.observed import Observed, claim_loader, observe
 from bench.rca.scoring import Case, Outcome
 from opsflow.cli.ask import start
 from opsflow.db.pool import create_pool
@@ -175,7 +175,7 @@ async def ask_all(
                     case, result, names[case.tenant], everyone, time.perf_counter() - began
                 )
             # Whatever the workflow read, even when it failed later: the peers get the same.
-            seen = await observe(handle, client.data_converter, pool, case.tenant)
+            seen = await observe(handle, client.data_converter, claims, case.tenant)
             with_peers(out, seen)
         done += 1
         if done % 20 == 0 or done == len(cases):
@@ -183,6 +183,7 @@ async def ask_all(
         return out
 
     pool = await create_pool(settings.db_dsn or "", min_size=1, max_size=max(2, concurrency))
+    claims = claim_loader(pool)
     try:
         return list(await asyncio.gather(*(one(c) for c in cases)))
     finally:

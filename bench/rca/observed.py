@@ -12,14 +12,15 @@ is loaded with the product's ``load_claim``, the call ``analyze`` itself makes. 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 from temporalio.api.common.v1 import Payload
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter
 
 from activities.claims import load_claim
@@ -96,8 +97,23 @@ class Observed:
         ]
 
 
+class HasHistory(Protocol):
+    async def fetch_history(self) -> WorkflowHistory: ...
+
+
+# (tenant, claim id) -> the full result; ``claim_loader`` binds the product's ``load_claim``.
+ClaimLoader = Callable[[str, str], Awaitable[ToolOutput]]
+
+
+def claim_loader(pool: asyncpg.Pool) -> ClaimLoader:
+    async def load(tenant: str, claim_id: str) -> ToolOutput:
+        return await load_claim(pool, tenant, claim_id)
+
+    return load
+
+
 async def observe(
-    handle: WorkflowHandle[Any, Any], converter: DataConverter, pool: asyncpg.Pool, tenant: str
+    handle: HasHistory, converter: DataConverter, claims: ClaimLoader, tenant: str
 ) -> Observed:
     history = await handle.fetch_history()
     scheduled: dict[int, HistoryEvent] = {}
@@ -117,7 +133,7 @@ async def observe(
             )
             [out] = await converter.decode(done.result.payloads, [ToolOutput])
             if out.claim_id:
-                out = await load_claim(pool, tenant, out.claim_id)
+                out = await claims(tenant, out.claim_id)
             # A step answers once (primary or fallback); the workflow keeps that answer.
             seen.outputs[call.step_id] = out
             seen.calls[call.step_id] = call
