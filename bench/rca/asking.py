@@ -120,6 +120,7 @@ def outcome_of(
 
 def with_peers(out: Outcome, seen: Observed) -> None:
     out.peers = seen.peer_rankings()
+    out.baro_series = seen.baro_top_series()
     out.change_events = seen.change_events
     out.reads = seen.metric_notes()
     if seen.findings is not None:

@@ -20,9 +20,18 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from opsflow.models import EdgeRecord, EventRecord, MetricSeries
 from opsflow.utc import epoch
+
+
+class Peer(StrEnum):
+    """The peer rankers, by the name the figures use."""
+
+    BARO = "baro"
+    LATEST_CHANGE = "latest_change"
+
 
 # The product's change kinds (opsflow.analysis.changes.CHANGE_KINDS, not imported: the
 # analysis is being rewritten and this floor must not move with it).

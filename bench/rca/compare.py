@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bench.rca.observed import BARO, LATEST_CHANGE, PEERS
+from bench.rca.baselines import Peer
 from bench.rca.scoring import Outcome, accuracy, grouped
 
 OPSFLOW = "opsflow"
@@ -27,9 +27,12 @@ def _row(outcomes: list[Outcome]) -> dict[str, Any]:
 def rankers(outcomes: list[Outcome]) -> dict[str, list[Outcome]]:
     """The cases with a truth as each ranker answered them (OpsFlow first)."""
     scored = [o for o in outcomes if o.case.truth is not None]
-    out = {OPSFLOW: scored, BARO: [o.as_peer(BARO) for o in scored]}
+    out: dict[str, list[Outcome]] = {
+        OPSFLOW: scored,
+        Peer.BARO: [o.as_peer(Peer.BARO) for o in scored],
+    }
     if any(o.change_events for o in scored):
-        out[LATEST_CHANGE] = [o.as_peer(LATEST_CHANGE) for o in scored]
+        out[Peer.LATEST_CHANGE] = [o.as_peer(Peer.LATEST_CHANGE) for o in scored]
     return out
 
 
@@ -47,7 +50,7 @@ def side_by_side(
     statuses = accuracy(by_ranker[OPSFLOW]).get("statuses", {})
     note = (
         {}
-        if LATEST_CHANGE in by_ranker
+        if Peer.LATEST_CHANGE in by_ranker
         else {"latest_change": "not reported: the workflows read no deploy/config change"}
     )
     return {"all": every, "by_kind": kinds, "opsflow_statuses": statuses, **note}
@@ -67,6 +70,3 @@ def headline_rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
             for name, row in per_ranker.items():
                 rows.append({"dataset": suite, "kind": kind, "ranker": name, **row})
     return rows
-
-
-__all__ = ["OPSFLOW", "PEERS", "headline_rows", "rankers", "side_by_side"]

@@ -24,14 +24,17 @@ from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter
 
 from activities.claims import load_claim
-from bench.rca.baselines import CHANGE_KINDS, baro_ranking, latest_change_ranking
+from bench.rca.baselines import (
+    CHANGE_KINDS,
+    Peer,
+    baro_ranking,
+    baro_scores,
+    latest_change_ranking,
+)
 from opsflow.catalog import TOOLS
 from opsflow.contracts import AnalysisResult
 from opsflow.models import EdgeRecord, EventRecord, Findings, MetricSeries, ToolCall, ToolOutput
 
-BARO = "baro"
-LATEST_CHANGE = "latest_change"
-PEERS = (BARO, LATEST_CHANGE)
 TOOL_NAMES = frozenset(t.tool for t in TOOLS)
 ANALYZE = "analyze"
 # Temporal's SDK core records a local activity's outcome as a marker of this name; its
@@ -75,18 +78,25 @@ class Observed:
     def change_events(self) -> int:
         return sum(1 for e in self.events if e.kind in CHANGE_KINDS)
 
-    def peer_rankings(self) -> dict[str, list[str]]:
+    def peer_rankings(self) -> dict[Peer, list[str]]:
         """Each peer ranker on exactly these tool results; empty when no tool answered."""
         ref = self.reference_time
         if ref is None:
-            return {BARO: [], LATEST_CHANGE: []}
+            return {peer: [] for peer in Peer}
         focus = self.focus_ci
         return {
-            BARO: baro_ranking(self.series, ref),
-            LATEST_CHANGE: latest_change_ranking(self.events, self.edges, focus, ref)
+            Peer.BARO: baro_ranking(self.series, ref),
+            Peer.LATEST_CHANGE: latest_change_ranking(self.events, self.edges, focus, ref)
             if focus
             else [],
         }
+
+    def baro_top_series(self, limit: int = 3) -> list[str]:
+        """BARO's best series, for studying a miss: which metric carried the score."""
+        if self.reference_time is None:
+            return []
+        top = baro_scores(self.series, self.reference_time)[:limit]
+        return [f"{s.ci} {s.metric} {s.score:.3g}" for s in top]
 
     def metric_notes(self) -> list[str]:
         """The metric tool's own note per step (bucket, span read), for the case listing."""

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from bench.rca.baselines import Peer
+
 K_MAX = 5
 
 
@@ -41,8 +43,9 @@ class Outcome:
     seconds: float = 0.0
     # Peer rankers (bench.rca.baselines) over exactly what this question's workflow read,
     # by ranker name; ``reads`` is the metric tool's note per step (bucket, span).
-    peers: dict[str, list[str]] = field(default_factory=dict)
+    peers: dict[Peer, list[str]] = field(default_factory=dict)
     change_events: int = 0  # deploy/config-change events the workflow read
+    baro_series: list[str] = field(default_factory=list)  # "ci metric score", best first
     reads: list[str] = field(default_factory=list)
 
     @property
@@ -60,7 +63,7 @@ class Outcome:
         rank = self.rank
         return rank is not None and rank <= k
 
-    def as_peer(self, name: str) -> Outcome:
+    def as_peer(self, name: Peer) -> Outcome:
         """This case as the peer ranker ``name`` answered it (empty when it did not run)."""
         return replace(self, ranking=list(self.peers.get(name, [])), scores=[])
 
@@ -95,6 +98,8 @@ class Outcome:
         for name in sorted(self.peers):
             peer = self.as_peer(name)
             out[name] = {"rank": peer.rank, "top": peer.ranking[:top]}
+        if self.baro_series:
+            out[Peer.BARO]["series"] = self.baro_series[:top]
         out["notes"] = self.notes
         out["top_evidence"] = self.top_evidence[:2]
         out["reads"] = self.reads

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.rca.baselines import Peer
 from bench.rca.compare import OPSFLOW, headline_rows, side_by_side
 from bench.rca.nezha import (
     DEFAULT_ROOT,
@@ -17,7 +18,6 @@ from bench.rca.nezha import (
     day_tenant,
     read_faults,
 )
-from bench.rca.observed import BARO, LATEST_CHANGE
 from bench.rca.scoring import Case, Outcome
 
 AT = datetime(2024, 3, 4, 12, 0, tzinfo=UTC)
@@ -70,7 +70,11 @@ def test_the_shipped_cases_match_the_readme() -> None:
 
 
 def _outcome(
-    truth: str, ranking: list[str], peers: dict[str, list[str]], group: str = "cpu", events: int = 0
+    truth: str,
+    ranking: list[str],
+    peers: dict[Peer, list[str]],
+    group: str = "cpu",
+    events: int = 0,
 ) -> Outcome:
     case = Case(
         suite="s", group=group, key=f"{group}/{truth}", tenant="t", question="q", at=AT, truth=truth
@@ -88,8 +92,8 @@ def _outcome(
 
 def test_side_by_side_scores_every_ranker_on_the_same_cases() -> None:
     outcomes = [
-        _outcome("a", ["a"], {BARO: ["b", "a"], LATEST_CHANGE: []}, group="cpu"),
-        _outcome("b", [], {BARO: ["b"], LATEST_CHANGE: []}, group="net"),
+        _outcome("a", ["a"], {Peer.BARO: ["b", "a"], Peer.LATEST_CHANGE: []}, group="cpu"),
+        _outcome("b", [], {Peer.BARO: ["b"], Peer.LATEST_CHANGE: []}, group="net"),
     ]
     fig = side_by_side(outcomes)
     assert fig["all"][OPSFLOW] == {
@@ -99,36 +103,43 @@ def test_side_by_side_scores_every_ranker_on_the_same_cases() -> None:
         "avg5": 0.5,
         "no_candidate": 1,
     }
-    assert fig["all"][BARO]["top1"] == 0.5 and fig["all"][BARO]["top3"] == 1.0
-    assert fig["by_kind"]["net"][BARO]["top1"] == 1.0
+    assert fig["all"][Peer.BARO]["top1"] == 0.5 and fig["all"][Peer.BARO]["top3"] == 1.0
+    assert fig["by_kind"]["net"][Peer.BARO]["top1"] == 1.0
     assert fig["by_kind"]["cpu"][OPSFLOW]["top1"] == 1.0
     # No workflow read a change event: the latest-change ranker is not reported.
-    assert LATEST_CHANGE not in fig["all"] and "latest_change" in fig
+    assert Peer.LATEST_CHANGE not in fig["all"] and "latest_change" in fig
     assert fig["opsflow_statuses"] == {"success": 2}
 
 
 def test_latest_change_reported_where_events_were_read() -> None:
     outcomes = [
-        _outcome("a", ["b"], {BARO: [], LATEST_CHANGE: ["a"]}, events=2),
-        _outcome("b", ["b"], {BARO: [], LATEST_CHANGE: []}),
+        _outcome("a", ["b"], {Peer.BARO: [], Peer.LATEST_CHANGE: ["a"]}, events=2),
+        _outcome("b", ["b"], {Peer.BARO: [], Peer.LATEST_CHANGE: []}),
     ]
     fig = side_by_side(outcomes)
-    assert fig["all"][LATEST_CHANGE]["top1"] == 0.5
-    assert fig["all"][BARO]["no_candidate"] == 2
+    assert fig["all"][Peer.LATEST_CHANGE]["top1"] == 0.5
+    assert fig["all"][Peer.BARO]["no_candidate"] == 2
     rows = headline_rows({"synthetic": {"vs_peers": fig}, "mode": "quick"})
     assert {(r["dataset"], r["kind"], r["ranker"]) for r in rows} >= {
         ("synthetic", "all", OPSFLOW),
-        ("synthetic", "all", BARO),
-        ("synthetic", "cpu", LATEST_CHANGE),
+        ("synthetic", "all", Peer.BARO),
+        ("synthetic", "cpu", Peer.LATEST_CHANGE),
     }
 
 
 def test_listing_shows_each_rankers_top_three_status_and_notes() -> None:
-    out = _outcome("c", ["a", "b", "c", "d"], {BARO: ["c", "x", "y", "z"], LATEST_CHANGE: []})
+    out = _outcome(
+        "c", ["a", "b", "c", "d"], {Peer.BARO: ["c", "x", "y", "z"], Peer.LATEST_CHANGE: []}
+    )
+    out.baro_series = ["c cpu 40", "x rps 9", "y cpu 2", "z cpu 1"]
     item = out.listing()
     assert item["opsflow"] == {"rank": 3, "top": ["a", "b", "c"], "scores": [1.0, 1.0, 1.0]}
-    assert item[BARO] == {"rank": 1, "top": ["c", "x", "y"]}
-    assert item[LATEST_CHANGE] == {"rank": None, "top": []}
+    assert item[Peer.BARO] == {
+        "rank": 1,
+        "top": ["c", "x", "y"],
+        "series": ["c cpu 40", "x rps 9", "y cpu 2"],
+    }
+    assert item[Peer.LATEST_CHANGE] == {"rank": None, "top": []}
     assert item["status"] == "success" and item["notes"] == ["a note"]
     # The peer view does not touch OpsFlow's own answer.
-    assert out.as_peer(BARO).rank == 1 and out.rank == 3
+    assert out.as_peer(Peer.BARO).rank == 1 and out.rank == 3

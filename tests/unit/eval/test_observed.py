@@ -10,7 +10,8 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter
 
-from bench.rca.observed import BARO, LATEST_CHANGE, LOCAL_ACTIVITY_MARKER, observe
+from bench.rca.baselines import Peer
+from bench.rca.observed import LOCAL_ACTIVITY_MARKER, observe
 from opsflow.codec import data_converter
 from opsflow.contracts import AnalysisResult
 from opsflow.models import (
@@ -147,13 +148,14 @@ async def test_observe_decodes_tool_results_resolves_claims_and_reads_the_analys
     assert seen.focus_ci == "web"
     assert seen.change_events == 1
     assert "upstream: 2 series, 60s buckets" in seen.metric_notes()
-    assert seen.peer_rankings() == {BARO: ["db", "disk", "web"], LATEST_CHANGE: ["disk"]}
+    assert seen.peer_rankings() == {Peer.BARO: ["db", "disk", "web"], Peer.LATEST_CHANGE: ["disk"]}
+    assert seen.baro_top_series(2) == ["db cpu 49", "disk cpu 8"]
 
 
 async def test_a_history_without_tool_results_gives_empty_peers() -> None:
     seen = await observe(_History([]), _converter(), _no_claims, TENANT)
     assert seen.outputs == {} and seen.findings is None
-    assert seen.peer_rankings() == {BARO: [], LATEST_CHANGE: []}
+    assert seen.peer_rankings() == {Peer.BARO: [], Peer.LATEST_CHANGE: []}
 
 
 async def _no_claims(tenant: str, claim_id: str) -> ToolOutput:
