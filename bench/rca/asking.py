@@ -22,7 +22,7 @@ from bench.rca.observed import Observed, claim_loader, observe
 from bench.rca.scoring import Case, Outcome
 from opsflow.cli.ask import start
 from opsflow.db.pool import create_pool
-from opsflow.models import OpsRequest, OrchestrationResult, Plan
+from opsflow.models import OpsRequest, OrchestrationResult, Plan, StepState
 from opsflow.planner import CiInfo, rule_plan
 from opsflow.settings import Settings
 
@@ -160,6 +160,7 @@ async def ask_all(
                 plan_override=plan,
             )
             began = time.perf_counter()
+            steps: list[StepState] | None = None  # the workflow's own record, when it answered
             handle = await start(client, request, settings)
             try:
                 result = await asyncio.wait_for(handle.result(), timeout=ASK_TIMEOUT_S)
@@ -175,9 +176,12 @@ async def ask_all(
                 out = outcome_of(
                     case, result, names[case.tenant], everyone, time.perf_counter() - began
                 )
+                steps = result.steps
             # Whatever the workflow read, even when it failed later: the peers get the same.
             seen = await observe(handle, client.data_converter, claims, case.tenant)
             with_peers(out, seen)
+            if steps is not None:
+                out.inputs_verified = seen.agrees_with(steps)
         done += 1
         if done % 20 == 0 or done == len(cases):
             progress(f"{label}: {done}/{len(cases)} questions answered")

@@ -53,7 +53,23 @@ def side_by_side(
         if Peer.LATEST_CHANGE in by_ranker
         else {"latest_change": "not reported: the workflows read no deploy/config change"}
     )
-    return {"all": every, "by_kind": kinds, "opsflow_statuses": statuses, **note}
+    return {
+        "all": every,
+        "by_kind": kinds,
+        "opsflow_statuses": statuses,
+        "peer_inputs": input_check(by_ranker[OPSFLOW]),
+        **note,
+    }
+
+
+def input_check(outcomes: list[Outcome]) -> dict[str, int]:
+    """How many cases' peer input was checked against the workflow's step records and
+    agreed (``Observed.agrees_with``); ``unchecked``: the workflow gave no answer."""
+    return {
+        "agreed": sum(1 for o in outcomes if o.inputs_verified is True),
+        "disagreed": sum(1 for o in outcomes if o.inputs_verified is False),
+        "unchecked": sum(1 for o in outcomes if o.inputs_verified is None),
+    }
 
 
 def headline_rows(figures: dict[str, Any]) -> list[dict[str, Any]]:

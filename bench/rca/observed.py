@@ -33,7 +33,15 @@ from bench.rca.baselines import (
 )
 from opsflow.catalog import TOOLS
 from opsflow.contracts import AnalysisResult
-from opsflow.models import EdgeRecord, EventRecord, Findings, MetricSeries, ToolCall, ToolOutput
+from opsflow.models import (
+    EdgeRecord,
+    EventRecord,
+    Findings,
+    MetricSeries,
+    StepState,
+    ToolCall,
+    ToolOutput,
+)
 
 TOOL_NAMES = frozenset(t.tool for t in TOOLS)
 ANALYZE = "analyze"
@@ -49,6 +57,7 @@ class Observed:
     reference_time: datetime | None = None
     outputs: dict[str, ToolOutput] = field(default_factory=dict)
     calls: dict[str, ToolCall] = field(default_factory=dict)
+    claims: dict[str, str] = field(default_factory=dict)  # step id -> claim id it came from
     findings: Findings | None = None
 
     @property
@@ -90,6 +99,21 @@ class Observed:
             if focus
             else [],
         }
+
+    def agrees_with(self, steps: list[StepState]) -> bool:
+        """True when these are the results the workflow recorded: the same steps answered,
+        each with the workflow's claim id and row count, and a metric step's series hold
+        that many points (the full result, not a history preview)."""
+        answered = {s.id: s for s in steps if s.has_result}
+        if set(answered) != set(self.outputs):
+            return False
+        for sid, state in answered.items():
+            out = self.outputs[sid]
+            if state.claim_id != self.claims.get(sid) or state.row_count != out.row_count:
+                return False
+            if out.series and sum(len(s.values) for s in out.series) != out.row_count:
+                return False
+        return True
 
     def baro_top_series(self, limit: int = 3) -> list[str]:
         """BARO's best series, for studying a miss: which metric carried the score."""
@@ -143,6 +167,7 @@ async def observe(
             )
             [out] = await converter.decode(done.result.payloads, [ToolOutput])
             if out.claim_id:
+                seen.claims[call.step_id] = out.claim_id
                 out = await claims(tenant, out.claim_id)
             # A step answers once (primary or fallback); the workflow keeps that answer.
             seen.outputs[call.step_id] = out

@@ -46,6 +46,8 @@ class Outcome:
     peers: dict[Peer, list[str]] = field(default_factory=dict)
     change_events: int = 0  # deploy/config-change events the workflow read
     baro_series: list[str] = field(default_factory=list)  # "ci metric score", best first
+    # The peers' input checked against the workflow's own step records (None: not checked).
+    inputs_verified: bool | None = None
     reads: list[str] = field(default_factory=list)
 
     @property
@@ -101,6 +103,7 @@ class Outcome:
         if self.baro_series:
             out[Peer.BARO]["series"] = self.baro_series[:top]
         out["notes"] = self.notes
+        out["peer_inputs_agree"] = self.inputs_verified
         out["top_evidence"] = self.top_evidence[:2]
         out["reads"] = self.reads
         return out

@@ -19,6 +19,8 @@ from opsflow.models import (
     EventRecord,
     Findings,
     MetricSeries,
+    StepState,
+    StepStatus,
     ToolCall,
     ToolOutput,
 )
@@ -96,15 +98,21 @@ async def test_observe_decodes_tool_results_resolves_claims_and_reads_the_analys
         tool="topology_traverse",
         step_id="topology",
         edges=[EdgeRecord(source="web", target="db"), EdgeRecord(source="db", target="disk")],
+        row_count=2,
     )
-    focus = ToolOutput(tool="metric_query", step_id="focus", series=[_series("web", 1, 2)])
+    focus = ToolOutput(
+        tool="metric_query", step_id="focus", series=[_series("web", 1, 2)], row_count=4
+    )
     full_upstream = ToolOutput(
         tool="metric_query",
         step_id="upstream",
         series=[_series("db", 1, 50), _series("disk", 1, 9)],
         note="2 series, 60s buckets",
+        row_count=8,
     )
-    claimed = ToolOutput(tool="metric_query", step_id="upstream", claim_id="c-1", truncated=True)
+    claimed = full_upstream.model_copy(
+        update={"series": [full_upstream.series[0].sliced(slice(-1, None))], "claim_id": "c-1"}
+    )
     changes = ToolOutput(
         tool="event_query",
         step_id="changes",
@@ -118,6 +126,7 @@ async def test_observe_decodes_tool_results_resolves_claims_and_reads_the_analys
                 message="v2",
             )
         ],
+        row_count=1,
     )
     events: list[HistoryEvent] = []
     events += await _activity(conv, 1, _call("topology", "topology_traverse", ci="web"), topology)
@@ -150,6 +159,23 @@ async def test_observe_decodes_tool_results_resolves_claims_and_reads_the_analys
     assert "upstream: 2 series, 60s buckets" in seen.metric_notes()
     assert seen.peer_rankings() == {Peer.BARO: ["db", "disk", "web"], Peer.LATEST_CHANGE: ["disk"]}
     assert seen.baro_top_series(2) == ["db cpu 49", "disk cpu 8"]
+
+    # The workflow's own record of its steps agrees with what was read.
+    steps = [
+        StepState(id="topology", capability="x", status=StepStatus.SUCCEEDED, row_count=2),
+        StepState(id="focus", capability="x", status=StepStatus.SUCCEEDED, row_count=4),
+        StepState(
+            id="upstream", capability="x", status=StepStatus.FALLBACK, row_count=8, claim_id="c-1"
+        ),
+        StepState(id="changes", capability="x", status=StepStatus.SUCCEEDED, row_count=1),
+        StepState(id="never", capability="x", status=StepStatus.FAILED),
+    ]
+    assert seen.agrees_with(steps)
+    assert not seen.agrees_with(steps[1:])  # a step the workflow did not use
+    other_claim = steps[2].model_copy(update={"claim_id": "c-2"})
+    assert not seen.agrees_with([*steps[:2], other_claim, *steps[3:]])
+    fewer_rows = steps[1].model_copy(update={"row_count": 3})
+    assert not seen.agrees_with([steps[0], fewer_rows, *steps[2:]])
 
 
 async def test_a_history_without_tool_results_gives_empty_peers() -> None:
