@@ -6,8 +6,8 @@ the tool outputs the workflow's ``analyze`` activity received for a question:
 * ``baro_ranking``: RCAEval's ``baro`` (BARO, Pham et al., FSE 2024): each metric series is
   scaled by a robust scaler fitted on its points before the reference time (median and
   inter-quartile range, as sklearn's ``RobustScaler``), its score is the largest scaled
-  point at or after the reference time, series are ranked by score, and a CI's rank is
-  the first position of any of its series.
+  point at or after the reference time (a bucket that reaches it counts as after), series
+  are ranked by score, and a CI's rank is the first position of any of its series.
 * ``latest_change_ranking``: the most recent deploy / config change at or before the
   reference time on a CI of the asked CI's dependency closure, then the next, ...
 
@@ -68,11 +68,20 @@ def robust_center_scale(values: Iterable[float]) -> tuple[float, float]:
 
 def baro_series_score(series: MetricSeries, split_s: float) -> float | None:
     """Largest robust-scaled point at or after ``split_s``; None when the series has no
-    finite point before it (nothing to fit) or none at or after it (nothing to score)."""
-    before = [v for t, v in zip(series.epoch_s, series.values, strict=True) if t < split_s]
-    after = [v for t, v in zip(series.epoch_s, series.values, strict=True) if t >= split_s]
-    before = [v for v in before if math.isfinite(v)]
-    after = [v for v in after if math.isfinite(v)]
+    finite point before it (nothing to fit) or none at or after it (nothing to score).
+
+    A point stands for its bucket ``[t, t + bucket_s)``: it is on the "after" side when
+    its bucket reaches ``split_s``. On a bucket boundary this is RCAEval's
+    ``time >= split``; elsewhere the split does not depend on how the bucket grid happens
+    to align with the reference time (a question asked at 09:55 over 120-second buckets
+    starting at 09:54 still has a point to score: the bucket holding 09:55).
+    """
+    width = float(series.bucket_s)
+    before: list[float] = []
+    after: list[float] = []
+    for t, v in zip(series.epoch_s, series.values, strict=True):
+        if math.isfinite(v):
+            (after if t + width > split_s else before).append(v)
     if not before or not after:
         return None
     center, scale = robust_center_scale(before)

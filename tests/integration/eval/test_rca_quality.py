@@ -77,7 +77,9 @@ async def test_injected_root_causes_rank_first(
     leaks = leak_report(outcomes)
     assert leaks["tenant_leak"] is False, leaks
     # The peer rankers' input, read back from each workflow's history, is what the
-    # workflow itself recorded for its steps; BARO ranks something on every incident.
+    # workflow itself recorded for its steps.
     unverified = [o.case.key for o in outcomes if o.inputs_verified is not True]
     assert not unverified, unverified
+    # Every question is asked at its data's last sample (the session's tenants "now"):
+    # BARO still has the bucket holding the reference time to score.
     assert all(o.peers[Peer.BARO] for o in outcomes), [o.listing() for o in outcomes]

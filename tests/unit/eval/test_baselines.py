@@ -53,6 +53,25 @@ def test_series_score_is_the_largest_scaled_point_at_or_after_the_reference() ->
     assert baro_series_score(drop, REF_S) == pytest.approx((0.0 - 11.0) / 2.0)
 
 
+def test_a_bucket_that_reaches_the_reference_time_is_on_the_after_side() -> None:
+    # 120-second buckets starting 4 and 2 minutes before REF and at REF; asked one minute
+    # after REF, the last bucket [REF, REF + 120) holds the reference time.
+    s = MetricSeries(
+        ci="a",
+        metric="cpu",
+        epoch_s=[REF_S - 240, REF_S - 120, REF_S],
+        values=[1.0, 1.0, 9.0],
+        bucket_s=120,
+    )
+    assert baro_series_score(s, REF_S + 60) == pytest.approx(8.0)
+    # Asked at the end of the last bucket: nothing at or after it to score.
+    assert baro_series_score(s, REF_S + 120) is None
+    # On a bucket boundary: RCAEval's ``time >= reference``.
+    raw = _series("a", "cpu", [1.0, 1.0], [5.0])
+    assert baro_series_score(raw, REF_S) == pytest.approx(4.0)
+    assert baro_series_score(raw, REF_S + 60) is None
+
+
 def test_series_without_a_side_is_not_scored() -> None:
     assert baro_series_score(_series("a", "cpu", [], [5.0]), REF_S) is None
     assert baro_series_score(_series("a", "cpu", [1.0, 2.0], []), REF_S) is None
