@@ -115,6 +115,7 @@ def outcome_of(
         leaked=leaked,
         top_evidence=[e.description for e in top[:4]],
         seconds=seconds,
+        diagnosis=result.diagnosis.model_dump(mode="json") if result.diagnosis else None,
     )
 
 

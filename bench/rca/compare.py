@@ -57,9 +57,20 @@ def side_by_side(
         "all": every,
         "by_kind": kinds,
         "opsflow_statuses": statuses,
+        "opsflow_outcomes": outcome_counts(by_ranker[OPSFLOW]),
         "peer_inputs": input_check(by_ranker[OPSFLOW]),
         **note,
     }
+
+
+def outcome_counts(outcomes: list[Outcome]) -> dict[str, int]:
+    """OpsFlow's own verdict per case (``diagnosis.outcome``: ranked, nothing_anomalous,
+    nothing_judged, ...); ``none`` when the answer carried no diagnosis."""
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        name = str((o.diagnosis or {}).get("outcome") or "none")
+        counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def input_check(outcomes: list[Outcome]) -> dict[str, int]:

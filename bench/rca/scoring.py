@@ -48,6 +48,8 @@ class Outcome:
     baro_series: list[str] = field(default_factory=list)  # "ci metric score", best first
     # The peers' input checked against the workflow's own step records (None: not checked).
     inputs_verified: bool | None = None
+    # What the analysis came to (``OrchestrationResult.diagnosis``), as JSON.
+    diagnosis: dict[str, Any] | None = None
     reads: list[str] = field(default_factory=list)
 
     @property
@@ -102,6 +104,7 @@ class Outcome:
             out[name] = {"rank": peer.rank, "top": peer.ranking[:top]}
         if self.baro_series:
             out[Peer.BARO]["series"] = self.baro_series[:top]
+        out["diagnosis"] = self.diagnosis
         out["notes"] = self.notes
         out["peer_inputs_agree"] = self.inputs_verified
         out["top_evidence"] = self.top_evidence[:2]

@@ -95,6 +95,7 @@ def test_side_by_side_scores_every_ranker_on_the_same_cases() -> None:
         _outcome("a", ["a"], {Peer.BARO: ["b", "a"], Peer.LATEST_CHANGE: []}, group="cpu"),
         _outcome("b", [], {Peer.BARO: ["b"], Peer.LATEST_CHANGE: []}, group="net"),
     ]
+    outcomes[0].diagnosis = {"outcome": "ranked", "symptom_seen": True}
     fig = side_by_side(outcomes)
     assert fig["all"][OPSFLOW] == {
         "n": 2,
@@ -109,6 +110,7 @@ def test_side_by_side_scores_every_ranker_on_the_same_cases() -> None:
     # No workflow read a change event: the latest-change ranker is not reported.
     assert Peer.LATEST_CHANGE not in fig["all"] and "latest_change" in fig
     assert fig["opsflow_statuses"] == {"success": 2}
+    assert fig["opsflow_outcomes"] == {"none": 1, "ranked": 1}
 
 
 def test_latest_change_reported_where_events_were_read() -> None:
@@ -141,5 +143,6 @@ def test_listing_shows_each_rankers_top_three_status_and_notes() -> None:
     }
     assert item[Peer.LATEST_CHANGE] == {"rank": None, "top": []}
     assert item["status"] == "success" and item["notes"] == ["a note"]
+    assert item["diagnosis"] is None
     # The peer view does not touch OpsFlow's own answer.
     assert out.as_peer(Peer.BARO).rank == 1 and out.rank == 3
