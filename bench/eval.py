@@ -45,17 +45,16 @@ from bench.common import in_process_worker, progress
 from bench.environment import bench_stack
 from bench.rca.asking import PlanParams, ask_all
 from bench.rca.compare import headline_rows, side_by_side
-from bench.rca.hard_suite import hard_figures, load_hard
+from bench.rca.hard_suite import hard_suite
 from bench.rca.nezha import DEFAULT_ROOT as NEZHA_ROOT
 from bench.rca.nezha import nezha_suite
 from bench.rca.petshop import DEFAULT_ROOT, MetricMapping
 from bench.rca.petshop_suite import AskAt, PetshopLoad, load_petshop
-from bench.rca.report import code_fingerprint, misses, petshop_figures, synthetic_figures
-from bench.rca.scoring import Case, Outcome, leak_report
-from bench.rca.synthetic import load_synthetic
+from bench.rca.report import code_fingerprint, misses, petshop_figures
+from bench.rca.scoring import Outcome, leak_report
+from bench.rca.synthetic import synthetic_suite
 from opsflow.logging_setup import configure_logging
 from opsflow.planner.rules import AFTER_MINUTES, HISTORY_HOURS
-from opsflow.seed import TENANTS
 from opsflow.settings import Settings
 from opsflow.temporal_client import connect
 
@@ -149,8 +148,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="3 seeds at size small, primary PetShop config, every Train-Ticket fault "
-        "(about 5 minutes)",
+        help="3 seeds at size small, primary PetShop config, 3 hard cases per kind, every "
+        "Train-Ticket fault",
     )
     parser.add_argument(
         "--only",
@@ -172,40 +171,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             f"--only: unknown suite {', '.join(sorted(unknown))}; one of {', '.join(SUITES)}"
         )
     return args
-
-
-async def synthetic_suite(
-    client: Any, settings: Settings, profile: Profile, concurrency: int
-) -> tuple[dict[str, Any], list[Outcome]]:
-    catalogs = sorted(TENANTS)
-    cases: list[Case] = []
-    decoys = 0
-    load_s = 0.0
-    for size, seeds in profile.synthetic.items():
-        load = await load_synthetic(settings.db_dsn or "", catalogs, seeds, size)
-        cases += load.cases
-        decoys += sum(len(d) for d in load.decoys.values())
-        load_s += load.seconds
-    progress(f"synthetic: asking {len(cases)} questions")
-    outcomes = await ask_all(
-        client,
-        settings,
-        cases,
-        params=lambda _: PlanParams(),
-        concurrency=concurrency,
-        label="synthetic",
-    )
-    figures = synthetic_figures(outcomes)
-    figures["vs_peers"] = side_by_side(outcomes)
-    figures["setup"] = {
-        "catalogs": catalogs,
-        "seeds_by_size": profile.synthetic,
-        "tenants": len({c.tenant for c in cases}),
-        "decoys_injected": decoys,
-        "plan": PlanParams().describe(),
-        "load_seconds": round(load_s, 1),
-    }
-    return figures, outcomes
 
 
 async def petshop_suite(
@@ -277,33 +242,6 @@ async def petshop_suite(
     return figures, every
 
 
-async def hard_suite(
-    client: Any, settings: Settings, per_kind: int, concurrency: int
-) -> tuple[dict[str, Any], list[Outcome]]:
-    with tempfile.TemporaryDirectory(prefix="opsflow-hard-") as workdir:
-        load = await load_hard(settings.db_dsn or "", per_kind, HARD_SEED, Path(workdir))
-    progress(f"hard: asking {len(load.cases)} questions")
-    outcomes = await ask_all(
-        client,
-        settings,
-        load.cases,
-        params=lambda _: PlanParams(),
-        concurrency=concurrency,
-        label="hard",
-    )
-    figures = hard_figures(outcomes)
-    figures["vs_peers"] = side_by_side(outcomes)
-    figures["setup"] = {
-        "per_kind": per_kind,
-        "seed": HARD_SEED,
-        "tenants": len(load.cases),
-        "samples_imported": load.samples,
-        "load_seconds": round(load.seconds, 1),
-        "plan": PlanParams().describe(),
-    }
-    return figures, outcomes
-
-
 def _petshop_setup(load: PetshopLoad, history_h: float) -> dict[str, Any]:
     shifts = sorted(set(load.shifts_days.values()))
     return {
@@ -347,7 +285,7 @@ SuiteRun = Callable[[SuiteContext], Awaitable[tuple[dict[str, Any], list[Outcome
 # (``bench.rca.compare.side_by_side``) so it joins the side-by-side table.
 SUITES: dict[str, SuiteRun] = {
     "synthetic": lambda ctx: synthetic_suite(
-        ctx.client, ctx.settings, ctx.profile, ctx.args.concurrency
+        ctx.client, ctx.settings, ctx.profile.synthetic, ctx.args.concurrency
     ),
     "petshop": lambda ctx: petshop_suite(
         ctx.client, ctx.settings, ctx.profile, ctx.args.petshop_root, ctx.args.concurrency
@@ -356,6 +294,7 @@ SUITES: dict[str, SuiteRun] = {
         ctx.client,
         ctx.settings,
         HARD_PER_KIND["quick" if ctx.args.quick else "full"],
+        HARD_SEED,
         ctx.args.concurrency,
     ),
     "nezha": lambda ctx: nezha_suite(
