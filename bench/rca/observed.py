@@ -23,7 +23,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter
 
-from activities.claims import load_claim
+from activities.claims import ClaimCache, load_claim
 from bench.rca.baselines import (
     CHANGE_KINDS,
     Peer,
@@ -140,8 +140,12 @@ ClaimLoader = Callable[[str, str], Awaitable[ToolOutput]]
 
 
 def claim_loader(pool: asyncpg.Pool) -> ClaimLoader:
+    # An empty cache of our own (load_claim never fills it): always the stored claim, never
+    # a worker's in-memory copy.
+    cache = ClaimCache()
+
     async def load(tenant: str, claim_id: str) -> ToolOutput:
-        return await load_claim(pool, tenant, claim_id)
+        return await load_claim(pool, cache, tenant, claim_id)
 
     return load
 
