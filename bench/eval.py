@@ -15,6 +15,12 @@ in-process worker with ``reference_time`` = the case's time. Progress goes to st
     ``VARIANTS`` (full mode) are labelled comparisons with a bench-built plan.
 (c) hard: the hard generator (``bench/rca/hard_generator.py``), every fault kind, each
     case imported into its own tenant through the importer; figures per fault kind.
+(d) nezha (Train-Ticket, read in place): one tenant per day, each injected fault asked
+    about the entry service at its ``at``; see ``bench/rca/nezha.py``.
+
+Every suite also scores the peer rankers (``bench/rca/baselines.py``: BARO and the latest
+change in the closure) on exactly the tool results each question's workflow read, taken
+from its history (``bench/rca/observed.py``), side by side with OpsFlow (``vs_peers``).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -37,15 +44,17 @@ if __package__ in (None, ""):
 from bench.common import in_process_worker, progress
 from bench.environment import bench_stack
 from bench.rca.asking import PlanParams, ask_all
-from bench.rca.hard_suite import hard_figures, load_hard
+from bench.rca.compare import headline_rows, side_by_side
+from bench.rca.hard_suite import hard_suite
+from bench.rca.nezha import DEFAULT_ROOT as NEZHA_ROOT
+from bench.rca.nezha import nezha_suite
 from bench.rca.petshop import DEFAULT_ROOT, MetricMapping
 from bench.rca.petshop_suite import AskAt, PetshopLoad, load_petshop
-from bench.rca.report import code_fingerprint, misses, petshop_figures, synthetic_figures
-from bench.rca.scoring import Case, Outcome, leak_report
-from bench.rca.synthetic import load_synthetic
+from bench.rca.report import code_fingerprint, misses, petshop_figures
+from bench.rca.scoring import Outcome, leak_report
+from bench.rca.synthetic import synthetic_suite
 from opsflow.logging_setup import configure_logging
 from opsflow.planner.rules import AFTER_MINUTES, HISTORY_HOURS
-from opsflow.seed import TENANTS
 from opsflow.settings import Settings
 from opsflow.temporal_client import connect
 
@@ -139,54 +148,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="3 seeds at size small, primary PetShop config (under 5 minutes)",
+        help="3 seeds at size small, primary PetShop config, 3 hard cases per kind, every "
+        "Train-Ticket fault",
     )
     parser.add_argument(
         "--only",
-        default="synthetic,petshop,hard",
-        help="comma-separated suites: synthetic, petshop, hard",
+        default=",".join(SUITES),
+        help=f"comma-separated suites: {', '.join(SUITES)} (default: all)",
     )
     parser.add_argument("--petshop-root", type=Path, default=DEFAULT_ROOT)
+    parser.add_argument("--nezha-root", type=Path, default=NEZHA_ROOT)
     parser.add_argument("--concurrency", type=int, default=8, help="questions in flight")
-    parser.add_argument("--cases", action="store_true", help="list every case in the JSON")
+    parser.add_argument(
+        "--cases",
+        action="store_true",
+        help="list every case in the JSON (OpsFlow's and the peers' top 3, status, notes)",
+    )
     args = parser.parse_args(argv)
     args.suites = {s.strip() for s in args.only.split(",") if s.strip()}
-    if args.suites - {"synthetic", "petshop", "hard"}:
-        parser.error("--only takes synthetic, petshop and/or hard")
+    if unknown := args.suites - set(SUITES):
+        parser.error(
+            f"--only: unknown suite {', '.join(sorted(unknown))}; one of {', '.join(SUITES)}"
+        )
     return args
-
-
-async def synthetic_suite(
-    client: Any, settings: Settings, profile: Profile, concurrency: int
-) -> tuple[dict[str, Any], list[Outcome]]:
-    catalogs = sorted(TENANTS)
-    cases: list[Case] = []
-    decoys = 0
-    load_s = 0.0
-    for size, seeds in profile.synthetic.items():
-        load = await load_synthetic(settings.db_dsn or "", catalogs, seeds, size)
-        cases += load.cases
-        decoys += sum(len(d) for d in load.decoys.values())
-        load_s += load.seconds
-    progress(f"synthetic: asking {len(cases)} questions")
-    outcomes = await ask_all(
-        client,
-        settings,
-        cases,
-        params=lambda _: PlanParams(),
-        concurrency=concurrency,
-        label="synthetic",
-    )
-    figures = synthetic_figures(outcomes)
-    figures["setup"] = {
-        "catalogs": catalogs,
-        "seeds_by_size": profile.synthetic,
-        "tenants": len({c.tenant for c in cases}),
-        "decoys_injected": decoys,
-        "plan": PlanParams().describe(),
-        "load_seconds": round(load_s, 1),
-    }
-    return figures, outcomes
 
 
 async def petshop_suite(
@@ -223,6 +207,8 @@ async def petshop_suite(
         label="petshop",
     )
     figures = petshop_figures(outcomes[: len(issues)], outcomes[len(issues) :])
+    # Issues only: on a fault-free window every peer names something by construction.
+    figures["vs_peers"] = side_by_side(outcomes[: len(issues)])
     figures["setup"] = _petshop_setup(load, history_h)
     every = list(outcomes)
     if profile.variants:
@@ -256,32 +242,6 @@ async def petshop_suite(
     return figures, every
 
 
-async def hard_suite(
-    client: Any, settings: Settings, per_kind: int, concurrency: int
-) -> tuple[dict[str, Any], list[Outcome]]:
-    with tempfile.TemporaryDirectory(prefix="opsflow-hard-") as workdir:
-        load = await load_hard(settings.db_dsn or "", per_kind, HARD_SEED, Path(workdir))
-    progress(f"hard: asking {len(load.cases)} questions")
-    outcomes = await ask_all(
-        client,
-        settings,
-        load.cases,
-        params=lambda _: PlanParams(),
-        concurrency=concurrency,
-        label="hard",
-    )
-    figures = hard_figures(outcomes)
-    figures["setup"] = {
-        "per_kind": per_kind,
-        "seed": HARD_SEED,
-        "tenants": len(load.cases),
-        "samples_imported": load.samples,
-        "load_seconds": round(load.seconds, 1),
-        "plan": PlanParams().describe(),
-    }
-    return figures, outcomes
-
-
 def _petshop_setup(load: PetshopLoad, history_h: float) -> dict[str, Any]:
     shifts = sorted(set(load.shifts_days.values()))
     return {
@@ -310,6 +270,42 @@ def _petshop_setup(load: PetshopLoad, history_h: float) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class SuiteContext:
+    client: Any
+    settings: Settings  # the in-process worker's
+    profile: Profile
+    args: argparse.Namespace
+
+
+SuiteRun = Callable[[SuiteContext], Awaitable[tuple[dict[str, Any], list[Outcome]]]]
+
+# Every dataset the evaluation runs, in order. A new suite is one entry here: a function
+# of the context returning (figures, outcomes); its figures should hold ``vs_peers``
+# (``bench.rca.compare.side_by_side``) so it joins the side-by-side table.
+SUITES: dict[str, SuiteRun] = {
+    "synthetic": lambda ctx: synthetic_suite(
+        ctx.client, ctx.settings, ctx.profile.synthetic, ctx.args.concurrency
+    ),
+    "petshop": lambda ctx: petshop_suite(
+        ctx.client, ctx.settings, ctx.profile, ctx.args.petshop_root, ctx.args.concurrency
+    ),
+    "hard": lambda ctx: hard_suite(
+        ctx.client,
+        ctx.settings,
+        HARD_PER_KIND["quick" if ctx.args.quick else "full"],
+        HARD_SEED,
+        ctx.args.concurrency,
+    ),
+    "nezha": lambda ctx: nezha_suite(
+        ctx.client,
+        ctx.settings,
+        ctx.args.nezha_root,
+        ctx.args.concurrency,
+    ),
+}
+
+
 async def evaluate(args: argparse.Namespace, figures: dict[str, Any]) -> list[str]:
     profile = QUICK if args.quick else FULL
     failed: list[str] = []
@@ -319,33 +315,13 @@ async def evaluate(args: argparse.Namespace, figures: dict[str, Any]) -> list[st
         figures["servers"] = source
         client = await connect(settings)
         async with in_process_worker(client, settings) as worker_settings:
-            suites = [
-                (
-                    "synthetic",
-                    lambda: synthetic_suite(client, worker_settings, profile, args.concurrency),
-                ),
-                (
-                    "petshop",
-                    lambda: petshop_suite(
-                        client, worker_settings, profile, args.petshop_root, args.concurrency
-                    ),
-                ),
-                (
-                    "hard",
-                    lambda: hard_suite(
-                        client,
-                        worker_settings,
-                        HARD_PER_KIND["quick" if args.quick else "full"],
-                        args.concurrency,
-                    ),
-                ),
-            ]
-            for name, run in suites:
+            ctx = SuiteContext(client, worker_settings, profile, args)
+            for name, run in SUITES.items():
                 if name not in args.suites:
                     continue
                 began = time.perf_counter()
                 try:
-                    figures[name], outcomes = await run()
+                    figures[name], outcomes = await run(ctx)
                 except Exception:
                     # One suite's failure must not hide the other's figures: logged with
                     # its traceback, and the exit status becomes 1.
@@ -356,7 +332,7 @@ async def evaluate(args: argparse.Namespace, figures: dict[str, Any]) -> list[st
                 figures[name]["seconds"] = round(time.perf_counter() - began, 1)
                 figures["misses"][name] = misses(outcomes)
                 if args.cases:
-                    figures.setdefault("cases", {})[name] = [o.brief() for o in outcomes]
+                    figures.setdefault("cases", {})[name] = [o.listing() for o in outcomes]
     figures.update(leak_report(every))
     figures["questions_asked"] = len(every)
     figures["answer_seconds_p50"] = _median([o.seconds for o in every])
@@ -371,10 +347,13 @@ def _median(values: list[float]) -> float | None:
 
 
 def headline(figures: dict[str, Any]) -> dict[str, Any]:
+    """Per suite: each ranker's n / top1 / top3 / avg5 / empty rankings over all its cases."""
     out: dict[str, Any] = {}
-    for suite in ("synthetic", "petshop", "hard"):
+    for suite in SUITES:
         section = figures.get(suite)
-        if section:
+        if section and "vs_peers" in section:
+            out[suite] = section["vs_peers"]["all"]
+        elif section:
             out[suite] = {k: section.get(k) for k in ("n", "top1", "top3", "avg5")}
     if "petshop" in figures and "fault_free" in figures["petshop"]:
         out["petshop_fault_free_empty"] = figures["petshop"]["fault_free"]["empty_fraction"]
@@ -407,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     figures = {
         "mode": figures.pop("mode"),
         "summary": headline(figures),
+        "vs_peers_table": headline_rows(figures),
         "tenant_leak": figures.pop("tenant_leak", None),
         **figures,
     }

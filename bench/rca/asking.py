@@ -18,9 +18,11 @@ import asyncpg
 from temporalio.client import Client, WorkflowFailureError
 
 from bench.common import progress
+from bench.rca.observed import Observed, claim_loader, observe
 from bench.rca.scoring import Case, Outcome
 from opsflow.cli.ask import start
-from opsflow.models import OpsRequest, OrchestrationResult, Plan
+from opsflow.db.pool import create_pool
+from opsflow.models import OpsRequest, OrchestrationResult, Plan, StepState
 from opsflow.planner import CiInfo, rule_plan
 from opsflow.settings import Settings
 
@@ -113,7 +115,17 @@ def outcome_of(
         leaked=leaked,
         top_evidence=[e.description for e in top[:4]],
         seconds=seconds,
+        diagnosis=result.diagnosis.model_dump(mode="json") if result.diagnosis else None,
     )
+
+
+def with_peers(out: Outcome, seen: Observed) -> None:
+    out.peers = seen.peer_rankings()
+    out.baro_series = seen.baro_top_series()
+    out.change_events = seen.change_events
+    out.reads = seen.metric_notes()
+    if seen.findings is not None:
+        out.notes = list(seen.findings.notes)
 
 
 async def ask_all(
@@ -129,6 +141,7 @@ async def ask_all(
 
     A question that times out or whose workflow fails is an outcome with an error (a miss);
     anything else raised (server unreachable) propagates and ends the whole evaluation.
+    The peer rankers run on the tool results in each workflow's history (``observed``).
     """
     tenants = sorted({c.tenant for c in cases})
     inventory = await tenant_inventory(settings.db_dsn or "", tenants)
@@ -148,6 +161,7 @@ async def ask_all(
                 plan_override=plan,
             )
             began = time.perf_counter()
+            steps: list[StepState] | None = None  # the workflow's own record, when it answered
             handle = await start(client, request, settings)
             try:
                 result = await asyncio.wait_for(handle.result(), timeout=ASK_TIMEOUT_S)
@@ -163,9 +177,20 @@ async def ask_all(
                 out = outcome_of(
                     case, result, names[case.tenant], everyone, time.perf_counter() - began
                 )
+                steps = result.steps
+            # Whatever the workflow read, even when it failed later: the peers get the same.
+            seen = await observe(handle, client.data_converter, claims, case.tenant)
+            with_peers(out, seen)
+            if steps is not None:
+                out.inputs_verified = seen.agrees_with(steps)
         done += 1
         if done % 20 == 0 or done == len(cases):
             progress(f"{label}: {done}/{len(cases)} questions answered")
         return out
 
-    return list(await asyncio.gather(*(one(c) for c in cases)))
+    pool = await create_pool(settings.db_dsn or "", min_size=1, max_size=max(2, concurrency))
+    claims = claim_loader(pool)
+    try:
+        return list(await asyncio.gather(*(one(c) for c in cases)))
+    finally:
+        await pool.close()

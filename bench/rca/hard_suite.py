@@ -8,20 +8,25 @@ events together. Figures are per fault kind, per mechanism and per step.
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+from temporalio.client import Client
 
 from bench.common import progress
+from bench.rca.asking import PlanParams, ask_all
+from bench.rca.compare import side_by_side
 from bench.rca.hard_files import CaseFiles, write_case
 from bench.rca.hard_generator import generate_suite
 from bench.rca.hard_model import HardCase
 from bench.rca.scoring import Case, Outcome, accuracy, grouped
 from opsflow.db.migrate import migrate
 from opsflow.importer.load import import_telemetry
+from opsflow.settings import Settings
 
 # The issue's bar for this generator (issue 13, "Done when").
 HARD_TARGETS = {"top1": 0.9, "kind_top1": 0.7}
@@ -140,3 +145,32 @@ def kind_table(figures: dict[str, Any]) -> list[str]:
         f"| {figures['no_candidate']} |"
     )
     return rows
+
+
+async def hard_suite(
+    client: Client, settings: Settings, per_kind: int, seed: int, concurrency: int
+) -> tuple[dict[str, Any], list[Outcome]]:
+    """``per_kind`` cases of every fault kind, each in its own tenant, asked through the
+    workflow; figures per kind, with the peer rankers side by side."""
+    with tempfile.TemporaryDirectory(prefix="opsflow-hard-") as workdir:
+        load = await load_hard(settings.db_dsn or "", per_kind, seed, Path(workdir))
+    progress(f"hard: asking {len(load.cases)} questions")
+    outcomes = await ask_all(
+        client,
+        settings,
+        load.cases,
+        params=lambda _: PlanParams(),
+        concurrency=concurrency,
+        label="hard",
+    )
+    figures = hard_figures(outcomes)
+    figures["vs_peers"] = side_by_side(outcomes)
+    figures["setup"] = {
+        "per_kind": per_kind,
+        "seed": seed,
+        "tenants": len(load.cases),
+        "samples_imported": load.samples,
+        "load_seconds": round(load.seconds, 1),
+        "plan": PlanParams().describe(),
+    }
+    return figures, outcomes

@@ -73,17 +73,11 @@ def petshop_figures(issues: list[Outcome], clean: list[Outcome]) -> dict[str, An
 
 
 def misses(outcomes: list[Outcome], limit: int = 40) -> list[dict[str, Any]]:
-    """Cases the top candidate got wrong (or fault-free windows that named one), briefly."""
+    """Cases the top candidate got wrong (or fault-free windows that named one), each with
+    OpsFlow's and the peers' top three, the status and the analysis notes."""
     wrong = [
         o
         for o in outcomes
         if (o.case.truth is None and o.ranking) or (o.case.truth is not None and o.rank != 1)
     ]
-    out = []
-    for o in wrong[:limit]:
-        item = o.brief()
-        item["ranking"] = item["ranking"][:3]
-        item["scores"] = item["scores"][:3]
-        item["top_evidence"] = o.top_evidence[:2]
-        out.append(item)
-    return out
+    return [o.listing() for o in wrong[:limit]]

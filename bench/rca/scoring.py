@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+
+from bench.rca.baselines import Peer
 
 K_MAX = 5
 
@@ -37,8 +39,18 @@ class Outcome:
     error: str | None = None
     leaked: list[str] = field(default_factory=list)  # CIs named that the tenant does not have
     top_evidence: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # the analysis' own notes
     seconds: float = 0.0
+    # Peer rankers (bench.rca.baselines) over exactly what this question's workflow read,
+    # by ranker name; ``reads`` is the metric tool's note per step (bucket, span).
+    peers: dict[Peer, list[str]] = field(default_factory=dict)
+    change_events: int = 0  # deploy/config-change events the workflow read
+    baro_series: list[str] = field(default_factory=list)  # "ci metric score", best first
+    # The peers' input checked against the workflow's own step records (None: not checked).
+    inputs_verified: bool | None = None
+    # What the analysis came to (``OrchestrationResult.diagnosis``), as JSON.
+    diagnosis: dict[str, Any] | None = None
+    reads: list[str] = field(default_factory=list)
 
     @property
     def rank(self) -> int | None:
@@ -55,6 +67,10 @@ class Outcome:
         rank = self.rank
         return rank is not None and rank <= k
 
+    def as_peer(self, name: Peer) -> Outcome:
+        """This case as the peer ranker ``name`` answered it (empty when it did not run)."""
+        return replace(self, ranking=list(self.peers.get(name, [])), scores=[])
+
     def brief(self) -> dict[str, Any]:
         return {
             "key": self.case.key,
@@ -66,6 +82,34 @@ class Outcome:
             "status": self.status,
             **({"error": self.error} if self.error else {}),
         }
+
+    def listing(self, top: int = 3) -> dict[str, Any]:
+        """One line of the per-case listing: OpsFlow's and each peer's top candidates,
+        the status and the analysis notes, so a miss can be studied from the JSON."""
+        out: dict[str, Any] = {
+            "key": self.case.key,
+            "question": self.case.question,
+            "at": self.case.at.isoformat(),
+            "truth": self.case.truth,
+            "status": self.status,
+            **({"error": self.error} if self.error else {}),
+            "opsflow": {
+                "rank": self.rank,
+                "top": self.ranking[:top],
+                "scores": self.scores[:top],
+            },
+        }
+        for name in sorted(self.peers):
+            peer = self.as_peer(name)
+            out[name] = {"rank": peer.rank, "top": peer.ranking[:top]}
+        if self.baro_series:
+            out[Peer.BARO]["series"] = self.baro_series[:top]
+        out["diagnosis"] = self.diagnosis
+        out["notes"] = self.notes
+        out["peer_inputs_agree"] = self.inputs_verified
+        out["top_evidence"] = self.top_evidence[:2]
+        out["reads"] = self.reads
+        return out
 
 
 def accuracy(outcomes: list[Outcome]) -> dict[str, Any]:

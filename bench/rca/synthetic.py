@@ -12,13 +12,19 @@ import dataclasses
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
+from temporalio.client import Client
 
 from bench.common import progress
-from bench.rca.scoring import Case
+from bench.rca.asking import PlanParams, ask_all
+from bench.rca.compare import side_by_side
+from bench.rca.report import synthetic_figures
+from bench.rca.scoring import Case, Outcome
 from opsflow.db.migrate import migrate
 from opsflow.seed import TENANTS, TenantDataset, generate_tenant, load_dataset
+from opsflow.settings import Settings
 
 BASE_END = datetime(2024, 3, 4, 12, 0, tzinfo=UTC)
 
@@ -90,3 +96,38 @@ async def load_synthetic(
     finally:
         await conn.close()
     return SyntheticLoad(cases, decoys, rows, time.perf_counter() - began)
+
+
+async def synthetic_suite(
+    client: Client, settings: Settings, seeds_by_size: dict[str, list[int]], concurrency: int
+) -> tuple[dict[str, Any], list[Outcome]]:
+    """Every incident of each catalog x seed (per size) asked through the workflow."""
+    catalogs = sorted(TENANTS)
+    cases: list[Case] = []
+    decoys = 0
+    load_s = 0.0
+    for size, seeds in seeds_by_size.items():
+        load = await load_synthetic(settings.db_dsn or "", catalogs, seeds, size)
+        cases += load.cases
+        decoys += sum(len(d) for d in load.decoys.values())
+        load_s += load.seconds
+    progress(f"synthetic: asking {len(cases)} questions")
+    outcomes = await ask_all(
+        client,
+        settings,
+        cases,
+        params=lambda _: PlanParams(),
+        concurrency=concurrency,
+        label="synthetic",
+    )
+    figures = synthetic_figures(outcomes)
+    figures["vs_peers"] = side_by_side(outcomes)
+    figures["setup"] = {
+        "catalogs": catalogs,
+        "seeds_by_size": seeds_by_size,
+        "tenants": len({c.tenant for c in cases}),
+        "decoys_injected": decoys,
+        "plan": PlanParams().describe(),
+        "load_seconds": round(load_s, 1),
+    }
+    return figures, outcomes

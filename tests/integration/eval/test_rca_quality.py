@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 
 from bench.rca.asking import PlanParams, ask_all
+from bench.rca.baselines import Peer
 from bench.rca.scoring import Case, accuracy, leak_report
 from bench.rca.synthetic import cases_of, eval_dataset
 from opsflow.seed import TENANTS, load_dataset, read_incidents
@@ -75,3 +76,10 @@ async def test_injected_root_causes_rank_first(
     assert figures["top3"] >= TOP3_MIN, (figures, wrong)
     leaks = leak_report(outcomes)
     assert leaks["tenant_leak"] is False, leaks
+    # The peer rankers' input, read back from each workflow's history, is what the
+    # workflow itself recorded for its steps.
+    unverified = [o.case.key for o in outcomes if o.inputs_verified is not True]
+    assert not unverified, unverified
+    # Every question is asked at its data's last sample (the session's tenants "now"):
+    # BARO still has the bucket holding the reference time to score.
+    assert all(o.peers[Peer.BARO] for o in outcomes), [o.listing() for o in outcomes]
