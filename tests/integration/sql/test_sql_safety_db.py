@@ -12,7 +12,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.claims import ClaimCache, delete_expired_claims, store_claim
@@ -27,7 +26,7 @@ from opsflow.db.session import (
     session_limits,
     tenant_session,
 )
-from opsflow.errors import ToolTimeoutError
+from opsflow.errors import AppError, ToolTimeoutError
 from opsflow.models import ToolCall, ToolOutput
 from opsflow.policies import load_policies
 from opsflow.settings import Settings
@@ -160,8 +159,8 @@ async def test_every_benign_query_runs_through_direct_query(
     for sql in BENIGN:
         try:
             out: ToolOutput = await env.run(tools.direct_query, _call(sql, seeded, row_cap=50))
-        except ApplicationError as err:
-            failures.append((sql, err.type, str(err)))
+        except AppError as err:
+            failures.append((sql, err.code, str(err)))
             continue
         assert out.table is not None and out.row_count <= 50
     assert failures == []
@@ -219,11 +218,11 @@ async def test_resource_cases_stop_within_the_statement_timeout_and_are_final(
 ) -> None:
     assert validate_sql(sql, "t_acme").valid
     began = time.monotonic()
-    with pytest.raises(ApplicationError) as raised:
+    with pytest.raises(AppError) as raised:
         await ActivityEnvironment().run(_tools(pool, settings).direct_query, _call(sql, seeded))
     elapsed = time.monotonic() - began
-    assert raised.value.type in codes, str(raised.value)
-    assert raised.value.non_retryable
+    assert raised.value.code in codes, str(raised.value)
+    assert not raised.value.retryable
     assert elapsed < START_TO_CLOSE_S
 
 
@@ -238,11 +237,11 @@ async def test_temporary_files_are_limited_for_the_tool_role(
     before = session_limits()
     configure_session_limits(SessionLimits(temp_file_limit_kb=1024))
     try:
-        with pytest.raises(ApplicationError) as raised:
+        with pytest.raises(AppError) as raised:
             await ActivityEnvironment().run(_tools(pool, settings).direct_query, _call(sql, seeded))
     finally:
         configure_session_limits(before)
-    assert raised.value.type == "SQL_RESOURCE_LIMIT", str(raised.value)
+    assert raised.value.code == "SQL_RESOURCE_LIMIT", str(raised.value)
     assert "temp_file_limit" in str(raised.value)
     assert raised.value.non_retryable
 
