@@ -243,7 +243,7 @@ async def test_temporary_files_are_limited_for_the_tool_role(
         configure_session_limits(before)
     assert raised.value.code == "SQL_RESOURCE_LIMIT", str(raised.value)
     assert "temp_file_limit" in str(raised.value)
-    assert raised.value.non_retryable
+    assert not raised.value.retryable
 
 
 async def test_result_bytes_are_capped_and_the_result_marked_truncated(
