@@ -153,3 +153,24 @@ def explains(child: Family, parent: Family) -> bool:
         return True
     # A slow dependency makes callers slow, and time out (fail).
     return child == "latency" and parent in ("latency", *failing)
+
+
+# The resource a saturation metric measures: a host's figure is the sum of its workloads'
+# figures of the same resource, and only of that one.
+_RESOURCES: dict[str, frozenset[str]] = {
+    "cpu": frozenset({"cpu", "iowait", "load"}),
+    "memory": frozenset({"memory", "mem", "heap", "swap", "rss"}),
+    "disk": frozenset({"disk", "fs", "filesystem", "io"}),
+    "network": frozenset({"network", "net", "rx", "tx", "bandwidth", "packets"}),
+}
+
+
+def resource_of(metric: str) -> str | None:
+    toks = _tokens(metric)
+    return next((name for name, words in _RESOURCES.items() if toks & words), None)
+
+
+def same_resource(a: str, b: str) -> bool:
+    """Whether two saturation metrics measure the same resource (CPU with CPU)."""
+    kind = resource_of(a)
+    return kind is not None and kind == resource_of(b)

@@ -28,7 +28,7 @@ from opsflow.analysis.evidence import (
     suppression_evidence,
 )
 from opsflow.analysis.impact import Traffic, impact_factors, ratio_support, reach_factor
-from opsflow.analysis.metrics import HEALTH_FAMILIES, explains
+from opsflow.analysis.metrics import HEALTH_FAMILIES, explains, resource_of, same_resource
 from opsflow.analysis.paths import DependencyGraph
 from opsflow.models.findings import Change, Evidence, RootCause
 from opsflow.utc import epoch
@@ -318,13 +318,17 @@ def _explaining_dependency(
     if not cand.detections:
         return None
     main = cand.detections[0]
-    same_metric = {d.anomaly.metric: d for d in cand.detections}
     own_latency = next((d for d in cand.detections if d.family == "latency"), None)
+    began = _episode_onset(cand.detections, lead_s)
     best: tuple[float, str] | None = None
     for dep in sorted(graph.dependencies(cand.ci)):
         other = by_name.get(dep)
         for det in other.detections if other is not None else []:
-            parent = same_metric.get(det.anomaly.metric, main)
+            # Only an explanation of the trouble it is ranked for counts: a dependency that
+            # explains a side blip of a candidate leaves its main excursion unexplained.
+            parent = main
+            if det.onset_ts > began + slack_s:
+                continue  # the candidate was in trouble before the dependency was
             if det.family == "latency" and parent.family in _FAILING:
                 # A slow dependency fails its callers through timeouts, which make the
                 # caller slow too: judge it against the caller's own extra time.
@@ -347,13 +351,33 @@ def _explaining_dependency(
     return None if best is None else best[1]
 
 
+def _episode_onset(dets: list[Detection], lead_s: float) -> float:
+    """When the candidate's trouble began: the earliest health excursion still under way
+    when its main one began and starting at most ``lead_s`` before it (a slow-down that
+    turned into errors began with the slow-down)."""
+    main = dets[0]
+    return min(
+        (
+            d.onset_ts
+            for d in dets
+            if d.family in HEALTH_FAMILIES
+            and main.onset_ts - lead_s <= d.onset_ts
+            and d.end_ts >= main.onset_ts
+        ),
+        default=main.onset_ts,
+    )
+
+
 def _self_explained(dets: list[Detection], outside: float, slack_s: float) -> bool:
     """Its own resources saturated with its trouble, at least as clearly as the best
-    explanation from outside: its own saturation is the simpler cause."""
+    explanation from outside: its own saturation is the simpler cause. Only a consumed
+    resource (CPU, memory, disk, network) counts: connections, queues and threads in use
+    grow with latency itself (Little's law), so they are its effect, not its cause."""
     main = dets[0]
     return any(
         d is not main
         and d.family == "saturation"
+        and resource_of(d.anomaly.metric) is not None
         and explains(d.family, main.family)
         and d.onset_ts <= main.onset_ts + slack_s
         and d.severity >= outside
@@ -377,6 +401,7 @@ def _aggregate_of(
         for det in other.detections if other is not None else []:
             if (
                 det.family == "saturation"
+                and same_resource(det.anomaly.metric, main.anomaly.metric)
                 and abs(det.onset_ts - main.onset_ts) <= slack_s
                 and det.rel_change >= main.rel_change
             ):
@@ -397,8 +422,12 @@ def _explains(child: Detection, parent: Detection, lead_s: float, slack_s: float
         return False
     if child.onset_ts > parent.onset_ts + slack_s:
         return False  # a dependency that went bad later cannot have caused it
-    if child.onset_ts < parent.onset_ts - lead_s or child.end_ts < parent.onset_ts - lead_s:
+    if child.onset_ts < parent.onset_ts - lead_s:
         return False  # bad long before the caller, which stayed fine meanwhile
+    if child.end_ts < parent.onset_ts - slack_s:
+        # Calls feel a dependency while it is bad: one that recovered before the caller
+        # went bad did not cause it.
+        return False
     if child.censored and not parent.censored:
         return False  # already under way when the window opened: an older condition
     bar = _EXPLAIN_SEVERITY if child.family == parent.family else _EXPLAIN_SEVERITY_ACROSS

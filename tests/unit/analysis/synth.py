@@ -57,6 +57,17 @@ def series(
     )
 
 
+def blip(start_min: float, end_min: float, factor: float) -> Callable[[datetime], float]:
+    """A ``shape`` that multiplies by ``factor`` from ``start_min`` to ``end_min`` minutes
+    before REF and leaves the rest alone: an excursion that is over."""
+
+    def shape(ts: datetime) -> float:
+        before_min = (REF - ts).total_seconds() / 60.0
+        return factor if end_min <= before_min <= start_min else 1.0
+
+    return shape
+
+
 def deploy(ci: str, minutes_before_ref: float, kind: str = "deploy") -> EventRecord:
     return EventRecord(
         id=f"{kind}-{ci}-{minutes_before_ref}",
@@ -75,12 +86,14 @@ def analysis_input(
     events: list[EventRecord] = (),  # type: ignore[assignment]
     focus: str | None = None,
     intent: str = "why_slow",
+    ci_types: dict[str, str] | None = None,
 ) -> AnalysisInput:
     names = sorted({s.ci for s in all_series} | {n for e in edges for n in e})
+    types = ci_types or {}
     topo = ToolOutput(
         tool="topology_traverse",
         step_id="topo",
-        cis=[CiRecord(id=f"id-{n}", name=n, ci_type="service") for n in names],
+        cis=[CiRecord(id=f"id-{n}", name=n, ci_type=types.get(n, "service")) for n in names],
         edges=[EdgeRecord(source=a, target=b) for a, b in edges],
     )
     metrics = ToolOutput(tool="metric_query", step_id="metrics", series=list(all_series))

@@ -1,0 +1,88 @@
+"""Propagation judged on the trouble a candidate is ranked for, while the cause is bad,
+and a host's saturation as the sum of the same resource on its workloads."""
+
+from __future__ import annotations
+
+from opsflow.analysis import analyze
+from opsflow.models import AnalysisInput
+from tests.unit.analysis.synth import analysis_input, blip, series
+
+
+def _ranked(inp: AnalysisInput) -> list[str]:
+    return [rc.ci for rc in analyze(inp).root_causes]
+
+
+def _called_a_symptom(inp: AnalysisInput, ci: str) -> bool:
+    cause = next(rc for rc in analyze(inp).root_causes if rc.ci == ci)
+    return any(e.description.startswith("likely a symptom") for e in cause.evidence)
+
+
+def test_a_dependency_explaining_a_side_blip_leaves_the_main_trouble_unexplained() -> None:
+    # api's own CPU saturates 8 minutes before the question and it slows down; 25 minutes
+    # before, it and its cache both had a short error blip. The cache's blip explains
+    # api's blip, not api's slowness.
+    inp = analysis_input(
+        [
+            series("api", "latency_p95", seed=1, shift_from_min=8, shift_factor=2.5),
+            series("api", "cpu", level=30.0, seed=2, shift_from_min=8, shift_factor=2.8),
+            series("api", "error_rate", level=0.01, seed=3, shape=blip(26, 24, 4.0)),
+            series("cache", "error_rate", level=0.01, seed=4, shape=blip(26, 24, 30.0)),
+            series("cache", "latency_p95", seed=5),
+        ],
+        edges=[("api", "cache")],
+        focus="api",
+    )
+    assert _ranked(inp)[0] == "api"
+    assert not _called_a_symptom(inp, "api")
+
+
+def test_a_dependency_that_recovered_before_its_caller_went_bad_did_not_cause_it() -> None:
+    # ledger failed for two minutes and recovered; three minutes later session began to
+    # fail and still does. Calls feel a dependency while it is bad.
+    inp = analysis_input(
+        [
+            series("web", "error_rate", level=0.01, seed=1, shift_from_min=6, shift_factor=4.0),
+            series("session", "error_rate", level=0.01, seed=2, shift_from_min=6, shift_factor=20),
+            series("ledger", "error_rate", level=0.01, seed=3, shape=blip(11, 10, 40.0)),
+        ],
+        edges=[("web", "session"), ("session", "ledger")],
+        focus="web",
+        intent="why_failing",
+    )
+    assert _ranked(inp)[0] == "session"
+    assert not _called_a_symptom(inp, "session")
+
+
+def test_a_candidate_in_trouble_before_its_dependency_is_not_its_symptom() -> None:
+    # auth slowed down 7 minutes before the question and began failing 3 minutes before;
+    # its database's connections rose only with the failures.
+    inp = analysis_input(
+        [
+            series("api", "error_rate", level=0.01, seed=1, shift_from_min=3, shift_factor=5.0),
+            series("auth", "latency_p95", seed=2, shift_from_min=7, shift_factor=3.0),
+            series("auth", "error_rate", level=0.01, seed=3, shift_from_min=3, shift_factor=9.0),
+            series("db", "connections", level=20.0, seed=4, shift_from_min=3, shift_factor=4.0),
+        ],
+        edges=[("api", "auth"), ("auth", "db")],
+        focus="api",
+        intent="why_failing",
+    )
+    assert _ranked(inp)[0] == "auth"
+
+
+def test_a_hosts_cpu_is_not_explained_by_another_resource_of_its_workload() -> None:
+    # node's CPU saturates; db on it slows down and holds more connections (a larger
+    # relative change, but not CPU): the host is the cause, not the connections' sum.
+    inp = analysis_input(
+        [
+            series("api", "latency_p95", seed=1, shift_from_min=5, shift_factor=2.0),
+            series("node", "cpu", level=40.0, seed=2, shift_from_min=5, shift_factor=2.3),
+            series("db", "latency_p95", level=8.0, seed=3, shift_from_min=5, shift_factor=8.0),
+            series("db", "connections", level=20.0, seed=4, shift_from_min=5, shift_factor=5.0),
+            series("db", "cpu", level=20.0, seed=5),
+        ],
+        edges=[("api", "db"), ("api", "node"), ("db", "node")],
+        focus="api",
+        ci_types={"node": "host", "db": "database"},
+    )
+    assert _ranked(inp)[0] == "node"
