@@ -17,13 +17,14 @@ from datetime import datetime
 from statistics import median
 
 from opsflow.analysis.anomalies import Detection, detect, split_window
+from opsflow.analysis.candidate import RankInput
 from opsflow.analysis.changes import changes_of, correlate
 from opsflow.analysis.collect import Collected, collect
 from opsflow.analysis.config import DEFAULT_CONFIG, AnalysisConfig
 from opsflow.analysis.impact import traffic_of
 from opsflow.analysis.metrics import HEALTH_FAMILIES, classify
 from opsflow.analysis.paths import DependencyGraph
-from opsflow.analysis.ranking import RankInput, rank, to_root_cause
+from opsflow.analysis.ranking import rank, to_root_cause
 from opsflow.models.findings import AnalysisInput, Diagnosis, Findings, RcaOutcome
 from opsflow.utc import epoch
 
