@@ -4,7 +4,7 @@ and a host's saturation as the sum of the same resource on its workloads."""
 from __future__ import annotations
 
 from opsflow.analysis import analyze
-from opsflow.models import AnalysisInput
+from opsflow.models import AnalysisInput, MetricSeries
 from tests.unit.analysis.synth import analysis_input, blip, series
 
 
@@ -86,3 +86,48 @@ def test_a_hosts_cpu_is_not_explained_by_another_resource_of_its_workload() -> N
         ci_types={"node": "host", "db": "database"},
     )
     assert _ranked(inp)[0] == "node"
+
+
+def _waiting_world(callers: list[str], callees: list[str]) -> list[MetricSeries]:
+    """Every caller slower from 6 minutes before the question with its CPU flat; every
+    callee flat: the time goes into the calls."""
+    out = []
+    for k, ci in enumerate(callers):
+        out.append(series(ci, "latency_p95", seed=10 + k, shift_from_min=6, shift_factor=2.5))
+        out.append(series(ci, "cpu", level=30.0, seed=20 + k))
+    for k, ci in enumerate(callees):
+        out.append(series(ci, "latency_p95", level=20.0, seed=30 + k))
+        out.append(series(ci, "cpu", level=30.0, seed=40 + k))
+    return out
+
+
+def test_a_dependency_two_callers_wait_on_at_once_inherits_their_slowness() -> None:
+    inp = analysis_input(
+        _waiting_world(["front", "orders", "search"], ["store", "index"]),
+        edges=[
+            ("front", "orders"),
+            ("front", "search"),
+            ("orders", "store"),
+            ("search", "store"),
+            ("search", "index"),
+        ],
+        focus="front",
+    )
+    assert _ranked(inp)[0] == "store"
+
+
+def test_a_ci_waiting_on_several_silent_dependencies_alone_is_the_common_factor() -> None:
+    # Its own network interface delays every call it makes: nobody else waits on them.
+    inp = analysis_input(
+        _waiting_world(["front", "pricing"], ["auth", "payment", "index"]),
+        edges=[
+            ("front", "pricing"),
+            ("pricing", "auth"),
+            ("pricing", "payment"),
+            ("pricing", "index"),
+        ],
+        focus="front",
+    )
+    ranked = _ranked(inp)
+    assert ranked[0] == "pricing"
+    assert not {"auth", "payment", "index"} & set(ranked[:2])
