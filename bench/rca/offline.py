@@ -12,15 +12,13 @@ iteration only; the eval confirms them.
 from __future__ import annotations
 
 import argparse
-import csv
 import itertools
 import json
 import math
 import sys
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,56 +26,23 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from bench.rca.baselines import baro_ranking
+from bench.rca.offline_data import (
+    SHARED,
+    OfflineCase,
+    Telemetry,
+    hard_cases,
+    nezha_cases,
+    petshop_cases,
+    synthetic_cases,
+)
 from opsflow.analysis import analyze
 from opsflow.analysis.config import DEFAULT_CONFIG, AnalysisConfig, Rule
-from opsflow.models import AnalysisInput, CiRecord, EdgeRecord, EventRecord, MetricSeries
+from opsflow.models import AnalysisInput, CiRecord, EdgeRecord, MetricSeries
 from opsflow.models.tool_io import ToolOutput
 from opsflow.planner import CiInfo, rule_plan
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 
-
-@dataclass
-class Telemetry:
-    """One tenant's data in memory: the import format, indexed for window reads."""
-
-    cis: dict[str, str] = field(default_factory=dict)  # name -> ci_type
-    edges: list[tuple[str, str]] = field(default_factory=list)
-    samples: dict[tuple[str, str], tuple[list[float], list[float]]] = field(default_factory=dict)
-    events: list[EventRecord] = field(default_factory=list)
-
-    @classmethod
-    def from_rows(
-        cls,
-        rows: Iterable[tuple[float, str, str, float]],
-        edges: list[tuple[str, str]],
-        cis: dict[str, str] | None = None,
-        events: list[EventRecord] | None = None,
-    ) -> Telemetry:
-        acc: dict[tuple[str, str], dict[float, float]] = defaultdict(dict)
-        for ts, ci, metric, value in rows:
-            if math.isfinite(value):
-                acc[(ci, metric)][ts] = value
-        samples = {}
-        for key, by_ts in acc.items():
-            times = sorted(by_ts)
-            samples[key] = (times, [by_ts[t] for t in times])
-        names = dict(cis or {})
-        for ci, _ in samples:
-            names.setdefault(ci, "service")
-        for a, b in edges:
-            names.setdefault(a, "service")
-            names.setdefault(b, "service")
-        return cls(names, edges, samples, events or [])
-
-
-def read_long_csv(path: Path) -> Iterable[tuple[float, str, str, float]]:
-    with path.open(encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            yield float(row["ts"]), row["ci"], row["metric"], float(row["value"])
-
-
-# ---------------------------------------------------------------- the product's reads
 def _metric_read(
     tel: Telemetry,
     names: list[str],
@@ -219,129 +184,6 @@ def build_input(
     )
 
 
-# ---------------------------------------------------------------- BARO on the same series
-def baro(inp: AnalysisInput) -> list[str]:
-    """RCAEval's BARO: per series, RobustScaler on the points before the reference time,
-    score = max scaled point at/after it; CIs in order of their best series."""
-    ref = inp.reference_time.timestamp()
-    scored: list[tuple[float, str]] = []
-    for out in inp.outputs.values():
-        for s in out.series:
-            before = [v for t, v in zip(s.epoch_s, s.values, strict=True) if t < ref]
-            after = [v for t, v in zip(s.epoch_s, s.values, strict=True) if t >= ref]
-            if len(before) < 2 or not after:
-                continue
-            q1, med, q3 = _quantiles(before)
-            iqr = q3 - q1 or 1.0
-            scored.append((max((v - med) / iqr for v in after), s.ci))
-    ranking: list[str] = []
-    for _score, ci in sorted(scored, key=lambda x: -x[0]):
-        if ci not in ranking:
-            ranking.append(ci)
-    return ranking
-
-
-def _quantiles(xs: list[float]) -> tuple[float, float, float]:
-    s = sorted(xs)
-
-    def q(p: float) -> float:
-        pos = p * (len(s) - 1)
-        lo = math.floor(pos)
-        hi = min(lo + 1, len(s) - 1)
-        return s[lo] + (s[hi] - s[lo]) * (pos - lo)
-
-    return q(0.25), q(0.5), q(0.75)
-
-
-# ---------------------------------------------------------------- datasets
-@dataclass(frozen=True)
-class OfflineCase:
-    dataset: str
-    kind: str
-    key: str
-    tel_key: str
-    question: str
-    at: datetime
-    truth: str | None
-
-
-def nezha_cases(root: Path) -> tuple[dict[str, Telemetry], list[OfflineCase]]:
-    tels: dict[str, Telemetry] = {}
-    cases = []
-    for day in ("2023-01-29", "2023-01-30"):
-        folder = root / day
-        with (folder / "graph.csv").open() as fh:
-            edges = [(r["source"], r["target"]) for r in csv.DictReader(fh)]
-        with (folder / "cis.csv").open() as fh:
-            cis = {r["name"]: r["ci_type"] for r in csv.DictReader(fh)}
-        tels[day] = Telemetry.from_rows(read_long_csv(folder / "metrics.csv"), edges, cis)
-    for i, c in enumerate(json.loads((root / "cases.json").read_text())):
-        slow = c["type"] in ("cpu_contention", "network_delay")
-        q = f"why is ts-ui-dashboard {'slow' if slow else 'failing'}?"
-        at = datetime.fromtimestamp(c["at"], UTC)
-        cases.append(OfflineCase("nezha", c["type"], f"nz{i}", c["day"], q, at, c["root_cause"]))
-    return tels, cases
-
-
-def petshop_cases(root: Path) -> tuple[dict[str, Telemetry], list[OfflineCase]]:
-    from bench.rca.petshop import (
-        DAY_S,
-        MetricMapping,
-        list_issues,
-        long_rows,
-        read_edges,
-        read_wide,
-        shift_days,
-    )
-
-    mapping = MetricMapping(latency_stats=("Average", "p95"))
-    tels: dict[str, Telemetry] = {}
-    cases = []
-    for scenario in ("low_traffic", "high_traffic"):
-        history = read_wide(root / scenario / "noissue" / "metrics.csv")
-        edges = read_edges(root / scenario / "graph.csv")
-        for issue in list_issues(root, [scenario]):
-            window = read_wide(issue.path / "metrics.csv")
-            offset = shift_days(history, window.start) * DAY_S
-            rows = list(long_rows(history, mapping, offset_s=offset, before=window.start))
-            rows = [r for r in rows if r[0] >= window.start - 8 * 3600]
-            rows += list(long_rows(window, mapping))
-            tels[issue.key] = Telemetry.from_rows(rows, edges)
-            at = datetime.fromtimestamp(issue.timestamp, UTC)
-            cases.append(
-                OfflineCase(
-                    "petshop",
-                    issue.kind,
-                    issue.key,
-                    issue.key,
-                    issue.question(),
-                    at,
-                    issue.root_cause,
-                )
-            )
-    return tels, cases
-
-
-def hard_cases(per_kind: int, seed: int = 1) -> tuple[dict[str, Telemetry], list[OfflineCase]]:
-    from bench.rca.hard_generator import generate_suite
-
-    tels: dict[str, Telemetry] = {}
-    cases = []
-    for case in generate_suite(per_kind, seed):
-        events = [
-            EventRecord(id=f"{case.key}-{i}", ci=ci, ts=ts, kind=kind, severity=sev, message=msg)
-            for i, (ts, ci, kind, sev, msg) in enumerate(case.events)
-        ]
-        rows = ((ts.timestamp(), ci, metric, value) for ts, ci, metric, value in case.samples)
-        tels[case.key] = Telemetry.from_rows(rows, case.edges, dict(case.cis), events)
-        cases.append(
-            OfflineCase(
-                "hard", case.kind.value, case.key, case.key, case.question, case.at, case.truth
-            )
-        )
-    return tels, cases
-
-
 # ---------------------------------------------------------------- run
 def inputs_of(tels: dict[str, Telemetry], cases: list[OfflineCase]) -> list[AnalysisInput]:
     return [build_input(tels[c.tel_key], "t_offline", c.question, c.at) for c in cases]
@@ -358,7 +200,9 @@ def run(
     for case, inp in zip(cases, inputs, strict=True):
         findings = analyze(inp, config)
         ours = [rc.ci for rc in findings.root_causes]
-        theirs = baro(inp)
+        theirs = baro_ranking(
+            (s for out in inp.outputs.values() for s in out.series), inp.reference_time
+        )
         for name, ranking in (("opsflow", ours), ("baro", theirs)):
             pos = ranking.index(case.truth) + 1 if case.truth in ranking else None
             per_kind[case.kind][name].append(pos)
@@ -386,7 +230,7 @@ def run(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.rca.offline")
-    parser.add_argument("--only", default="nezha,petshop,hard")
+    parser.add_argument("--only", default="nezha,petshop,hard,synthetic")
     parser.add_argument("--per-kind", type=int, default=8, help="hard generator cases per kind")
     parser.add_argument("--seed", type=int, default=1, help="hard generator seed")
     parser.add_argument("--ablate", action="store_true", help="each rule switched off in turn")
@@ -403,6 +247,9 @@ def main(argv: list[str] | None = None) -> None:
     if "hard" in suites:
         tels, cases = hard_cases(args.per_kind, args.seed)
         loaded["hard"] = (cases, inputs_of(tels, cases))
+    if "synthetic" in suites:
+        tels, cases = synthetic_cases([1, 2, 3])
+        loaded["synthetic"] = (cases, inputs_of(tels, cases))
     configs = {"all rules": DEFAULT_CONFIG}
     if args.ablate:
         for rule in Rule:

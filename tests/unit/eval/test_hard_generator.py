@@ -18,8 +18,8 @@ import pytest
 from bench.rca.hard_files import write_case
 from bench.rca.hard_generator import generate_case, generate_suite
 from bench.rca.hard_model import CiType, FaultKind, HardCase, Metric, Symptom
-from bench.rca.hard_offline import telemetry_of
 from bench.rca.hard_suite import as_case, hard_figures, hard_tenant, kind_table
+from bench.rca.offline_data import hard_telemetry
 from bench.rca.scoring import Outcome
 from opsflow.importer import parse_files
 
@@ -308,7 +308,7 @@ def test_offline_telemetry_is_what_the_import_stores(
     cases: dict[tuple[FaultKind, int], HardCase],
 ) -> None:
     case = cases[(FaultKind.MISSING_SERIES, 1)]
-    tel = telemetry_of(case)
+    tel = hard_telemetry(case)
     stored = sum(len(times) for times, _ in tel.samples.values())
     assert stored == sum(not math.isnan(v) for *_, v in case.samples)
     assert not set(tel.samples) & set(case.missing)
