@@ -62,7 +62,7 @@ def explaining_dependency(
         change = changed.get(dep)
         if (
             change is not None
-            and _change_precedes(change, main, cfg, slack_s)
+            and change_precedes(change, main, cfg, slack_s)
             and (best is None or change.change_score > best[0])
         ):
             best = (change.change_score, dep)
@@ -129,7 +129,7 @@ def aggregate_of(
     return None
 
 
-def _change_precedes(changed: Candidate, det: Detection, cfg: AnalysisConfig, slack: float) -> bool:
+def change_precedes(changed: Candidate, det: Detection, cfg: AnalysisConfig, slack: float) -> bool:
     for item in changed.changes:
         ts = epoch(item.change.ts if isinstance(item, Correlation) else item.ts)
         if -slack <= det.onset_ts - ts <= cfg.change_window_s + slack:

@@ -104,9 +104,14 @@ def rank(inp: RankInput, cfg: AnalysisConfig) -> list[Candidate]:
             cand.explained_by = explaining_dependency(
                 cand, by_name, changed, inp.graph, lead_s, inp.slack_s, cfg
             ) or aggregate_of(cand, by_name, inp, inp.slack_s)
-        cand.covered = len(inp.graph.dependents(cand.ci) & active)
+        # Dependents it can explain: in trouble since no earlier than it was.
+        cand.covered = sum(
+            1
+            for d in inp.graph.dependents(cand.ci) & active
+            if by_name[d].onset_ts >= cand.onset_ts - inp.slack_s
+        )
     if cfg.on(Rule.WAITING):
-        cands += inherit_waiting(cands, by_name, inp, lead_s)
+        cands += inherit_waiting(cands, by_name, inp, lead_s, cfg)
     for cand in cands:
         _score(cand, paths, inp)
     cands.sort(key=lambda c: (-c.raw, c.onset_ts, c.ci))

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 
 from opsflow.analysis.anomalies import Detection
 from opsflow.analysis.candidate import FAILING, NOT_CALLED, Candidate, RankInput
+from opsflow.analysis.config import AnalysisConfig
 from opsflow.analysis.evidence import fmt_ts
-from opsflow.analysis.propagation import explains_detection
+from opsflow.analysis.propagation import change_precedes, explains_detection
 from opsflow.models.findings import Evidence
 
 # A caller's latency with its own resources unchanged is mostly waiting on what it calls.
@@ -15,7 +16,11 @@ _WAIT_SHARE = 0.6
 
 
 def inherit_waiting(
-    cands: list[Candidate], by_name: Mapping[str, Candidate], inp: RankInput, lead_s: float
+    cands: list[Candidate],
+    by_name: Mapping[str, Candidate],
+    inp: RankInput,
+    lead_s: float,
+    cfg: AnalysisConfig,
 ) -> list[Candidate]:
     """Latency that is waiting: a CI slower while its own resources (judged) show nothing
     and nothing it calls explains it spends the extra time on calls into what it calls
@@ -31,7 +36,7 @@ def inherit_waiting(
     waits = {
         cand.ci: (cand, silent)
         for cand in cands
-        if (silent := _silent_dependencies(cand, by_name, inp, lead_s))
+        if (silent := _silent_dependencies(cand, by_name, inp, lead_s, cfg))
     }
     added: dict[str, Candidate] = {}
     for cand, silent in waits.values():
@@ -86,11 +91,18 @@ def inherit_waiting(
 
 
 def _silent_dependencies(
-    cand: Candidate, by_name: Mapping[str, Candidate], inp: RankInput, lead_s: float
+    cand: Candidate,
+    by_name: Mapping[str, Candidate],
+    inp: RankInput,
+    lead_s: float,
+    cfg: AnalysisConfig,
 ) -> list[str]:
     """The direct dependencies a waiting CI may be waiting on: none of them shows an
-    excursion that explains its slowness. Empty when it is not waiting."""
+    excursion that explains its slowness. Empty when it is not waiting, or when a change
+    of its own (a deploy) came just before its trouble: new code explains its own time."""
     if cand.explained_by is not None or not cand.detections:
+        return []
+    if cand.changes and change_precedes(cand, cand.detections[0], cfg, inp.slack_s):
         return []
     if not _only_waiting(cand.detections, lead_s):
         return []

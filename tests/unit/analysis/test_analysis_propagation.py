@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from opsflow.analysis import analyze
 from opsflow.models import AnalysisInput, MetricSeries
-from tests.unit.analysis.synth import analysis_input, blip, series
+from tests.unit.analysis.synth import analysis_input, blip, deploy, series
 
 
 def _ranked(inp: AnalysisInput) -> list[str]:
@@ -131,3 +131,33 @@ def test_a_ci_waiting_on_several_silent_dependencies_alone_is_the_common_factor(
     ranked = _ranked(inp)
     assert ranked[0] == "pricing"
     assert not {"auth", "payment", "index"} & set(ranked[:2])
+
+
+def test_a_slow_ci_with_its_own_fresh_deploy_is_not_waiting_on_its_dependency() -> None:
+    # pricing slowed down right after its own release; the database it calls is silent.
+    inp = analysis_input(
+        _waiting_world(["front", "pricing"], ["catalog-db"]),
+        edges=[("front", "pricing"), ("pricing", "catalog-db")],
+        events=[deploy("pricing", 6.5)],
+        focus="front",
+    )
+    ranked = _ranked(inp)
+    assert ranked[0] == "pricing"
+    assert "catalog-db" not in ranked[:2]
+
+
+def test_coverage_counts_only_dependents_in_trouble_since_no_earlier() -> None:
+    # Both callers failed 9 minutes before the question; the database had a blip at 2:
+    # it explains neither, so it is not credited with them.
+    inp = analysis_input(
+        [
+            series("front", "error_rate", level=0.01, seed=1, shift_from_min=9, shift_factor=6),
+            series("orders", "error_rate", level=0.01, seed=2, shift_from_min=9, shift_factor=9),
+            series("db", "error_rate", level=0.01, seed=3, shift_from_min=2, shift_factor=5),
+        ],
+        edges=[("front", "orders"), ("orders", "db")],
+        focus="front",
+        intent="why_failing",
+    )
+    db = next(rc for rc in analyze(inp).root_causes if rc.ci == "db")
+    assert not any("anomalous CIs depend on" in e.description for e in db.evidence)
