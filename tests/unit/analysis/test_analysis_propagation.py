@@ -161,3 +161,19 @@ def test_coverage_counts_only_dependents_in_trouble_since_no_earlier() -> None:
     )
     db = next(rc for rc in analyze(inp).root_causes if rc.ci == "db")
     assert not any("anomalous CIs depend on" in e.description for e in db.evidence)
+
+
+def test_an_excursion_that_began_well_after_the_symptom_came_too_late_to_cause_it() -> None:
+    # front and orders fail from 10 minutes before the question; the database's errors
+    # jump (more, relatively) only at the question: too late to have caused them.
+    inp = analysis_input(
+        [
+            series("front", "error_rate", level=0.01, seed=1, shift_from_min=10, shift_factor=6),
+            series("orders", "error_rate", level=0.01, seed=2, shift_from_min=10, shift_factor=12),
+            series("db", "error_rate", level=0.01, seed=3, shift_from_min=1, shift_factor=30),
+        ],
+        edges=[("front", "orders"), ("front", "db")],
+        focus="front",
+        intent="why_failing",
+    )
+    assert _ranked(inp)[0] == "orders"
