@@ -75,6 +75,7 @@ class CatalogTools:
     @tool_activity(ToolName.TOPOLOGY_TRAVERSE)
     async def topology_traverse(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
         focus, direction, depth = _topology_params(call)
+        all_if_unknown = params_of(GraphTraversalParams, call).all_if_unknown
         timeout_ms = int(self.res.policy(ToolName.TOPOLOGY_TRAVERSE).start_to_close_s * 1000)
         async with tenant_session(
             self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms
@@ -95,6 +96,28 @@ class CatalogTools:
                 " WHERE tenant_id = $1 AND id = $2",
                 call.tenant_id,
                 ci_id,
+            )
+            others = (
+                await conn.fetch(
+                    "SELECT name, ci_type FROM ci WHERE tenant_id = $1 AND id <> $2"
+                    " ORDER BY name LIMIT $3",
+                    call.tenant_id,
+                    ci_id,
+                    call.row_cap,
+                )
+                if all_if_unknown and not rows
+                else []
+            )
+        if others:
+            # No edge known: an unknown topology, not proof that nothing is involved.
+            return ToolOutput(
+                tool=ToolName.TOPOLOGY_TRAVERSE,
+                step_id=call.step_id,
+                cis=[CiRecord(**dict(focus_row[0]))]
+                + [CiRecord(id=r["name"], name=r["name"], ci_type=r["ci_type"]) for r in others],
+                row_count=0,
+                note=f"no dependencies of {canonical} are known: every CI of the tenant "
+                f"({len(others)}) is a candidate",
             )
         edges = [
             EdgeRecord(

@@ -74,6 +74,11 @@ class GraphTraversalParams(CapabilityParams):
         "upstream", description="upstream (what it depends on) | downstream | both"
     )
     depth: Annotated[int, Clamp(1, 8)] = Field(4, description="maximum hops")
+    all_if_unknown: bool = Field(
+        False,
+        description="when nothing is known of the CI's dependencies, list every CI of the "
+        "tenant (without edges) so that an investigation still reads them",
+    )
 
 
 class TargetParams(CapabilityParams):

@@ -143,6 +143,8 @@ def build_input(
         if step.capability == "graph_traversal":
             edges = _upstream(tel, str(p["ci"]), int(str(p.get("depth", 4))))
             names = sorted({str(p["ci"])} | {e.source for e in edges} | {e.target for e in edges})
+            if not edges and p.get("all_if_unknown"):
+                names = sorted(tel.cis)  # as the tool: an unknown topology reads every CI
             outputs[step.id] = ToolOutput(
                 tool="topology_traverse",
                 step_id=step.id,

@@ -44,7 +44,7 @@ def _investigation(parsed: ParsedQuestion, *_: object) -> Plan:
         PlanStep(
             id="topology",
             capability=Capability.GRAPH_TRAVERSAL,
-            params={"ci": ci, "direction": "upstream", "depth": 4},
+            params={"ci": ci, "direction": "upstream", "depth": 4, "all_if_unknown": True},
             description=f"what {ci} depends on",
         ),
         PlanStep(
