@@ -60,9 +60,10 @@ async def _connect(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from opsflow.cli.ask import build_request, start
+    from opsflow.cli.ask import build_request
     from opsflow.cli.pollers import ensure_worker
     from opsflow.cli.progress import wait_with_progress
+    from opsflow.client.questions import start
 
     if args.thread:
         return await _ask_in_thread(args, settings)

@@ -17,7 +17,7 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
-from opsflow.cli.ask import start
+from opsflow.client.questions import start
 from opsflow.models import OpsRequest, OrchestrationResult, Plan
 from opsflow.settings import Settings
 

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from opsflow.api import routes_api, routes_pages
+from opsflow.api import routes_api, routes_pages, routes_threads
 from opsflow.api.auth import COOKIE
 from opsflow.api.context import ApiContext
 from opsflow.api.errors import on_app_error, on_http_error, on_validation_error
@@ -17,6 +17,7 @@ from opsflow.api.keys import KeyRing, parse_keys
 from opsflow.api.limits import BodyLimit, RateLimit, TokenBuckets
 from opsflow.api.metrics import ApiMetrics, RequestMetrics
 from opsflow.api.service import Connector, Questions
+from opsflow.api.threads import Threads
 from opsflow.errors import AppError
 from opsflow.settings import Settings
 
@@ -33,8 +34,10 @@ def create_app(
     metrics = ApiMetrics()
     # The schema at /openapi.json; no /docs: Swagger UI would load its assets from a CDN.
     app = FastAPI(title="OpsFlow", version="1", docs_url=None, redoc_url=None)
-    app.state.opsflow = ApiContext(settings, ring, Questions(settings, connector), metrics)
+    questions = Questions(settings, connector)
+    app.state.opsflow = ApiContext(settings, ring, questions, metrics, Threads(questions))
     app.include_router(routes_api.router)
+    app.include_router(routes_threads.router)
     app.include_router(routes_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(AppError, on_app_error)

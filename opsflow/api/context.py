@@ -9,6 +9,7 @@ from fastapi import Request
 from opsflow.api.keys import KeyRing
 from opsflow.api.metrics import ApiMetrics
 from opsflow.api.service import Questions
+from opsflow.api.threads import Threads
 from opsflow.settings import Settings
 
 
@@ -18,6 +19,7 @@ class ApiContext:
     keys: KeyRing
     questions: Questions
     metrics: ApiMetrics
+    threads: Threads
 
 
 def context(request: Request) -> ApiContext:

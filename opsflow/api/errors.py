@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from opsflow.client.errors import ClientCode
 from opsflow.errors import (
     AppError,
     CircuitOpenError,
@@ -22,6 +23,7 @@ from opsflow.errors import (
     UnknownTenantError,
     ValidationError,
 )
+from opsflow.threads.validate import RefusalCode
 
 
 class ApiCode(StrEnum):
@@ -51,6 +53,15 @@ STATUS_BY_CODE: dict[str, int] = {
     ApiCode.TEMPORAL_UNAVAILABLE: 503,
     ApiCode.WORKFLOW_FAILED: 500,
     ApiCode.WORKFLOW_CANCELLED: 409,
+    # Investigation threads: the thread's own state is a conflict, the question's faults 422.
+    ClientCode.THREAD_NOT_FOUND: 404,
+    ClientCode.NOT_A_THREAD: 404,
+    ClientCode.UPDATE_FAILED: 500,
+    RefusalCode.THREAD_CLOSED: 409,
+    RefusalCode.THREAD_BUSY: 409,
+    RefusalCode.TENANT_MISMATCH: 403,
+    RefusalCode.QUESTION_BLANK: 422,
+    RefusalCode.QUESTION_TOO_LARGE: 422,
 }
 
 

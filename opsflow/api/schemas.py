@@ -12,7 +12,8 @@ from opsflow.models.request import MAX_QUESTION_CHARS
 
 
 class AskBody(BaseModel):
-    """``POST /v1/questions``. No tenant field: the tenant is the API key's."""
+    """``POST /v1/questions`` and ``POST /v1/threads/{id}/questions``. No tenant field:
+    the tenant is the API key's."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -65,3 +66,16 @@ class ListFilter(StrEnum):
     PARTIAL_SUCCESS = Status.PARTIAL_SUCCESS.value
     FAILURE = Status.FAILURE.value
     RUNNING = "running"
+
+
+class ThreadLinks(BaseModel):
+    questions: str
+    temporal_ui: str
+
+
+class ThreadCreated(BaseModel):
+    """``POST /v1/threads`` (HTTP 201): ask follow-ups at ``links.questions``."""
+
+    thread_id: str
+    tenant_id: str
+    links: ThreadLinks

@@ -1,5 +1,5 @@
 """What the API asks of Temporal: start a question, find a tenant's run, its progress and
-its result, list runs. The same calls the CLI makes (opsflow.cli.ask.start)."""
+its result, list runs. Starting is the call the CLI makes (opsflow.client.questions)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from opsflow.api.errors import ApiCode, ApiError
 from opsflow.api.schemas import AskBody, Links, ListedQuestion, ListFilter
-from opsflow.cli.errors import CliError
+from opsflow.client.questions import start
 from opsflow.contracts import WORKFLOW_NAME
 from opsflow.errors import ToolTimeoutError, ValidationError
 from opsflow.models import OpsRequest, OrchestrationResult, Progress
@@ -103,8 +103,6 @@ class Questions:
             return await client.service_client.check_health(timeout=timedelta(seconds=3))
 
     async def start(self, tenant: str, body: AskBody) -> str:
-        from opsflow.cli.ask import start
-
         at = body.at
         if at is not None and at.tzinfo is None:
             at = at.replace(tzinfo=UTC)
@@ -125,11 +123,7 @@ class Questions:
                     for e in err.errors()
                 )
             ) from err
-        client = await self.client()
-        try:
-            handle = await start(client, request, self.settings)
-        except CliError as err:
-            raise ApiError(ApiCode.TEMPORAL_UNAVAILABLE, err.message) from err
+        handle = await start(await self.client(), request, self.settings)
         return handle.id
 
     async def owned(

@@ -1,23 +1,13 @@
-"""``ask``: build the request and start the workflow (progress.py follows it)."""
+"""``ask``: build the request (opsflow.client.questions starts it, progress.py follows it)."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pydantic
-from temporalio.client import Client, WorkflowHandle
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.service import RPCError
 
-from opsflow.cli.errors import EXIT_BAD_INPUT, EXIT_UNREACHABLE, CliError
-from opsflow.models import OpsRequest, OrchestrationResult
-from opsflow.search_attributes import OPS_QUESTION, OPS_STATUS, TENANT_ID
-from opsflow.settings import Settings
-from workflows import OpsOrchestrationWorkflow
-
-# Past the request deadline, aggregation still needs a moment; past this, Temporal stops it.
-EXECUTION_SLACK_S = 120
+from opsflow.cli.errors import EXIT_BAD_INPUT, CliError
+from opsflow.models import OpsRequest
 
 
 def parse_reference_time(value: str | None) -> datetime | None:
@@ -56,38 +46,3 @@ def build_request(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
         )
         raise CliError("VALIDATION_ERROR", problems, EXIT_BAD_INPUT) from err
-
-
-def start_attributes(request: OpsRequest, settings: Settings) -> list[SearchAttributePair[str]]:
-    pairs = [
-        SearchAttributePair(TENANT_ID, request.tenant_id),
-        SearchAttributePair(OPS_STATUS, "running"),
-    ]
-    # Search attributes bypass the codec: with encrypted payloads the question stays in
-    # the (encrypted) summary only, and `list` reads it from there.
-    if not settings.codec_keys:
-        pairs.append(SearchAttributePair(OPS_QUESTION, request.question))
-    return pairs
-
-
-def workflow_id_for(request: OpsRequest) -> str:
-    return f"opsflow-{request.tenant_id}-{uuid.uuid4().hex[:12]}"
-
-
-async def start(
-    client: Client, request: OpsRequest, settings: Settings
-) -> WorkflowHandle[OpsOrchestrationWorkflow, OrchestrationResult]:
-    try:
-        return await client.start_workflow(
-            OpsOrchestrationWorkflow.run,
-            request,
-            id=workflow_id_for(request),
-            task_queue=settings.task_queue,
-            execution_timeout=timedelta(seconds=request.deadline_s + EXECUTION_SLACK_S),
-            static_summary=request.question,
-            search_attributes=TypedSearchAttributes(start_attributes(request, settings)),
-        )
-    except RPCError as err:
-        raise CliError(
-            "TEMPORAL_UNAVAILABLE", f"cannot start workflow: {err}", EXIT_UNREACHABLE
-        ) from err

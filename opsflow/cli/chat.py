@@ -15,17 +15,19 @@ from typing import Any
 from rich.console import Console
 
 from opsflow.cli.ask import parse_reference_time
-from opsflow.cli.errors import CliError
-from opsflow.cli.thread_client import (
+from opsflow.cli.errors import CliError, as_cli_error
+from opsflow.cli.thread_progress import answer_with_progress
+from opsflow.client.threads import (
     check_tenant,
     close_thread,
     follow_up_for,
     open_thread,
     start_thread,
 )
-from opsflow.cli.thread_progress import answer_with_progress
+from opsflow.errors import AppError
 from opsflow.models import OrchestrationResult
 from opsflow.settings import Settings
+from opsflow.threads.validate import RefusalCode
 
 QUIT = frozenset({"/quit", "/exit"})
 CLOSE = "/close"
@@ -57,7 +59,7 @@ async def run_chat(client: Any, args: argparse.Namespace, settings: Settings) ->
             print(f"closed {view.thread_id} after {view.turn} turns", file=sys.stderr)
             return 0
         if question == STATE:
-            from opsflow.cli.thread_client import thread_view
+            from opsflow.client.threads import thread_view
 
             print((await thread_view(client, handle.id)).model_dump_json(indent=1))
             continue
@@ -66,9 +68,10 @@ async def run_chat(client: Any, args: argparse.Namespace, settings: Settings) ->
             result = await answer_with_progress(
                 client, handle, follow_up, None if args.json else err_console
             )
-        except CliError as err:
+        except (CliError, AppError) as failure:
+            err = as_cli_error(failure)
             print(f"error: {err.code}: {err.message}", file=sys.stderr)
-            if err.code == "THREAD_CLOSED":
+            if err.code == RefusalCode.THREAD_CLOSED:
                 return err.exit_code
             continue
         show(result, settings, as_json=args.json)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import asyncpg
 from rich.console import Console
 
-from opsflow.cli.ask import build_request, start
+from opsflow.cli.ask import build_request
 from opsflow.cli.progress import wait_with_progress
 from opsflow.cli.render import render
 from opsflow.cli.stack_cmd import (
@@ -18,6 +18,7 @@ from opsflow.cli.stack_cmd import (
     start_stack,
     stop_on_signals,
 )
+from opsflow.client.questions import start
 from opsflow.models import OrchestrationResult, Status
 from opsflow.settings import Settings
 from opsflow.stack import EmbeddedStack

@@ -7,12 +7,23 @@ import os
 import sys
 from typing import Any, NoReturn
 
+from opsflow.client.errors import ClientCode
+from opsflow.errors import AppError
+from opsflow.names import ErrorCode
+
 EXIT_FAILED_ANSWER = 1
 EXIT_BAD_INPUT = 2
 EXIT_UNREACHABLE = 3
 EXIT_NOT_FOUND = 4
 EXIT_INTERNAL = 70  # sysexits EX_SOFTWARE: a bug, not the operator's input
 EXIT_INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
+
+# Exit status of a domain or client error by its code; any other code is bad input.
+EXIT_BY_CODE: dict[str, int] = {
+    ClientCode.THREAD_NOT_FOUND: EXIT_NOT_FOUND,
+    ClientCode.TEMPORAL_UNAVAILABLE: EXIT_UNREACHABLE,
+    ErrorCode.CONNECTION_ERROR: EXIT_UNREACHABLE,
+}
 
 # Set to see the traceback behind an INTERNAL error.
 DEBUG_ENV = "OPSFLOW_DEBUG"
@@ -47,6 +58,9 @@ def as_cli_error(err: BaseException) -> CliError:
 
     if isinstance(err, CliError):
         return err
+    if isinstance(err, AppError):
+        exit_code = EXIT_BY_CODE.get(err.code, EXIT_BAD_INPUT)
+        return CliError(err.code, err.message, exit_code, details=err.details)
     if isinstance(err, KeyboardInterrupt):
         return CliError("INTERRUPTED", "stopped by Ctrl-C", EXIT_INTERRUPTED)
     if isinstance(err, RPCError):

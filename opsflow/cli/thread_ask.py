@@ -10,14 +10,14 @@ from rich.console import Console
 
 from opsflow.cli.ask import parse_reference_time
 from opsflow.cli.errors import CliError
-from opsflow.cli.thread_client import (
+from opsflow.cli.thread_progress import answer_with_progress
+from opsflow.client.threads import (
     NEW_THREAD,
     check_tenant,
     follow_up_for,
     open_thread,
     start_thread,
 )
-from opsflow.cli.thread_progress import answer_with_progress
 from opsflow.models import OrchestrationResult
 from opsflow.settings import Settings
 

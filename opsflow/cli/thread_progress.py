@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
-from opsflow.cli.thread_client import send_follow_up
+from opsflow.client.threads import send_follow_up
 from opsflow.models import OrchestrationResult
 from opsflow.models import Progress as WorkflowProgress
 from opsflow.models.thread import FollowUp, ThreadView

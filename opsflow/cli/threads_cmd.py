@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from opsflow.cli.thread_client import check_tenant, close_thread, open_thread, thread_view
+from opsflow.client.threads import check_tenant, close_thread, open_thread, thread_view
 from opsflow.models.thread import THREAD_WORKFLOW_NAME
 
 

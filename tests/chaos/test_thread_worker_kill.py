@@ -15,7 +15,7 @@ from temporalio.api.enums.v1 import EventType, PendingActivityState
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from opsflow.cli.thread_client import UPDATE_ASK, start_thread
+from opsflow.client.threads import UPDATE_ASK, start_thread
 from opsflow.models import OrchestrationResult, Status
 from opsflow.models.thread import FollowUp, ThreadView
 from tests.chaos.conftest import ChaosStack, new_task_queue

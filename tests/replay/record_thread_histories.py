@@ -21,7 +21,7 @@ from temporalio.client import Client
 
 from opsflow.cli.history_cmd import history_json
 from opsflow.cli.stack_cmd import prepare_database
-from opsflow.cli.thread_client import UPDATE_ASK, UPDATE_CLOSE, start_thread
+from opsflow.client.threads import UPDATE_ASK, UPDATE_CLOSE, start_thread
 from opsflow.models import OrchestrationResult
 from opsflow.models.thread import CloseRequest, FollowUp, ThreadLimits, ThreadView
 from opsflow.temporal_client import connect

@@ -12,7 +12,7 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 
 from activities.resources import WorkerResources
-from opsflow.cli.ask import start
+from opsflow.client.questions import start
 from opsflow.history_markers import local_activity
 from opsflow.models import OpsRequest, OrchestrationResult, Plan
 from opsflow.settings import Settings

@@ -7,7 +7,7 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
-from opsflow.cli.thread_client import UPDATE_ASK, start_thread
+from opsflow.client.threads import UPDATE_ASK, start_thread
 from opsflow.models import OrchestrationResult
 from opsflow.models.thread import FollowUp, ThreadLimits
 from opsflow.settings import Settings

@@ -1,6 +1,6 @@
 """Talking to investigation threads: start one, send a follow-up, close, read its state.
 
-Every refusal becomes a ``CliError`` with a stable code: an unknown thread
+Every refusal becomes a ``ClientError`` with a stable code: an unknown thread
 (``THREAD_NOT_FOUND``), a closed one (``THREAD_CLOSED``), a workflow that is not a thread
 (``NOT_A_THREAD``), and whatever the thread's update validator refused (its code).
 """
@@ -21,7 +21,8 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from opsflow.cli.errors import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_UNREACHABLE, CliError
+from opsflow.client.errors import ClientCode, ClientError
+from opsflow.errors import ValidationError
 from opsflow.models import OrchestrationResult
 from opsflow.models.thread import (
     THREAD_WORKFLOW_NAME,
@@ -34,6 +35,7 @@ from opsflow.models.thread import (
 from opsflow.search_attributes import TENANT_ID
 from opsflow.settings import Settings
 from opsflow.tenant_id import is_tenant_id
+from opsflow.threads.validate import RefusalCode
 from workflows.thread import InvestigationThreadWorkflow
 
 NEW_THREAD = "new"
@@ -54,7 +56,7 @@ _CLOSED_STATES = frozenset(
 def check_tenant(tenant: str) -> str:
     """Tenant ids go into visibility queries: only the documented shape is accepted."""
     if not is_tenant_id(tenant):
-        raise CliError("VALIDATION_ERROR", f"tenant id {tenant!r} is not valid", EXIT_BAD_INPUT)
+        raise ValidationError(f"tenant id {tenant!r} is not valid")
     return tenant
 
 
@@ -82,9 +84,7 @@ async def start_thread(
             search_attributes=_tenant_attributes(tenant),
         )
     except RPCError as err:
-        raise CliError(
-            "TEMPORAL_UNAVAILABLE", f"cannot start a thread: {err}", EXIT_UNREACHABLE
-        ) from err
+        raise ClientError(ClientCode.TEMPORAL_UNAVAILABLE, f"cannot start a thread: {err}") from err
 
 
 def _tenant_attributes(tenant: str) -> TypedSearchAttributes:
@@ -98,21 +98,20 @@ async def open_thread(client: Client, thread_id: str) -> tuple[WorkflowHandle[An
         description = await handle.describe()
     except RPCError as err:
         if err.status is RPCStatusCode.NOT_FOUND:
-            raise CliError(
-                "THREAD_NOT_FOUND", f"no investigation thread {thread_id}", EXIT_NOT_FOUND
+            raise ClientError(
+                ClientCode.THREAD_NOT_FOUND, f"no investigation thread {thread_id}"
             ) from err
-        raise CliError("TEMPORAL_UNAVAILABLE", str(err), EXIT_UNREACHABLE) from err
+        raise ClientError(ClientCode.TEMPORAL_UNAVAILABLE, str(err)) from err
     if description.workflow_type != THREAD_WORKFLOW_NAME:
-        raise CliError(
-            "NOT_A_THREAD",
+        raise ClientError(
+            ClientCode.NOT_A_THREAD,
             f"{thread_id} is a {description.workflow_type}, not an investigation thread",
-            EXIT_BAD_INPUT,
         )
     if description.status in _CLOSED_STATES:
-        raise CliError("THREAD_CLOSED", f"investigation thread {thread_id} is closed")
+        raise ClientError(RefusalCode.THREAD_CLOSED, f"investigation thread {thread_id} is closed")
     tenant = description.typed_search_attributes.get(TENANT_ID)
     if tenant is None:
-        raise CliError("NOT_A_THREAD", f"{thread_id} carries no tenant", EXIT_BAD_INPUT)
+        raise ClientError(ClientCode.NOT_A_THREAD, f"{thread_id} carries no tenant")
     return handle, tenant
 
 
@@ -135,7 +134,7 @@ def follow_up_for(
             require_llm=require_llm,
         )
     except pydantic.ValidationError as err:
-        raise CliError("VALIDATION_ERROR", str(err.errors()[0]["msg"]), EXIT_BAD_INPUT) from err
+        raise ValidationError(str(err.errors()[0]["msg"])) from err
 
 
 async def send_follow_up(
@@ -174,8 +173,8 @@ async def thread_view(client: Client, thread_id: str) -> ThreadView:
     try:
         description = await handle.describe()
         if description.workflow_type != THREAD_WORKFLOW_NAME:
-            raise CliError(
-                "NOT_A_THREAD", f"{thread_id} is not an investigation thread", EXIT_BAD_INPUT
+            raise ClientError(
+                ClientCode.NOT_A_THREAD, f"{thread_id} is not an investigation thread"
             )
         if description.status is WorkflowExecutionStatus.RUNNING:
             view: ThreadView = await handle.query(InvestigationThreadWorkflow.state)
@@ -184,22 +183,22 @@ async def thread_view(client: Client, thread_id: str) -> ThreadView:
         return final
     except RPCError as err:
         if err.status is RPCStatusCode.NOT_FOUND:
-            raise CliError(
-                "THREAD_NOT_FOUND", f"no investigation thread {thread_id}", EXIT_NOT_FOUND
+            raise ClientError(
+                ClientCode.THREAD_NOT_FOUND, f"no investigation thread {thread_id}"
             ) from err
-        raise CliError("TEMPORAL_UNAVAILABLE", str(err), EXIT_UNREACHABLE) from err
+        raise ClientError(ClientCode.TEMPORAL_UNAVAILABLE, str(err)) from err
 
 
-def _refusal(err: WorkflowUpdateFailedError, thread_id: str) -> CliError:
+def _refusal(err: WorkflowUpdateFailedError, thread_id: str) -> ClientError:
     cause = err.cause
     if isinstance(cause, ApplicationError) and cause.type:
-        return CliError(cause.type, f"{thread_id}: {cause.message}", EXIT_BAD_INPUT)
-    return CliError("UPDATE_FAILED", f"{thread_id}: {cause or err}", EXIT_BAD_INPUT)
+        return ClientError(cause.type, f"{thread_id}: {cause.message}")
+    return ClientError(ClientCode.UPDATE_FAILED, f"{thread_id}: {cause or err}")
 
 
-def _rpc_refusal(err: RPCError, thread_id: str) -> CliError:
+def _rpc_refusal(err: RPCError, thread_id: str) -> ClientError:
     # The server answers an update to a finished workflow with NOT_FOUND ("workflow
     # execution already completed"): the thread was closed between describe and update.
     if err.status is RPCStatusCode.NOT_FOUND:
-        return CliError("THREAD_CLOSED", f"investigation thread {thread_id} is closed")
-    return CliError("TEMPORAL_UNAVAILABLE", str(err), EXIT_UNREACHABLE)
+        return ClientError(RefusalCode.THREAD_CLOSED, f"investigation thread {thread_id} is closed")
+    return ClientError(ClientCode.TEMPORAL_UNAVAILABLE, str(err))
