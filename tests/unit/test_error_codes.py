@@ -18,9 +18,9 @@ def _subclasses(cls: type[AppError]) -> list[type[AppError]]:
     return found
 
 
-# HTTP-layer errors (opsflow.api) answer a request; they never cross an activity boundary.
+# HTTP-layer errors (opsflow_app.api) answer a request; they never cross an activity boundary.
 ERRORS = sorted(
-    {c for c in _subclasses(AppError) if not c.__module__.startswith("opsflow.api")},
+    {c for c in _subclasses(AppError) if not c.__module__.startswith("opsflow_app.api")},
     key=lambda c: c.__qualname__,
 )
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from temporalio.client import Client
 
-from opsflow.client.threads import close_thread, open_thread
 from opsflow.models import OrchestrationResult, Status
+from opsflow_app.client.threads import close_thread, open_thread
 from tests.integration.api.conftest import ACME_KEY, GLOBEX_KEY, ApiServer
 from tests.integration.ops.support import TENANT
 
