@@ -17,7 +17,6 @@ COPY opsflow ./opsflow
 COPY opsflow_app ./opsflow_app
 COPY workflows ./workflows
 COPY activities ./activities
-COPY worker.py client.py ./
 RUN pip wheel --wheel-dir /wheels .
 
 # --- runtime ---

@@ -1,4 +1,5 @@
-"""OpsFlow command line: ask questions, run the embedded stack, inspect and replay runs.
+"""OpsFlow command line: ask questions, run the embedded stack, inspect and replay runs
+(``opsflow`` after ``pip install``, or ``python client.py``).
 
 Every command exits 0 on success and non-zero with a one-line ``error: CODE: reason``.
 """
@@ -11,6 +12,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from rich.console import Console
 from temporalio.client import WorkflowFailureError
@@ -208,7 +210,8 @@ async def cmd_codec_server(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="client.py", description=__doc__)
+    # prog: how it was started (client.py, opsflow), as argparse names it by default.
+    p = argparse.ArgumentParser(description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="ask an operations question")
     ask.add_argument("question")
@@ -357,7 +360,8 @@ def main(argv: list[str] | None = None) -> int:
         fail(as_cli_error(err), as_json=as_json)
 
 
-if __name__ == "__main__":
+def run() -> NoReturn:
+    """The ``opsflow`` console script and ``python client.py``."""
     try:
         status = main()
     except SystemExit as stop:
@@ -371,3 +375,7 @@ if __name__ == "__main__":
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,5 +1,6 @@
 """Run an OpsFlow worker: configuration from the environment, one asyncpg pool per
-process, migrations at start (fail closed in prod), graceful shutdown on SIGTERM/SIGINT."""
+process, migrations at start (fail closed in prod), graceful shutdown on SIGTERM/SIGINT
+(``opsflow-worker`` after ``pip install``, or ``python worker.py``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import structlog
 import temporalio
@@ -186,7 +187,7 @@ def main() -> None:
         raise SystemExit(f"worker: cannot reach Temporal: {err}") from err
 
 
-def _exit_now(err: SystemExit) -> None:
+def _exit_now(err: SystemExit) -> NoReturn:
     """Leave without interpreter finalization: the Temporal runtime's Rust threads can call
     into a finalizing interpreter and abort it (temporalio/sdk-python#300), which turned a
     one-line start-up error into a core dump about one exit in five."""
@@ -199,9 +200,14 @@ def _exit_now(err: SystemExit) -> None:
     os._exit(code if isinstance(code, int) else 0)
 
 
-if __name__ == "__main__":
+def run() -> NoReturn:
+    """The ``opsflow-worker`` console script and ``python worker.py``."""
     try:
         main()
     except SystemExit as exit_:
         _exit_now(exit_)
     _exit_now(SystemExit(0))
+
+
+if __name__ == "__main__":
+    run()
