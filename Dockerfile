@@ -14,9 +14,9 @@ RUN apt-get update \
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY opsflow ./opsflow
+COPY opsflow_app ./opsflow_app
 COPY workflows ./workflows
 COPY activities ./activities
-COPY worker.py client.py ./
 RUN pip wheel --wheel-dir /wheels .
 
 # --- runtime ---

@@ -17,9 +17,9 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
-from opsflow.cli.ask import start
 from opsflow.models import OpsRequest, OrchestrationResult, Plan
 from opsflow.settings import Settings
+from opsflow_app.client.questions import start
 
 
 def progress(message: str) -> None:
@@ -60,7 +60,7 @@ async def in_process_worker(
 
     ``overrides`` are Settings fields, e.g. ``tool_latency_ms=200``.
     """
-    import worker as worker_module
+    from opsflow_app import worker_main as worker_module
 
     custom = settings.model_copy(update={"task_queue": unique_queue("ops"), **overrides})
     async with (

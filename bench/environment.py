@@ -19,10 +19,10 @@ from pathlib import Path
 import asyncpg
 
 from bench.common import progress
-from opsflow.seed import TENANTS, default_end, read_incidents, seed_all
 from opsflow.settings import Settings
-from opsflow.stack import EmbeddedStack
-from opsflow.stack._procs import free_port
+from opsflow_app.seed import TENANTS, default_end, read_incidents, seed_all
+from opsflow_app.stack import EmbeddedStack
+from opsflow_app.stack._procs import free_port
 
 
 @contextmanager

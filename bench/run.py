@@ -41,9 +41,9 @@ from bench.scenarios import latency_scenarios
 from bench.throughput import throughput_scenario
 from bench.validator import validator_latency, validator_share
 from opsflow.logging_setup import configure_logging
-from opsflow.seed import SIZES
 from opsflow.settings import Settings
 from opsflow.temporal_client import connect
+from opsflow_app.seed import SIZES
 
 log = logging.getLogger("bench")
 SECTIONS = ("validator", "latency", "share", "throughput", "rss")

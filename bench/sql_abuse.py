@@ -259,9 +259,9 @@ def _database(dsn: str | None) -> Iterator[str]:
     if dsn:
         yield dsn
         return
-    from opsflow.cli.stack_cmd import prepare_database
-    from opsflow.stack._procs import free_port
-    from opsflow.stack.postgres_server import EmbeddedPostgres
+    from opsflow_app.cli.stack_cmd import prepare_database
+    from opsflow_app.stack._procs import free_port
+    from opsflow_app.stack.postgres_server import EmbeddedPostgres
 
     data_dir = Path(tempfile.mkdtemp(prefix="opsflow-bench-abuse-"))
     server = EmbeddedPostgres(data_dir, port=free_port())

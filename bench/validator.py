@@ -65,8 +65,8 @@ async def validator_share(settings: Settings, at: Any, reps: int) -> dict[str, A
     The activity runs in-process through ``ActivityEnvironment`` with the worker's real
     resources (pool, policies): the tool wrapper, validation, tenant session and fetch.
     """
-    import worker as worker_module
     from activities.direct_query import QueryTools
+    from opsflow_app import worker_main as worker_module
 
     benign = read_corpus("sql_benign.txt")
     progress(f"validator share: {len(benign)} benign queries through direct_query, {reps} reps")

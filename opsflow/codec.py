@@ -1,7 +1,7 @@
 """AES-GCM payload encryption for everything OpsFlow stores in Temporal (inputs, results).
 
 Tool results carry tenants' operational data, so histories hold ciphertext only; the
-Temporal UI shows plaintext through the codec server (``opsflow.codec_server``).
+Temporal UI shows plaintext through the codec server (``opsflow_app.codec_server``).
 
 Wire format of an encrypted payload::
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 
 from opsflow.settings import Settings
-from opsflow.stack import EmbeddedStack, StackEndpoints
+from opsflow_app.stack import EmbeddedStack, StackEndpoints
 from tests.support.stack import embedded_stack, settings_for
 
 # Every seeded tenant's data ends here; tests ask "at" this instant, never the wall clock.
@@ -35,7 +35,7 @@ def endpoints(stack: EmbeddedStack) -> StackEndpoints:
 
 @pytest.fixture(scope="session")
 async def seeded(endpoints: StackEndpoints) -> datetime:
-    from opsflow.cli.stack_cmd import prepare_database
+    from opsflow_app.cli.stack_cmd import prepare_database
 
     await prepare_database(endpoints.db_dsn, reseed=True, end=SEED_END)
     return SEED_END

@@ -20,11 +20,11 @@ from temporalio.client import Client, WorkflowFailureError
 from bench.common import progress
 from bench.rca.observed import Observed, claim_loader, observe
 from bench.rca.scoring import Case, Outcome
-from opsflow.cli.ask import start
 from opsflow.db.pool import create_pool
 from opsflow.models import OpsRequest, OrchestrationResult, Plan, StepState
 from opsflow.planner import CiInfo, rule_plan
 from opsflow.settings import Settings
+from opsflow_app.client.questions import start
 
 ASK_TIMEOUT_S = 120.0
 

@@ -25,8 +25,8 @@ from bench.rca.hard_generator import generate_suite
 from bench.rca.hard_model import HardCase
 from bench.rca.scoring import Case, Outcome, accuracy, grouped
 from opsflow.db.migrate import migrate
-from opsflow.importer.load import import_telemetry
 from opsflow.settings import Settings
+from opsflow_app.importer.load import import_telemetry
 
 # The issue's bar for this generator (issue 13, "Done when").
 HARD_TARGETS = {"top1": 0.9, "kind_top1": 0.7}

@@ -25,8 +25,8 @@ from bench.rca.asking import PlanParams, ask_all
 from bench.rca.compare import side_by_side
 from bench.rca.scoring import Case, Outcome, accuracy, grouped
 from opsflow.db.migrate import migrate
-from opsflow.importer.load import import_telemetry
 from opsflow.settings import Settings
+from opsflow_app.importer.load import import_telemetry
 
 DEFAULT_ROOT = Path("/work/shared/data/nezha-tt")
 ENTRY_CI = "ts-ui-dashboard"

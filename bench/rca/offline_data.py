@@ -17,8 +17,8 @@ from pathlib import Path
 
 from bench.rca.hard_generator import generate_suite
 from bench.rca.hard_model import HardCase
-from opsflow.importer import event_id_for
 from opsflow.models import EventRecord
+from opsflow_app.importer import event_id_for
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 
@@ -165,7 +165,7 @@ def synthetic_cases(seeds: Iterable[int]) -> tuple[dict[str, Telemetry], list[Of
     """The seed generator's evaluation tenants (every demo catalog x seed, size small), one
     case per injected incident, asked at the seed's end as ``bench/eval.py`` does."""
     from bench.rca.synthetic import cases_of, eval_dataset
-    from opsflow.seed import TENANTS
+    from opsflow_app.seed import TENANTS
 
     tels: dict[str, Telemetry] = {}
     cases = []

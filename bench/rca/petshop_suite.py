@@ -32,7 +32,7 @@ from bench.rca.petshop import (
 )
 from bench.rca.scoring import Case
 from opsflow.db.migrate import migrate
-from opsflow.importer.load import import_telemetry
+from opsflow_app.importer.load import import_telemetry
 
 AskAt = Literal["target", "window_end"]
 _SHORT = {

@@ -23,8 +23,8 @@ from bench.rca.compare import side_by_side
 from bench.rca.report import synthetic_figures
 from bench.rca.scoring import Case, Outcome
 from opsflow.db.migrate import migrate
-from opsflow.seed import TENANTS, TenantDataset, generate_tenant, load_dataset
 from opsflow.settings import Settings
+from opsflow_app.seed import TENANTS, TenantDataset, generate_tenant, load_dataset
 
 BASE_END = datetime(2024, 3, 4, 12, 0, tzinfo=UTC)
 

@@ -18,8 +18,8 @@ import pytest
 from temporalio.client import Client
 
 from opsflow.settings import Settings
-from opsflow.stack import EmbeddedPostgres, EmbeddedStack, StackEndpoints, TemporalDevServer
 from opsflow.temporal_client import connect
+from opsflow_app.stack import EmbeddedPostgres, EmbeddedStack, StackEndpoints, TemporalDevServer
 from tests.conftest import SEED_END
 from tests.support.stack import embedded_stack, settings_for
 
@@ -66,7 +66,7 @@ def chaos_stack_servers() -> Iterator[EmbeddedStack]:
 
 @pytest.fixture(scope="module")
 async def chaos(chaos_stack_servers: EmbeddedStack) -> ChaosStack:
-    from opsflow.cli.stack_cmd import prepare_database
+    from opsflow_app.cli.stack_cmd import prepare_database
 
     endpoints = chaos_stack_servers.endpoints
     await asyncio.wait_for(

@@ -22,7 +22,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
 from opsflow.models import OrchestrationResult, Plan, PlanStep, Progress, Status, StepStatus
-from opsflow.stack._procs import port_open
+from opsflow_app.stack._procs import port_open
 from tests.chaos.conftest import ChaosStack, new_task_queue
 from tests.chaos.history import activity_runs, runs_of
 from tests.support.harness import TOOLS, start_question

@@ -15,9 +15,9 @@ from temporalio.api.enums.v1 import EventType, PendingActivityState
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from opsflow.cli.thread_client import UPDATE_ASK, start_thread
 from opsflow.models import OrchestrationResult, Status
 from opsflow.models.thread import FollowUp, ThreadView
+from opsflow_app.client.threads import UPDATE_ASK, start_thread
 from tests.chaos.conftest import ChaosStack, new_task_queue
 from tests.chaos.history import activity_runs
 from tests.support.harness import TOOLS

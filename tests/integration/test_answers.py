@@ -9,8 +9,8 @@ import asyncpg
 import pytest
 
 from opsflow.models import Status, StepStatus
-from opsflow.seed import read_incidents
 from opsflow.settings import Settings
+from opsflow_app.seed import read_incidents
 from tests.support.harness import (
     TOOLS,
     activity_timeline,

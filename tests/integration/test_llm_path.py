@@ -14,8 +14,8 @@ import asyncpg
 import pytest
 
 from opsflow.models import OrchestrationResult, Status, StepStatus
-from opsflow.seed import Incident, read_incidents
 from opsflow.settings import Settings
+from opsflow_app.seed import Incident, read_incidents
 from tests.fakes.llm_server import FakeLlmServer
 from tests.support.harness import activity_timeline, ask, history_events, start_question
 

@@ -10,8 +10,8 @@ import asyncpg
 import pytest
 
 from opsflow.models import OrchestrationResult, Status
-from opsflow.seed import read_incidents
 from opsflow.settings import Settings
+from opsflow_app.seed import read_incidents
 from tests.support.harness import start_question
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from opsflow.settings import Settings
-from opsflow.stack._procs import free_port
+from opsflow_app.stack._procs import free_port
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]

@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from opsflow.cli.stack_cmd import prepare_database
 from opsflow.models import Plan, PlanStep
 from opsflow.settings import Settings
 from opsflow.temporal_client import connect
+from opsflow_app.cli.stack_cmd import prepare_database
 from tests.fakes.llm_server import FakeLlmServer
 from tests.support.faults import active_queries, table_locked
 from tests.support.harness import running_worker, start_question

@@ -19,12 +19,12 @@ from typing import Any
 
 from temporalio.client import Client
 
-from opsflow.cli.history_cmd import history_json
-from opsflow.cli.stack_cmd import prepare_database
-from opsflow.cli.thread_client import UPDATE_ASK, UPDATE_CLOSE, start_thread
 from opsflow.models import OrchestrationResult
 from opsflow.models.thread import CloseRequest, FollowUp, ThreadLimits, ThreadView
 from opsflow.temporal_client import connect
+from opsflow_app.cli.history_cmd import history_json
+from opsflow_app.cli.stack_cmd import prepare_database
+from opsflow_app.client.threads import UPDATE_ASK, UPDATE_CLOSE, start_thread
 from tests.support.harness import running_worker
 from tests.support.stack import embedded_stack, settings_for
 

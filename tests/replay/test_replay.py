@@ -18,7 +18,7 @@ from tests.replay.variants import PatchedWorkflow, ReorderedWorkflow
 from workflows import OpsOrchestrationWorkflow
 from workflows.execution import SINGLE_DEADLINE_TIMER
 from workflows.options import LOCAL_PHASES_PATCH
-from workflows.orchestration import ERROR_ATTRIBUTE_PATCH
+from workflows.orchestration import ERROR_ATTRIBUTE_PATCH, TENANT_METRIC_SOURCE
 from workflows.planning import REQUIRED_LLM_REFUSES
 
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
@@ -71,6 +71,9 @@ def test_patch_markers_match_the_recorded_version(path: Path) -> None:
         expected.add(ERROR_ATTRIBUTE_PATCH)
     if path.stem == "v5_llm_required_refused":
         expected.add(REQUIRED_LLM_REFUSES)
+    # v6_: the tool context is loaded for the tenant (its metric source) since that patch.
+    if path.stem.startswith("v6_"):
+        expected.add(TENANT_METRIC_SOURCE)
     assert patches == expected
 
 

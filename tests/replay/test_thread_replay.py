@@ -12,8 +12,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from opsflow.cli.history_cmd import load_history
 from opsflow.models.thread import ThreadStart
+from opsflow_app.cli.history_cmd import load_history
 from tests.replay.thread_variants import UnresolvedThreadWorkflow
 from workflows import InvestigationThreadWorkflow, OpsOrchestrationWorkflow
 

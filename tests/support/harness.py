@@ -12,10 +12,10 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 
 from activities.resources import WorkerResources
-from opsflow.cli.ask import start
 from opsflow.history_markers import local_activity
 from opsflow.models import OpsRequest, OrchestrationResult, Plan
 from opsflow.settings import Settings
+from opsflow_app.client.questions import start
 
 
 @asynccontextmanager
@@ -34,7 +34,7 @@ async def worker_with_resources(
     client: Client, settings: Settings, *, activity_overrides: Any = (), **overrides: Any
 ) -> AsyncIterator[tuple[Settings, WorkerResources]]:
     """``running_worker`` that also hands out the worker's resources (its LLM breaker...)."""
-    import worker as worker_module
+    from opsflow_app import worker_main as worker_module
 
     custom = settings.model_copy(
         update={"task_queue": f"test-{uuid.uuid4().hex[:10]}", **overrides}

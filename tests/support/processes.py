@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from opsflow.settings import ENV_VARS
-from opsflow.stack._procs import stop_process
+from opsflow_app.stack._procs import stop_process
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER_SCRIPT = REPO_ROOT / "worker.py"

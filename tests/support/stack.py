@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from opsflow.settings import Settings
-from opsflow.stack import EmbeddedStack, StackEndpoints
-from opsflow.stack._procs import free_port
+from opsflow_app.stack import EmbeddedStack, StackEndpoints
+from opsflow_app.stack._procs import free_port
 
 
 @contextmanager

@@ -18,9 +18,10 @@ def _subclasses(cls: type[AppError]) -> list[type[AppError]]:
     return found
 
 
-# HTTP-layer errors (opsflow.api) answer a request; they never cross an activity boundary.
+# The application's errors (opsflow_app: the HTTP layer's, a client call's) answer a request
+# or a command; they never cross an activity boundary.
 ERRORS = sorted(
-    {c for c in _subclasses(AppError) if not c.__module__.startswith("opsflow.api")},
+    {c for c in _subclasses(AppError) if not c.__module__.startswith("opsflow_app.")},
     key=lambda c: c.__qualname__,
 )
 

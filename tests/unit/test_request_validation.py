@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from opsflow.cli.ask import build_request, parse_reference_time
-from opsflow.cli.errors import CliError
 from opsflow.errors import AppError
 from opsflow.models.request import MAX_QUESTION_CHARS
 from opsflow.names import ActivityName, ToolName
 from opsflow.policies import load_policies
+from opsflow_app.cli.ask import build_request, parse_reference_time
+from opsflow_app.cli.errors import CliError
 
 
 @pytest.mark.parametrize(

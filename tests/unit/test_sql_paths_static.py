@@ -9,7 +9,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 QUERY_METHODS = {"fetch", "fetchrow", "fetchval", "execute", "executemany", "cursor", "prepare"}
-SCANNED = ["activities", "opsflow/db", "opsflow/seed", "opsflow/importer"]
+SCANNED = ["activities", "opsflow/db", "opsflow_app/seed", "opsflow_app/importer"]
 # SQL passed through a variable, each with the reason it is ours, not an LLM's.
 REVIEWED = {
     ("activities/telemetry_tools.py", "sql"): "_RAW_SQL or _ROLLUP_SQL, chosen by the tool",

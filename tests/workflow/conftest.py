@@ -12,7 +12,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from opsflow.search_attributes import OPS_ERROR, OPS_QUESTION, OPS_STATUS, TENANT_ID
-from opsflow.stack.temporal_server import temporal_cli_path
+from opsflow_app.stack.temporal_server import temporal_cli_path
 
 
 @pytest.fixture(scope="session")

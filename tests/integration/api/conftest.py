@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from opsflow.settings import Settings
-from opsflow.stack._procs import free_port
+from opsflow_app.stack._procs import free_port
 from tests.integration.ops.support import REPO_ROOT, child_env
 
 ACME_KEY = "acme-test-key-0123456789abcdef"

@@ -14,8 +14,8 @@ import pytest
 from temporalio.client import Client
 
 from opsflow.models import GraphBlock, OrchestrationResult, Status, TimeseriesBlock
-from opsflow.seed import read_incidents
 from opsflow.settings import Settings
+from opsflow_app.seed import read_incidents
 from tests.integration.api.conftest import ACME_KEY, ApiServer, serve_api
 from tests.integration.api.test_api import _answer, _ask
 from tests.integration.ops.support import ARTIFACTS

@@ -17,8 +17,8 @@ import asyncpg
 import pytest
 
 from opsflow.db.migrate import migrate
-from opsflow.stack._procs import free_port
-from opsflow.stack.postgres_server import EmbeddedPostgres
+from opsflow_app.stack._procs import free_port
+from opsflow_app.stack.postgres_server import EmbeddedPostgres
 
 TEMPLATE_DB = "opsflow_test_template"
 

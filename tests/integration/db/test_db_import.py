@@ -12,8 +12,8 @@ import asyncpg
 import pytest
 
 from opsflow.errors import UnknownTenantError, ValidationError
-from opsflow.importer import ci_id_for, import_telemetry
-from opsflow.seed import generate_tenant, load_dataset
+from opsflow_app.importer import ci_id_for, import_telemetry
+from opsflow_app.seed import generate_tenant, load_dataset
 
 pytestmark = pytest.mark.integration
 

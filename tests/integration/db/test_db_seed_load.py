@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from opsflow.importer import refresh_topology_snapshot
-from opsflow.seed import (
+from opsflow_app.importer import refresh_topology_snapshot
+from opsflow_app.seed import (
     TENANTS,
     database_is_empty,
     generate_tenant,
@@ -131,7 +131,7 @@ def test_cli_seeds_one_tenant(fresh_dsn: str) -> None:
         [
             sys.executable,
             "-m",
-            "opsflow.seed",
+            "opsflow_app.seed",
             "--dsn",
             fresh_dsn,
             "--tenant",

@@ -17,8 +17,8 @@ from bench.rca.asking import PlanParams, ask_all
 from bench.rca.baselines import Peer
 from bench.rca.scoring import Case, accuracy, leak_report
 from bench.rca.synthetic import cases_of, eval_dataset
-from opsflow.seed import TENANTS, load_dataset, read_incidents
 from opsflow.settings import Settings
+from opsflow_app.seed import TENANTS, load_dataset, read_incidents
 
 pytestmark = pytest.mark.integration
 

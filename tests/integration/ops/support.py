@@ -110,7 +110,7 @@ async def poll(
 async def worker_polling(client: Client, settings: Settings, timeout_s: float = 60.0) -> None:
     """Wait until the worker on ``settings.task_queue`` has polled: ``ask`` checks for it
     and gives a fresh worker only a few seconds, less than a loaded test host may need."""
-    from opsflow.cli.pollers import live_pollers
+    from opsflow_app.cli.pollers import live_pollers
 
     async def seen() -> bool | None:
         return True if await live_pollers(client, settings) else None

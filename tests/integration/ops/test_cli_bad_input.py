@@ -11,17 +11,17 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from opsflow.cli.errors import (
+from opsflow.models import OrchestrationResult, Status
+from opsflow.settings import Settings
+from opsflow_app.cli.errors import (
     EXIT_BAD_INPUT,
     EXIT_FAILED_ANSWER,
     EXIT_NOT_FOUND,
     EXIT_UNREACHABLE,
     CliError,
 )
-from opsflow.cli.history_cmd import replay_files
-from opsflow.cli.pollers import ensure_worker
-from opsflow.models import OrchestrationResult, Status
-from opsflow.settings import Settings
+from opsflow_app.cli.history_cmd import replay_files
+from opsflow_app.cli.pollers import ensure_worker
 from tests.integration.ops.support import (
     QUESTION,
     TENANT,

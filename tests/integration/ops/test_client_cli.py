@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from opsflow.models import OrchestrationResult, Status
 from opsflow.settings import Settings
-from opsflow.stack._procs import free_port
+from opsflow_app.stack._procs import free_port
 from tests.integration.ops.support import (
     QUESTION,
     TENANT,

@@ -9,9 +9,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from opsflow.cli.demo import tenants_with_imports
-from opsflow.importer import import_telemetry
 from opsflow.settings import Settings
+from opsflow_app.cli.demo import tenants_with_imports
+from opsflow_app.importer import import_telemetry
 
 pytestmark = pytest.mark.integration
 

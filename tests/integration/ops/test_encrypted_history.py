@@ -24,10 +24,10 @@ from aiohttp import web
 from temporalio.client import Client
 
 from opsflow.codec import ENCODING, KEY_ID_METADATA, AesGcmCodec, generate_key_spec
-from opsflow.codec_server import build_app
 from opsflow.models import OrchestrationResult, Status
 from opsflow.settings import Settings
 from opsflow.temporal_client import connect
+from opsflow_app.codec_server import build_app
 from tests.integration.ops.support import QUESTION, TENANT, VISIBILITY_WAIT_S, poll
 from tests.support.harness import running_worker, start_question
 
@@ -206,7 +206,7 @@ async def test_list_reads_the_question_from_the_encrypted_summary(
     encrypted_run: EncryptedRun, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # No OpsQuestion attribute here (it would be plaintext): `list` decrypts the summary.
-    from opsflow.cli.list_cmd import run_list
+    from opsflow_app.cli.list_cmd import run_list
 
     args = argparse.Namespace(tenant=TENANT, status=None, limit=1000, json=True)
 

@@ -24,7 +24,7 @@ from temporalio.client import Client
 
 from opsflow.models import Status
 from opsflow.settings import Settings
-from opsflow.stack._procs import free_port
+from opsflow_app.stack._procs import free_port
 from tests.integration.ops.support import QUESTION, REPO_ROOT, TENANT, child_env
 from tests.support.harness import ask
 

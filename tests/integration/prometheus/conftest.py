@@ -17,14 +17,14 @@ import asyncpg
 import pytest
 
 from opsflow.db.pool import create_pool
-from opsflow.importer.parse import parse_files
-from opsflow.seed.generator import generate_tenant
-from opsflow.seed.loader import load_dataset
-from opsflow.seed.openmetrics import Sample, dataset_samples, seed_sources, write_openmetrics
 from opsflow.settings import Settings
 from opsflow.sources.store import save_sources
-from opsflow.stack._procs import free_port
-from opsflow.stack.prometheus_server import PrometheusServer, prometheus_available
+from opsflow_app.importer.parse import parse_files
+from opsflow_app.seed.generator import generate_tenant
+from opsflow_app.seed.loader import load_dataset
+from opsflow_app.seed.openmetrics import Sample, dataset_samples, seed_sources, write_openmetrics
+from opsflow_app.stack._procs import free_port
+from opsflow_app.stack.prometheus_server import PrometheusServer, prometheus_available
 from tests.conftest import SEED
 from tests.integration.test_import_and_past import _write_telemetry
 

@@ -17,11 +17,11 @@ from temporalio.client import Client
 
 from opsflow.db.pool import create_pool
 from opsflow.models import OrchestrationResult, Status, StepStatus
-from opsflow.seed.model import METRICS
-from opsflow.seed.openmetrics import seed_sources
 from opsflow.settings import Settings
 from opsflow.sources.store import save_sources
-from opsflow.stack._procs import free_port
+from opsflow_app.seed.model import METRICS
+from opsflow_app.seed.openmetrics import seed_sources
+from opsflow_app.stack._procs import free_port
 from tests.integration.prometheus.conftest import DOWN, FLAKY, LIVE, TWIN_PG, TWIN_PROM, Live
 from tests.integration.test_import_and_past import AT, _cli
 from tests.support.harness import ask
@@ -54,7 +54,7 @@ def _sources_file(
 
 
 async def _incident_questions(settings: Settings) -> list[str]:
-    from opsflow.seed import read_incidents
+    from opsflow_app.seed import read_incidents
 
     assert settings.db_dsn is not None
     conn = await asyncpg.connect(settings.db_dsn)
@@ -125,7 +125,7 @@ async def test_stack_prometheus_serves_a_tenant_from_its_own_database_rows(
 ) -> None:
     """What ``stack --prometheus`` does, for the CSV twin whose samples are in PostgreSQL:
     exported, backfilled, served, its source written; the answer is the same."""
-    from opsflow.cli.prometheus_stack import start_live_metrics
+    from opsflow_app.cli.prometheus_stack import start_live_metrics
 
     assert worker_settings.db_dsn is not None
     at = AT.isoformat().replace("+00:00", "Z")

@@ -18,16 +18,16 @@ from activities.prometheus_tools import PrometheusTools
 from activities.resources import WorkerResources
 from opsflow.db.pool import create_pool
 from opsflow.errors import AppError
-from opsflow.importer import import_telemetry
 from opsflow.models import ToolCall, ToolOutput
 from opsflow.names import ErrorCode
 from opsflow.policies import load_policies
-from opsflow.seed.openmetrics import seed_sources
 from opsflow.settings import Settings
 from opsflow.sources.model import PrometheusSource, TenantSources
 from opsflow.sources.prometheus_api import query_range
 from opsflow.sources.store import save_sources
-from opsflow.stack._procs import free_port
+from opsflow_app.importer import import_telemetry
+from opsflow_app.seed.openmetrics import seed_sources
+from opsflow_app.stack._procs import free_port
 from tests.integration.prometheus.conftest import (
     HOSTILE,
     INJECT,

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from opsflow.settings import Settings
-from opsflow.stack import EmbeddedStack, StackEndpoints
-from opsflow.stack._procs import free_port, port_open
-from opsflow.stack.embedded import check_configured
-from opsflow.stack.errors import StackError
-from opsflow.stack.postgres_server import EmbeddedPostgres
+from opsflow_app.stack import EmbeddedStack, StackEndpoints
+from opsflow_app.stack._procs import free_port, port_open
+from opsflow_app.stack.embedded import check_configured
+from opsflow_app.stack.errors import StackError
+from opsflow_app.stack.postgres_server import EmbeddedPostgres
 
 pytestmark = pytest.mark.integration
 
@@ -59,9 +59,9 @@ def test_sigterm_during_start_up_stops_both_servers(data_dir: Path) -> None:
     script = textwrap.dedent(
         f"""
         from pathlib import Path
-        from opsflow.cli.stack_cmd import stop_on_signals
+        from opsflow_app.cli.stack_cmd import stop_on_signals
         from opsflow.settings import Settings
-        from opsflow.stack import EmbeddedStack
+        from opsflow_app.stack import EmbeddedStack
 
         settings = Settings(OPSFLOW_ENV="test").model_copy(
             update={{"temporal_address": None, "db_dsn": None}}

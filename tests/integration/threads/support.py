@@ -7,10 +7,10 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
-from opsflow.cli.thread_client import UPDATE_ASK, start_thread
 from opsflow.models import OrchestrationResult
 from opsflow.models.thread import FollowUp, ThreadLimits
 from opsflow.settings import Settings
+from opsflow_app.client.threads import UPDATE_ASK, start_thread
 
 TENANT = "t_acme"
 TURN_TIMEOUT_S = 120

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from opsflow.api import create_app
 from opsflow.errors import ValidationError
 from opsflow.settings import Settings
-from opsflow.stack._procs import free_port
+from opsflow_app.api import create_app
+from opsflow_app.stack._procs import free_port
 
 KEY = "acme-unit-key-0123456789"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from opsflow.api.keys import KeyRing, digest, parse_keys
 from opsflow.errors import ValidationError
+from opsflow_app.api.keys import KeyRing, digest, parse_keys
 
 ACME = "acme-0123456789abcdef"
 GLOBEX = "globex-0123456789abcdef"

@@ -9,8 +9,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from opsflow.api.errors import STATUS_BY_CODE, ApiCode
-from opsflow.api.limits import BodyLimit, RateLimit, TokenBuckets
 from opsflow.errors import (
     CircuitOpenError,
     DatabaseConnectionError,
@@ -18,6 +16,8 @@ from opsflow.errors import (
     ToolTimeoutError,
     ValidationError,
 )
+from opsflow_app.api.errors import STATUS_BY_CODE, ApiCode
+from opsflow_app.api.limits import BodyLimit, RateLimit, TokenBuckets
 
 
 class Clock:

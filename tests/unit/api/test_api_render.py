@@ -8,11 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from opsflow.api.render.blocks import render_block
-from opsflow.api.render.chart import LEFT, RIGHT, WIDTH, nice_ticks, render_timeseries, tick_label
-from opsflow.api.render.graph import layers, render_graph
-from opsflow.api.render.page import answer_page
-from opsflow.api.render.units import unit_for
 from opsflow.models import (
     Block,
     Evidence,
@@ -30,6 +25,18 @@ from opsflow.models import (
     TableBlock,
     TimeseriesBlock,
 )
+from opsflow_app.api.render.blocks import render_block
+from opsflow_app.api.render.chart import (
+    LEFT,
+    RIGHT,
+    WIDTH,
+    nice_ticks,
+    render_timeseries,
+    tick_label,
+)
+from opsflow_app.api.render.graph import layers, render_graph
+from opsflow_app.api.render.page import answer_page
+from opsflow_app.api.render.units import unit_for
 
 T0 = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 

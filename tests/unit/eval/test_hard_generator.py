@@ -21,7 +21,7 @@ from bench.rca.hard_model import CiType, FaultKind, HardCase, Metric, Symptom
 from bench.rca.hard_suite import as_case, hard_figures, hard_tenant, kind_table
 from bench.rca.offline_data import hard_telemetry
 from bench.rca.scoring import Outcome
-from opsflow.importer import parse_files
+from opsflow_app.importer import parse_files
 
 INDICES = (0, 1)
 LOUD = (

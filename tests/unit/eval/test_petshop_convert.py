@@ -23,7 +23,7 @@ from bench.rca.petshop import (
     shift_days,
 )
 from bench.rca.petshop_suite import ask_time, fault_free_times
-from opsflow.importer.parse import parse_files
+from opsflow_app.importer.parse import parse_files
 
 NODES = ("PetSite", "petInfo_AWS::DynamoDB::Table")
 COLUMNS = (

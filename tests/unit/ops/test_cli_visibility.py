@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from opsflow.cli.errors import CliError
-from opsflow.cli.tenant_arg import checked_tenant, list_query, visibility_literal
+from opsflow_app.cli.errors import CliError
+from opsflow_app.cli.tenant_arg import checked_tenant, list_query, visibility_literal
 
 
 def test_list_query_names_one_tenant_and_status() -> None:

@@ -15,8 +15,8 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
 from opsflow.codec import ENCODING, AesGcmCodec, CodecConfigError, generate_key_spec
-from opsflow.codec_server import build_app, serve
 from opsflow.settings import Settings
+from opsflow_app.codec_server import build_app, serve
 
 TOKEN = "s3cret-token"
 UI = "http://localhost:8233"

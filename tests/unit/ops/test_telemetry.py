@@ -19,8 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from temporalio.client import Client
 
 from opsflow import telemetry
-from opsflow.stack import TemporalDevServer
-from opsflow.stack.temporal_server import temporal_cli_path
+from opsflow_app.stack import TemporalDevServer
+from opsflow_app.stack.temporal_server import temporal_cli_path
 
 
 def _free_port() -> int:

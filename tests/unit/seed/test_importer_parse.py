@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from opsflow.errors import ValidationError
-from opsflow.importer import ci_id_for, event_id_for, parse_files, parse_ts, parse_value
-from opsflow.importer.parse import RowError
+from opsflow_app.importer import ci_id_for, event_id_for, parse_files, parse_ts, parse_value
+from opsflow_app.importer.parse import RowError
 
 NOON = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from opsflow.seed import (
+from opsflow_app.seed import (
     SIZES,
     TENANTS,
     Ci,
@@ -19,10 +19,10 @@ from opsflow.seed import (
     TenantDataset,
     generate_tenant,
 )
-from opsflow.seed.generator import place_incidents
-from opsflow.seed.incidents import KINDS
-from opsflow.seed.metrics import bucket_of
-from opsflow.seed.topology import materialize
+from opsflow_app.seed.generator import place_incidents
+from opsflow_app.seed.incidents import KINDS
+from opsflow_app.seed.metrics import bucket_of
+from opsflow_app.seed.topology import materialize
 
 END = datetime(2025, 3, 4, 15, 7, tzinfo=UTC)
 _CACHE: dict[tuple[str, int, str], TenantDataset] = {}

@@ -10,7 +10,7 @@ from opsflow.catalog import default_registry
 from opsflow.sources.model import SourceError, parse_sources
 from opsflow.sources.promql import PromqlTemplateError
 from opsflow.sources.routing import MetricSource, MetricSourceKind, route_metric_tools
-from opsflow.stack.prometheus_server import prometheus_available
+from opsflow_app.stack.prometheus_server import prometheus_available
 
 GOOD = """
 prometheus:
@@ -106,7 +106,7 @@ def test_other_tenants_keep_the_sql_tools_and_never_see_prometheus() -> None:
 def test_without_the_package_the_demo_says_how_to_enable_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from opsflow.cli.demo import live_metrics_hint
+    from opsflow_app.cli.demo import live_metrics_hint
 
     monkeypatch.setenv("PATH", str(tmp_path))
     assert not prometheus_available()
