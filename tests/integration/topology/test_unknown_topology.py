@@ -16,10 +16,10 @@ from temporalio.testing import ActivityEnvironment
 from activities.catalog_tools import CatalogTools
 from activities.resources import WorkerResources
 from opsflow.db.pool import create_pool
-from opsflow.importer import import_telemetry
 from opsflow.models import ToolCall, ToolOutput
 from opsflow.policies import load_policies
 from opsflow.settings import Settings
+from opsflow_app.importer import import_telemetry
 
 pytestmark = pytest.mark.integration
 
