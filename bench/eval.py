@@ -49,12 +49,12 @@ from bench.rca.hard_suite import hard_suite
 from bench.rca.nezha import DEFAULT_ROOT as NEZHA_ROOT
 from bench.rca.nezha import nezha_suite
 from bench.rca.petshop import DEFAULT_ROOT, MetricMapping
-from bench.rca.petshop_suite import AskAt, PetshopLoad, load_petshop
+from bench.rca.petshop_suite import AskAt, load_petshop, petshop_setup
 from bench.rca.report import code_fingerprint, misses, petshop_figures
 from bench.rca.scoring import Outcome, leak_report
 from bench.rca.synthetic import synthetic_suite
 from opsflow.logging_setup import configure_logging
-from opsflow.planner.rules import AFTER_MINUTES, HISTORY_HOURS
+from opsflow.planner.rules import HISTORY_HOURS
 from opsflow.settings import Settings
 from opsflow.temporal_client import connect
 
@@ -209,7 +209,7 @@ async def petshop_suite(
     figures = petshop_figures(outcomes[: len(issues)], outcomes[len(issues) :])
     # Issues only: on a fault-free window every peer names something by construction.
     figures["vs_peers"] = side_by_side(outcomes[: len(issues)])
-    figures["setup"] = _petshop_setup(load, history_h)
+    figures["setup"] = petshop_setup(load, history_h, PETSHOP_PRIMARY.describe())
     every = list(outcomes)
     if profile.variants:
         figures["variants"] = {}
@@ -240,34 +240,6 @@ async def petshop_suite(
                 **({"fault_free": fig["fault_free"]} if "fault_free" in fig else {}),
             }
     return figures, every
-
-
-def _petshop_setup(load: PetshopLoad, history_h: float) -> dict[str, Any]:
-    shifts = sorted(set(load.shifts_days.values()))
-    return {
-        "scenarios_evaluated": sorted({i.scenario for i, _ in load.issues}),
-        "scenarios_skipped": load.skipped,
-        "tenants": len(load.issues) + len(load.fault_free),
-        "samples_imported": load.samples,
-        "import_seconds": round(load.seconds, 1),
-        "mapping": {
-            "latency_p95": "latency p95, seconds -> ms",
-            "latency_avg": "latency Average (the statistic target.json names), s -> ms",
-            "availability": "availability Average, percent (down is bad)",
-            "rps": "requests Sum per 5-min row / 300",
-            "edges": "graph.csv row A, column B = 1 -> source A, target B (A depends on B)",
-        },
-        "history": (
-            f"noissue/ (Aug/Sep 2023) shifted by whole days ({shifts} days) to end right "
-            f"before each April 2023 issue window, overlap dropped; {history_h:g} h of it kept"
-        ),
-        "ask_at": "target: the issue's target.timestamp; the planner's metric steps read "
-        f"up to {AFTER_MINUTES} min past it (after_minutes, never past the clock)",
-        "question": "the issue's own text: why is PetSite slow? / why is PetSite unavailable?",
-        "plan": PETSHOP_PRIMARY.describe(),
-        "fault_free": "noissue/ as is, own tenant per scenario; both questions at evenly "
-        "spread times with the plan's full history before each",
-    }
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import asyncpg
 
@@ -32,6 +32,7 @@ from bench.rca.petshop import (
 )
 from bench.rca.scoring import Case
 from opsflow.db.migrate import migrate
+from opsflow.planner.rules import AFTER_MINUTES
 from opsflow_app.importer.load import import_telemetry
 
 AskAt = Literal["target", "window_end"]
@@ -203,3 +204,32 @@ async def _import_all(dsn: str, jobs: list[tuple[str, ImportFiles]], connections
     finally:
         await conn.close()
     return samples
+
+
+def petshop_setup(load: PetshopLoad, history_h: float, plan: object) -> dict[str, Any]:
+    """What the PetShop figures were measured on, for the JSON's ``setup``."""
+    shifts = sorted(set(load.shifts_days.values()))
+    return {
+        "scenarios_evaluated": sorted({i.scenario for i, _ in load.issues}),
+        "scenarios_skipped": load.skipped,
+        "tenants": len(load.issues) + len(load.fault_free),
+        "samples_imported": load.samples,
+        "import_seconds": round(load.seconds, 1),
+        "mapping": {
+            "latency_p95": "latency p95, seconds -> ms",
+            "latency_avg": "latency Average (the statistic target.json names), s -> ms",
+            "availability": "availability Average, percent (down is bad)",
+            "rps": "requests Sum per 5-min row / 300",
+            "edges": "graph.csv row A, column B = 1 -> source A, target B (A depends on B)",
+        },
+        "history": (
+            f"noissue/ (Aug/Sep 2023) shifted by whole days ({shifts} days) to end right "
+            f"before each April 2023 issue window, overlap dropped; {history_h:g} h of it kept"
+        ),
+        "ask_at": "target: the issue's target.timestamp; the planner's metric steps read "
+        f"up to {AFTER_MINUTES} min past it (after_minutes, never past the clock)",
+        "question": "the issue's own text: why is PetSite slow? / why is PetSite unavailable?",
+        "plan": plan,
+        "fault_free": "noissue/ as is, own tenant per scenario; both questions at evenly "
+        "spread times with the plan's full history before each",
+    }

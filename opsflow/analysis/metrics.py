@@ -67,6 +67,13 @@ _SATURATION = {
     "threads",
     "backlog",
     "load",
+    # cAdvisor / node-exporter spellings: container_fs_*, *_diskio, *_rss, working set.
+    "diskio",
+    "io",
+    "fs",
+    "filesystem",
+    "rss",
+    "workingset",
 }
 _LOAD = {
     "rps",
@@ -117,6 +124,7 @@ def _tokens(metric: str) -> set[str]:
     squashed = re.sub(r"[^a-z0-9]", "", lowered)
     toks.update({"successrate"} if "successrate" in squashed else set())
     toks.update({"responsetime"} if "responsetime" in squashed else set())
+    toks.update({"workingset"} if "workingset" in squashed else set())
     return toks
 
 
@@ -159,8 +167,8 @@ def explains(child: Family, parent: Family) -> bool:
 # figures of the same resource, and only of that one.
 _RESOURCES: dict[str, frozenset[str]] = {
     "cpu": frozenset({"cpu", "iowait", "load"}),
-    "memory": frozenset({"memory", "mem", "heap", "swap", "rss"}),
-    "disk": frozenset({"disk", "fs", "filesystem", "io"}),
+    "memory": frozenset({"memory", "mem", "heap", "swap", "rss", "workingset"}),
+    "disk": frozenset({"disk", "diskio", "fs", "filesystem", "io"}),
     "network": frozenset({"network", "net", "rx", "tx", "bandwidth", "packets"}),
 }
 

@@ -168,6 +168,10 @@ def test_an_old_level_shift_weighs_less_than_a_fresh_onset():
         ("queue_depth", "saturation"),
         ("connections", "saturation"),
         ("disk_used", "saturation"),
+        ("container_fs_writes_bytes_total", "saturation"),
+        ("cartservice_diskio", "saturation"),
+        ("container_memory_working_set_bytes", "saturation"),
+        ("latency-90", "latency"),
         ("widget_flux", "unknown"),
     ],
 )

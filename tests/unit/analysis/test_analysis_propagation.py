@@ -4,6 +4,7 @@ and a host's saturation as the sum of the same resource on its workloads."""
 from __future__ import annotations
 
 from opsflow.analysis import analyze
+from opsflow.analysis.metrics import same_resource
 from opsflow.models import AnalysisInput, MetricSeries
 from tests.unit.analysis.synth import analysis_input, blip, deploy, series
 
@@ -177,3 +178,10 @@ def test_an_excursion_that_began_well_after_the_symptom_came_too_late_to_cause_i
         intent="why_failing",
     )
     assert _ranked(inp)[0] == "orders"
+
+
+def test_same_resource_compares_what_a_metric_measures() -> None:
+    assert same_resource("cpu", "container_cpu_usage_seconds_total")
+    assert same_resource("memory", "container_memory_working_set_bytes")
+    assert not same_resource("cpu", "connections")
+    assert not same_resource("connections", "connections")  # occupancy, not a resource
