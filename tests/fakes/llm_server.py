@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import re
 import signal
 import time
 import uuid
@@ -34,6 +33,17 @@ from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.llm_content import (
+    INJECTION_SQL,
+    approx_tokens,
+    default_plan_content,
+    default_summary_content,
+    injection_content,
+    unknown_tool_content,
+)
+
+__all__ = ["INJECTION_SQL", "MODES", "ContentBuilder", "FakeLlmServer"]
 
 ContentBuilder = Callable[[dict[str, Any]], str]
 
@@ -54,78 +64,7 @@ MODES: frozenset[str] = frozenset(
     }
 )
 
-INJECTION_SQL = "SELECT * FROM ci; DROP TABLE ci"
 
-_STEP_ID_RE = re.compile(r'"(?:step_id|id)"\s*:\s*"([A-Za-z0-9_\-]+)"')
-_CITABLE_RE = re.compile(r"^Citable step ids: (.+)$", re.MULTILINE)
-
-
-def default_plan_content(request: dict[str, Any]) -> str:
-    """A small valid plan using capabilities and params of the shipped catalog."""
-    plan = {
-        "steps": [
-            {
-                "id": "find_ci",
-                "capability": "ci_search",
-                "params": {"name": "checkout-api"},
-                "depends_on": [],
-            },
-            {
-                "id": "metrics",
-                "capability": "metric_timeseries",
-                "params": {"ci": "checkout-api", "metrics": ["latency_p95", "error_rate"]},
-                "depends_on": ["find_ci"],
-            },
-            {
-                "id": "events",
-                "capability": "event_search",
-                "params": {"ci": "checkout-api", "window_minutes": 60},
-                "depends_on": ["find_ci"],
-            },
-        ],
-        "focus_ci": "checkout-api",
-        "intent": "investigate",
-        "rationale": "fake model: find the CI, then its metrics and recent changes",
-    }
-    return json.dumps(plan)
-
-
-def default_summary_content(request: dict[str, Any]) -> str:
-    """A narrative that cites every step id it can see in the last user message."""
-    messages = request.get("messages") or []
-    last = str(messages[-1].get("content", "")) if messages else ""
-    citable = _CITABLE_RE.search(last)
-    if citable and citable.group(1) != "(none)":
-        step_ids = [s.strip() for s in citable.group(1).split(",") if s.strip()]
-    else:
-        step_ids = list(dict.fromkeys(_STEP_ID_RE.findall(last)))
-    if not step_ids:
-        return "No step produced data, so there is nothing to conclude."
-    cites = ", ".join(f"[{sid}]" for sid in step_ids)
-    return f"Latency rose after a deploy; see the evidence in {cites}."
-
-
-def _unknown_tool_content(request: dict[str, Any]) -> str:
-    return json.dumps({"steps": [{"id": "go", "capability": "teleport", "params": {"to": "mars"}}]})
-
-
-def _injection_content(request: dict[str, Any]) -> str:
-    return json.dumps(
-        {
-            "steps": [
-                {"id": "q1", "capability": "database_query", "params": {"sql": INJECTION_SQL}}
-            ],
-            "intent": "query",
-        }
-    )
-
-
-def _approx_tokens(text: str) -> int:
-    # ~4 characters per token is the usual rule of thumb for English with BPE tokenizers.
-    return max(1, len(text) // 4)
-
-
-# mode -> (status, message, error type, error code, headers), shaped like OpenAI's errors.
 _ERROR_MODES: dict[str, tuple[int, str, str, str | None, dict[str, str]]] = {
     "http_500": (500, "The server had an error processing your request.", "server_error", None, {}),
     "http_429": (
@@ -301,9 +240,9 @@ class FakeLlmServer:
         if mode == "summary":
             return self.summary_builder(body)
         if mode == "unknown_tool":
-            return _unknown_tool_content(body)
+            return unknown_tool_content(body)
         if mode == "injection":
-            return _injection_content(body)
+            return injection_content(body)
         if mode == "malformed_json":
             return '{"steps": [{"id": "s1", "capability": "ci_search", "params": {"name": '
         if mode == "empty":
@@ -312,8 +251,8 @@ class FakeLlmServer:
 
     def _completion(self, body: dict[str, Any], content: str) -> dict[str, Any]:
         prompt = "".join(str(m.get("content", "")) for m in body.get("messages") or [])
-        prompt_tokens = _approx_tokens(prompt)
-        completion_tokens = _approx_tokens(content) if content else 0
+        prompt_tokens = approx_tokens(prompt)
+        completion_tokens = approx_tokens(content) if content else 0
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
             "object": "chat.completion",
