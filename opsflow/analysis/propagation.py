@@ -19,7 +19,7 @@ from opsflow.utc import epoch
 
 # A cause shows at least about as clearly as the symptom it explains.
 _EXPLAIN_SEVERITY = 0.75
-_EXPLAIN_SEVERITY_ACROSS = 0.5
+EXPLAIN_SEVERITY_ACROSS = 0.5
 # A dependency explains a caller's latency only if it added a comparable amount of it.
 _LATENCY_SHARE = 0.3
 
@@ -150,7 +150,7 @@ def explains_detection(child: Detection, parent: Detection, lead_s: float, slack
         return False
     if child.censored and not parent.censored:
         return False  # already under way when the window opened: an older condition
-    bar = _EXPLAIN_SEVERITY if child.family == parent.family else _EXPLAIN_SEVERITY_ACROSS
+    bar = _EXPLAIN_SEVERITY if child.family == parent.family else EXPLAIN_SEVERITY_ACROSS
     if child.severity < bar * parent.severity:
         # A faint blip on a dependency does not explain a clear excursion. Across kinds
         # severities compare only roughly (a saturated CPU at +80 % makes latency grow by

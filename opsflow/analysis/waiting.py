@@ -8,7 +8,11 @@ from opsflow.analysis.anomalies import Detection
 from opsflow.analysis.candidate import FAILING, NOT_CALLED, Candidate, RankInput
 from opsflow.analysis.config import AnalysisConfig
 from opsflow.analysis.evidence import fmt_ts
-from opsflow.analysis.propagation import change_precedes, explains_detection
+from opsflow.analysis.propagation import (
+    EXPLAIN_SEVERITY_ACROSS,
+    change_precedes,
+    explains_detection,
+)
 from opsflow.models.findings import Evidence
 
 # A caller's latency with its own resources unchanged is mostly waiting on what it calls.
@@ -122,12 +126,16 @@ def _silent_dependencies(
 
 def _only_waiting(dets: list[Detection], lead_s: float) -> bool:
     """Its main trouble is being slower, and it fails, if at all, only as a result: its
-    errors began with or just after the slowness (timeouts), nothing else is off."""
+    errors began with or just after the slowness (timeouts). Its own resources are
+    unchanged or moved far less than its latency (below the bar at which a saturation
+    explains latency, ``EXPLAIN_SEVERITY_ACROSS``): a CPU a little busier is not what
+    made it several times slower."""
     main = dets[0]
     if main.family != "latency":
         return False
     return all(
         d.family == "latency"
         or (d.family in FAILING and main.onset_ts <= d.onset_ts <= main.onset_ts + lead_s)
+        or (d.family == "saturation" and d.severity < EXPLAIN_SEVERITY_ACROSS * main.severity)
         for d in dets
     )

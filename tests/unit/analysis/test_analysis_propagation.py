@@ -3,6 +3,8 @@ and a host's saturation as the sum of the same resource on its workloads."""
 
 from __future__ import annotations
 
+import pytest
+
 from opsflow.analysis import analyze
 from opsflow.analysis.metrics import same_resource
 from opsflow.models import AnalysisInput, MetricSeries
@@ -89,22 +91,31 @@ def test_a_hosts_cpu_is_not_explained_by_another_resource_of_its_workload() -> N
     assert _ranked(inp)[0] == "node"
 
 
-def _waiting_world(callers: list[str], callees: list[str]) -> list[MetricSeries]:
-    """Every caller slower from 6 minutes before the question with its CPU flat; every
-    callee flat: the time goes into the calls."""
+def _waiting_world(
+    callers: list[str], callees: list[str], caller_cpu: float = 1.0
+) -> list[MetricSeries]:
+    """Every caller slower from 6 minutes before the question with its CPU flat (or up by
+    ``caller_cpu``); every callee flat: the time goes into the calls."""
     out = []
     for k, ci in enumerate(callers):
-        out.append(series(ci, "latency_p95", seed=10 + k, shift_from_min=6, shift_factor=2.5))
-        out.append(series(ci, "cpu", level=30.0, seed=20 + k))
+        out.append(series(ci, "latency_p95", seed=10 + k, shift_from_min=6, shift_factor=4.0))
+        out.append(
+            series(ci, "cpu", level=30.0, seed=20 + k, shift_from_min=6, shift_factor=caller_cpu)
+        )
     for k, ci in enumerate(callees):
         out.append(series(ci, "latency_p95", level=20.0, seed=30 + k))
         out.append(series(ci, "cpu", level=30.0, seed=40 + k))
     return out
 
 
-def test_a_dependency_two_callers_wait_on_at_once_inherits_their_slowness() -> None:
+@pytest.mark.parametrize("caller_cpu", [1.0, 1.15])
+def test_a_dependency_two_callers_wait_on_at_once_inherits_their_slowness(
+    caller_cpu: float,
+) -> None:
+    # With the callers' CPU a sixth busier too: far less than their latency moved, so
+    # not what made them slow.
     inp = analysis_input(
-        _waiting_world(["front", "orders", "search"], ["store", "index"]),
+        _waiting_world(["front", "orders", "search"], ["store", "index"], caller_cpu),
         edges=[
             ("front", "orders"),
             ("front", "search"),
