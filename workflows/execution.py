@@ -34,7 +34,6 @@ from workflows.failures import FailureInfo, classify
 from workflows.options import MIN_USEFUL_S, activity_name, activity_options
 
 DEADLINE_REASON = StepReason.DEADLINE_EXCEEDED
-SINGLE_DEADLINE_TIMER = "single-deadline-timer"
 
 
 class DataflowScheduler:
@@ -66,9 +65,7 @@ class DataflowScheduler:
             if rejection is not None:
                 self._finish(sid, StepStatus.REJECTED, reason=StepReason.REJECTED, detail=rejection)
         running: dict[asyncio.Task[None], str] = {}
-        # One deadline timer per run. The patch that introduced it is retired: every run
-        # begun before it ended long ago (docs/DECISIONS.md, "Retired patches").
-        workflow.deprecate_patch(SINGLE_DEADLINE_TIMER)
+        # One deadline timer per run (its patch is retired: docs/DECISIONS.md).
         deadline_timer: asyncio.Task[None] | None = None
         try:
             while True:

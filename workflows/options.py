@@ -17,9 +17,8 @@ with workflow.unsafe.imports_passed_through():
 MIN_USEFUL_S = 0.2
 
 # The short internal phases (tool context, analyze, summaries) run as local activities:
-# same timeouts and retries, no server round trip per call (docs/DECISIONS.md). The patch
-# that introduced them is retired: no run begun before it is still open.
-LOCAL_PHASES_PATCH = "local-phase-activities"
+# same timeouts and retries, no server round trip per call (docs/DECISIONS.md; the patch
+# that introduced them is retired).
 
 
 def activity_options(policy: ToolPolicy, remaining_s: float | None) -> dict[str, Any]:
@@ -72,7 +71,6 @@ async def run_phase_activity(
     name = activity_name(activity)
     options = activity_options(policies.get(name, ToolPolicy()), remaining_s)
     if local:
-        workflow.deprecate_patch(LOCAL_PHASES_PATCH)
         # A local activity cannot heartbeat; its start_to_close bounds it instead.
         options.pop("heartbeat_timeout", None)
         try:

@@ -16,11 +16,13 @@ from temporalio.worker import Replayer
 
 from tests.replay.variants import PatchedWorkflow, ReorderedWorkflow
 from workflows import OpsOrchestrationWorkflow
-from workflows.execution import SINGLE_DEADLINE_TIMER
-from workflows.options import LOCAL_PHASES_PATCH
 from workflows.orchestration import ERROR_ATTRIBUTE_PATCH, TENANT_METRIC_SOURCE
 from workflows.planning import REQUIRED_LLM_REFUSES
 
+# Retired patches: their code branches are gone, but v4_/v6_ histories carry their
+# (deprecated) markers, which replay ignores.
+SINGLE_DEADLINE_TIMER = "single-deadline-timer"
+LOCAL_PHASES_PATCH = "local-phase-activities"
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
 REPO = Path(__file__).resolve().parents[2]
 REQUIRED_PATHS = {
@@ -39,10 +41,12 @@ def _history(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
 
 
-# v3_: recorded with both patches (single-deadline-timer, local-phase-activities) taken;
-# v4_: after both were retired with deprecate_patch. Histories from before the patches
-# (v1, v2) were dropped with the branches they covered (docs/DECISIONS.md).
-VERSIONS = ("v3", "v4")
+# v4_: recorded after single-deadline-timer and local-phase-activities were retired with
+# deprecate_patch (their markers are deprecated, so they replay now that the calls are
+# removed too). v1-v3 (taken or pre-patch branches) and v5 (recorded with the
+# local-phase marker not yet deprecated) were dropped with the retirement: no run lives
+# longer than its deadline plus two minutes (docs/DECISIONS.md).
+VERSIONS = ("v4",)
 
 
 def test_every_path_has_a_recorded_history() -> None:
@@ -59,21 +63,22 @@ def test_patch_markers_match_the_recorded_version(path: Path) -> None:
         if attrs.get("markerName") == "core_patch":
             [payload] = attrs["details"]["patch-data"]["payloads"]
             patches.add(json.loads(base64.b64decode(payload["data"]))["id"])
-    # A rejected request never reaches the scheduler, where the deadline patch is checked;
-    # the tool context (a local phase) is loaded before planning, so every v3 run has it.
-    # deprecate_patch records the same marker, so runs of both versions carry it.
+    # A rejected request never reaches the scheduler, where the deadline timer lives; the
+    # tool context (a local phase) is loaded before planning.
     reaches_execution = not path.stem.endswith(("failure_unknown_tenant", "llm_required_refused"))
-    expected = {LOCAL_PHASES_PATCH}
-    if reaches_execution:
-        expected.add(SINGLE_DEADLINE_TIMER)
-    # v5_: runs ending without an answer record why (OpsError); --llm without an LLM refuses.
-    if path.stem.startswith("v5_"):
-        expected.add(ERROR_ATTRIBUTE_PATCH)
-    if path.stem == "v5_llm_required_refused":
-        expected.add(REQUIRED_LLM_REFUSES)
-    # v6_: the tool context is loaded for the tenant (its metric source) since that patch.
-    if path.stem.startswith("v6_"):
+    expected: set[str] = set()
+    if path.stem.startswith(("v4_", "v6_")):
+        expected.add(LOCAL_PHASES_PATCH)
+        if reaches_execution:
+            expected.add(SINGLE_DEADLINE_TIMER)
+    # v6_ on: the tool context is loaded for the tenant (its metric source).
+    if path.stem.startswith(("v6_", "v7_")):
         expected.add(TENANT_METRIC_SOURCE)
+    # v7_: runs ending without an answer record why (OpsError); --llm without an LLM refuses.
+    if path.stem.startswith("v7_"):
+        expected.add(ERROR_ATTRIBUTE_PATCH)
+    if path.stem == "v7_llm_required_refused":
+        expected.add(REQUIRED_LLM_REFUSES)
     assert patches == expected
 
 
