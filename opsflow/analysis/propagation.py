@@ -32,6 +32,7 @@ def explaining_dependency(
     lead_s: float,
     slack_s: float,
     cfg: AnalysisConfig,
+    ci_types: Mapping[str, str],
 ) -> str | None:
     """The dependency that best explains ``cand``'s main anomaly, if any: an anomalous one
     whose excursion can cause it and began no later, or one changed shortly before it."""
@@ -40,10 +41,18 @@ def explaining_dependency(
     main = cand.detections[0]
     own_latency = next((d for d in cand.detections if d.family == "latency"), None)
     began = _episode_onset(cand.detections, lead_s)
+    # Its own consumed resource (CPU, memory, disk) is its own: calls and releases of what
+    # it calls do not consume it; only the host it runs on, saturating the same resource,
+    # can be behind it.
+    consumed = resource_of(main.anomaly.metric) if main.family == "saturation" else None
     best: tuple[float, str] | None = None
     for dep in sorted(graph.dependencies(cand.ci)):
         other = by_name.get(dep)
+        if consumed is not None and ci_types.get(dep) not in NOT_CALLED:
+            continue
         for det in other.detections if other is not None else []:
+            if consumed is not None and not same_resource(det.anomaly.metric, main.anomaly.metric):
+                continue
             # Only an explanation of the trouble it is ranked for counts: a dependency that
             # explains a side blip of a candidate leaves its main excursion unexplained.
             parent = main
@@ -62,6 +71,7 @@ def explaining_dependency(
         change = changed.get(dep)
         if (
             change is not None
+            and consumed is None
             and change_precedes(change, main, cfg, slack_s)
             and (best is None or change.change_score > best[0])
         ):

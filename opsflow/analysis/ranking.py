@@ -102,7 +102,7 @@ def rank(inp: RankInput, cfg: AnalysisConfig) -> list[Candidate]:
         cand.strength *= cand.impact
         if cfg.on(Rule.PROPAGATION):
             cand.explained_by = explaining_dependency(
-                cand, by_name, changed, inp.graph, lead_s, inp.slack_s, cfg
+                cand, by_name, changed, inp.graph, lead_s, inp.slack_s, cfg, inp.ci_types
             ) or aggregate_of(cand, by_name, inp, inp.slack_s)
         # Dependents it can explain: in trouble since no earlier than it was.
         cand.covered = sum(

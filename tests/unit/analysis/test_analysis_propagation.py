@@ -196,3 +196,21 @@ def test_same_resource_compares_what_a_metric_measures() -> None:
     assert same_resource("memory", "container_memory_working_set_bytes")
     assert not same_resource("cpu", "connections")
     assert not same_resource("connections", "connections")  # occupancy, not a resource
+
+
+def test_own_cpu_saturation_is_not_explained_by_a_dependencys_release() -> None:
+    # shop's CPU saturates (its main trouble); orders, which it calls, was deployed 20
+    # minutes earlier. Calls into orders do not consume shop's CPU.
+    inp = analysis_input(
+        [
+            series("shop", "cpu", level=27.0, seed=1, shift_from_min=3, shift_factor=3.0),
+            series("shop", "latency_p95", seed=2, shift_from_min=3, shift_factor=1.6),
+            series("orders", "latency_p95", seed=3),
+            series("orders", "cpu", level=30.0, seed=4),
+        ],
+        edges=[("shop", "orders")],
+        events=[deploy("orders", 20)],
+        focus="shop",
+    )
+    assert _ranked(inp)[0] == "shop"
+    assert not _called_a_symptom(inp, "shop")
