@@ -161,8 +161,10 @@ def hard_cases(per_kind: int, seed: int = 1) -> tuple[dict[str, Telemetry], list
     return tels, cases
 
 
-def synthetic_cases(seeds: Iterable[int]) -> tuple[dict[str, Telemetry], list[OfflineCase]]:
-    """The seed generator's evaluation tenants (every demo catalog x seed, size small), one
+def synthetic_cases(
+    seeds: Iterable[int], size: str = "small"
+) -> tuple[dict[str, Telemetry], list[OfflineCase]]:
+    """The seed generator's evaluation tenants (every demo catalog x seed at ``size``), one
     case per injected incident, asked at the seed's end as ``bench/eval.py`` does."""
     from bench.rca.synthetic import cases_of, eval_dataset
     from opsflow_app.seed import TENANTS
@@ -171,7 +173,7 @@ def synthetic_cases(seeds: Iterable[int]) -> tuple[dict[str, Telemetry], list[Of
     cases = []
     for seed in seeds:
         for catalog in sorted(TENANTS):
-            ds = eval_dataset(catalog, seed, "small")
+            ds = eval_dataset(catalog, seed, size)
             name = {ci.id: ci.name for ci in ds.cis}
             edges = [(name[r.source_id], name[r.target_id]) for r in ds.relations]
             events = [

@@ -78,6 +78,13 @@ def explaining_dependency(
             best = (change.change_score, dep)
     if best is not None and _self_explained(cand.detections, best[0], slack_s):
         return None
+    if (
+        best is not None
+        and cand.changes
+        and change_precedes(cand, main, cfg, slack_s)
+        and cand.change_score >= best[0]
+    ):
+        return None  # its own release just before, at least as telling: the simpler cause
     return None if best is None else best[1]
 
 

@@ -214,3 +214,23 @@ def test_own_cpu_saturation_is_not_explained_by_a_dependencys_release() -> None:
     )
     assert _ranked(inp)[0] == "shop"
     assert not _called_a_symptom(inp, "shop")
+
+
+def test_a_ci_released_just_before_its_own_trouble_is_not_its_dependencys_symptom() -> None:
+    # account was deployed 2 minutes before it began failing; identity, which it calls,
+    # was deployed 6 minutes before and shows nothing.
+    inp = analysis_input(
+        [
+            series("billing", "error_rate", level=0.01, seed=1, shift_from_min=8, shift_factor=4),
+            series("account", "error_rate", level=0.01, seed=2, shift_from_min=8, shift_factor=9),
+            series("account", "latency_p95", seed=3, shift_from_min=8, shift_factor=2.0),
+            series("identity", "error_rate", level=0.01, seed=4),
+            series("identity", "latency_p95", seed=5),
+        ],
+        edges=[("billing", "account"), ("account", "identity")],
+        events=[deploy("account", 10), deploy("identity", 14)],
+        focus="billing",
+        intent="why_failing",
+    )
+    assert _ranked(inp)[0] == "account"
+    assert not _called_a_symptom(inp, "account")
