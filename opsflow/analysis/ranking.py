@@ -169,14 +169,12 @@ def _symptom(dets: list[Detection], weights: Mapping[str, float]) -> Detection |
 def _alignment(det: Detection, symptom: Detection | None, lead_s: float) -> float:
     """A cause goes bad at, or shortly before, the symptom it causes: in request/response
     systems a failing dependency fails its callers within a few samples. An excursion that
-    began well before the focus's symptom (the focus stayed fine meanwhile) is less likely
-    to be its cause and weighs half. One that began well after the symptom, while the
-    symptom went on, came too late to cause it and weighs half too; the onset prior
-    (``Detection.timing``) anchors every excursion at the reference time besides."""
+    began well after the focus's symptom, while the symptom went on, came too late to
+    cause it and weighs half. One that began well before it is not judged: a faint
+    symptom crosses the detection threshold late, so its detected onset bounds the real
+    one only from above; the onset prior (``Detection.timing``) weighs old shifts."""
     if symptom is None or det is symptom:
         return 1.0
-    if det.onset_ts < symptom.onset_ts - lead_s:
-        return _MISALIGNED_FACTOR
     if det.onset_ts > symptom.onset_ts + lead_s and symptom.end_ts >= det.onset_ts:
         return _MISALIGNED_FACTOR
     return 1.0
