@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
 
+from opsflow.analysis.anchor import reanchor, symptom_onset
 from opsflow.analysis.anomalies import Detection, detect, split_window
 from opsflow.analysis.candidate import RankInput
 from opsflow.analysis.changes import changes_of, correlate
@@ -59,10 +60,19 @@ def analyze(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> Find
     focus = _resolve_focus(inp.focus_ci, data)
     graph = DependencyGraph(data.edges)
     found = detect_all(data, ref_ts, config)
-    by_ci: dict[str, list[Detection]] = defaultdict(list)
-    for det in found.detections:
-        by_ci[det.anomaly.ci].append(det)
     slack_s = _sampling_interval(data)
+    anchor = symptom_onset(
+        [d for d in found.detections if d.anomaly.ci == focus],
+        _SYMPTOM_FAMILIES.get(inp.intent, frozenset()),
+        ref_ts,
+        slack_s,
+    )
+    detections = found.detections
+    if anchor is not None:
+        detections = reanchor(detections, anchor, ref_ts, config)
+    by_ci: dict[str, list[Detection]] = defaultdict(list)
+    for det in detections:
+        by_ci[det.anomaly.ci].append(det)
     changes = changes_of(data.events)
     onsets = {ci: min(d.onset_ts for d in dets) for ci, dets in by_ci.items()}
     correlations = correlate(changes, onsets, graph, config, slack_s)

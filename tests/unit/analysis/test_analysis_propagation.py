@@ -234,3 +234,21 @@ def test_a_ci_released_just_before_its_own_trouble_is_not_its_dependencys_sympto
     )
     assert _ranked(inp)[0] == "account"
     assert not _called_a_symptom(inp, "account")
+
+
+def test_an_incident_asked_about_late_is_aged_from_the_asked_symptom() -> None:
+    # The host saturated and the asked service slowed down 50 minutes before the question;
+    # a cache wobbled 8 minutes before it. The operator asks about the trouble they see,
+    # which began 50 minutes ago.
+    inp = analysis_input(
+        [
+            series("directory", "latency_p95", seed=1, shift_from_min=50, shift_factor=2.6),
+            series("directory", "cpu", level=30.0, seed=2),
+            series("vm-22", "cpu", level=30.0, seed=3, shift_from_min=51, shift_factor=3.2),
+            series("cache", "latency_p95", level=10.0, seed=4, shift_from_min=8, shift_factor=1.8),
+        ],
+        edges=[("directory", "vm-22"), ("directory", "cache")],
+        focus="directory",
+        ci_types={"vm-22": "host"},
+    )
+    assert _ranked(inp)[0] == "vm-22"
