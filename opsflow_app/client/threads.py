@@ -97,11 +97,7 @@ async def open_thread(client: Client, thread_id: str) -> tuple[WorkflowHandle[An
     try:
         description = await handle.describe()
     except RPCError as err:
-        if err.status is RPCStatusCode.NOT_FOUND:
-            raise ClientError(
-                ClientCode.THREAD_NOT_FOUND, f"no investigation thread {thread_id}"
-            ) from err
-        raise ClientError(ClientCode.TEMPORAL_UNAVAILABLE, str(err)) from err
+        raise _rpc_error(err, thread_id) from err
     if description.workflow_type != THREAD_WORKFLOW_NAME:
         raise ClientError(
             ClientCode.NOT_A_THREAD,
@@ -182,11 +178,13 @@ async def thread_view(client: Client, thread_id: str) -> ThreadView:
         final: ThreadView = await handle.result()
         return final
     except RPCError as err:
-        if err.status is RPCStatusCode.NOT_FOUND:
-            raise ClientError(
-                ClientCode.THREAD_NOT_FOUND, f"no investigation thread {thread_id}"
-            ) from err
-        raise ClientError(ClientCode.TEMPORAL_UNAVAILABLE, str(err)) from err
+        raise _rpc_error(err, thread_id) from err
+
+
+def _rpc_error(err: RPCError, thread_id: str) -> ClientError:
+    if err.status is RPCStatusCode.NOT_FOUND:
+        return ClientError(ClientCode.THREAD_NOT_FOUND, f"no investigation thread {thread_id}")
+    return ClientError(ClientCode.TEMPORAL_UNAVAILABLE, str(err))
 
 
 def _refusal(err: WorkflowUpdateFailedError, thread_id: str) -> ClientError:
