@@ -30,35 +30,37 @@ LAG_SAMPLES = 3
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 
 # One row per (CI, metric) with its buckets as two arrays: asyncpg decodes arrays in C,
-# so no Python work per sample (bench/README.md, "metric columns").
+# so no Python work per sample (bench/README.md, "metric columns"). Grouped by ci_id, the
+# order the primary key returns the window in (an incremental sort per series, not a sort
+# of the whole window by name); names are joined to the finished series, one row each.
 _SERIES_SQL = """
-SELECT name, metric,
-       array_agg(extract(epoch FROM bucket)::float8 ORDER BY bucket) AS epoch_s,
-       array_agg(value ORDER BY bucket) AS vals
-  FROM ({buckets}) b
- WHERE value IS NOT NULL
- GROUP BY name, metric
- ORDER BY name, metric
+SELECT c.name, s.metric, s.epoch_s, s.vals
+  FROM (SELECT ci_id, metric,
+               array_agg(extract(epoch FROM bucket)::float8 ORDER BY bucket) AS epoch_s,
+               array_agg(value ORDER BY bucket) AS vals
+          FROM ({buckets}) b
+         WHERE value IS NOT NULL
+         GROUP BY ci_id, metric) s
+  JOIN ci c ON c.tenant_id = $1 AND c.id = s.ci_id
+ ORDER BY c.name, s.metric
 """
 _RAW_SQL = _SERIES_SQL.format(
     buckets="""
-SELECT c.name, m.metric, date_bin($5::interval, m.ts, TIMESTAMPTZ 'epoch') AS bucket,
+SELECT m.ci_id, m.metric, date_bin($5::interval, m.ts, TIMESTAMPTZ 'epoch') AS bucket,
        avg(m.value) AS value
   FROM metric_sample m
-  JOIN ci c ON c.tenant_id = m.tenant_id AND c.id = m.ci_id
  WHERE m.tenant_id = $1 AND m.ci_id = ANY($2::text[]) AND m.ts > $3 AND m.ts <= $4
    AND (cardinality($6::text[]) = 0 OR m.metric = ANY($6::text[]))
- GROUP BY c.name, m.metric, bucket"""
+ GROUP BY m.ci_id, m.metric, bucket"""
 )
 _ROLLUP_SQL = _SERIES_SQL.format(
     buckets="""
-SELECT c.name, m.metric, date_bin($5::interval, m.bucket, TIMESTAMPTZ 'epoch') AS bucket,
+SELECT m.ci_id, m.metric, date_bin($5::interval, m.bucket, TIMESTAMPTZ 'epoch') AS bucket,
        sum(m.avg * m.count) / nullif(sum(m.count), 0) AS value
   FROM metric_rollup m
-  JOIN ci c ON c.tenant_id = m.tenant_id AND c.id = m.ci_id
  WHERE m.tenant_id = $1 AND m.ci_id = ANY($2::text[]) AND m.bucket > $3 AND m.bucket <= $4
    AND (cardinality($6::text[]) = 0 OR m.metric = ANY($6::text[]))
- GROUP BY c.name, m.metric, 3"""
+ GROUP BY m.ci_id, m.metric, 3"""
 )
 
 

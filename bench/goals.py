@@ -14,6 +14,7 @@ GOALS: dict[str, tuple[Callable[[float, float], bool], float, str]] = {
     "validator_us_p50": (operator.le, 500.0, "<= 500 us"),
     "validator_share": (operator.le, 0.05, "<= 5% of direct_query"),
     "worker_peak_rss_mb": (operator.le, 400.0, "<= 400 MB"),
+    "scale_p50_ratio": (operator.le, 1.2, "<= 1.2 (p50 on the largest table over the small)"),
 }
 
 

@@ -37,6 +37,7 @@ from bench.environment import (
 from bench.goals import evaluate
 from bench.machine import load_average, machine
 from bench.rss import rss_scenario
+from bench.scale import ScaleProfile, scale_scenario
 from bench.scenarios import latency_scenarios
 from bench.throughput import throughput_scenario
 from bench.validator import validator_latency, validator_share
@@ -46,7 +47,9 @@ from opsflow.temporal_client import connect
 from opsflow_app.seed import SIZES
 
 log = logging.getLogger("bench")
-SECTIONS = ("validator", "latency", "share", "throughput", "rss")
+SECTIONS = ("validator", "latency", "share", "throughput", "rss", "scale")
+# Not run unless asked (--scale or --only scale): it reseeds, up to 30 M rows (minutes).
+OPT_IN_SECTIONS = ("scale",)
 
 
 @dataclass(frozen=True)
@@ -56,10 +59,25 @@ class Profile:
     rounds: int
     validator_reps: int
     share_reps: int
+    scale: ScaleProfile
 
 
-QUICK = Profile(runs=8, serial_runs=3, rounds=1, validator_reps=5, share_reps=3)
-FULL = Profile(runs=30, serial_runs=8, rounds=2, validator_reps=20, share_reps=10)
+QUICK = Profile(
+    runs=8,
+    serial_runs=3,
+    rounds=1,
+    validator_reps=5,
+    share_reps=3,
+    scale=ScaleProfile(passes=3, concurrency=10, throughput_total=40),
+)
+FULL = Profile(
+    runs=30,
+    serial_runs=8,
+    rounds=2,
+    validator_reps=20,
+    share_reps=10,
+    scale=ScaleProfile(passes=5, concurrency=20, throughput_total=100),
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -89,12 +107,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default=",".join(SECTIONS),
-        help=f"comma-separated sections to run (default: all of {SECTIONS})",
+        default=",".join(s for s in SECTIONS if s not in OPT_IN_SECTIONS),
+        help=f"comma-separated sections to run (default: all of {SECTIONS} but {OPT_IN_SECTIONS})",
+    )
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="add the scale section (small, large and a 30 M-sample table; runs last "
+        "because it replaces the data)",
     )
     args = parser.parse_args(argv)
     args.size = args.size or ("small" if args.quick else "large")
     args.sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    if args.scale and "scale" not in args.sections:
+        args.sections.append("scale")
     unknown = set(args.sections) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown sections {sorted(unknown)}; choose from {SECTIONS}")
@@ -168,6 +194,8 @@ async def bench(args: argparse.Namespace, figures: dict[str, Any]) -> dict[str, 
                 log_dir=Path(logs),
             ),
         )
+        # Last: it reseeds (small, large, then extends the history to 30 M samples).
+        await section("scale", lambda: scale_scenario(client, settings, profile=profile.scale))
     return failed
 
 

@@ -1,0 +1,149 @@
+"""The scale section's data: the extra-large tier built in SQL, and the database's CPU.
+
+The extra-large tier is the large seed with its history repeated further back in time
+(``INSERT ... SELECT`` over ``generate_series``, no Python per row): the questions, their
+reference time and every row inside their windows stay exactly those of the large seed,
+so any change in cost from large to extra-large is the table's size and nothing else.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import asyncpg
+import psutil
+
+from bench.common import progress
+
+XLARGE_MIN_SAMPLES = 30_000_000
+
+# One copy of the history per k, shifted back by k spans (hi - lo). The last instant is left
+# out of the copies: shifted by one span it would land on the first instant of the one after.
+_EXTEND_SQL = """
+INSERT INTO metric_sample (tenant_id, ci_id, metric, ts, value)
+SELECT s.tenant_id, s.ci_id, s.metric, s.ts - k * $2::interval, s.value
+  FROM generate_series(1, $1::int) AS k, metric_sample s
+ WHERE s.ts < $3
+"""
+
+
+# The table's indexes and the constraints behind them, to drop before the bulk insert and
+# build again after it: one sorted build per index is minutes faster than 30 M index
+# insertions (12 min against about 3 for the 36 M-row table on 2 busy cores).
+_INDEXES_SQL = """
+SELECT pg_get_indexdef(i.indexrelid) AS indexdef, i.indexrelid::regclass::text AS index,
+       c.conname, pg_get_constraintdef(c.oid) AS condef
+  FROM pg_index i
+  LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+ WHERE i.indrelid = 'metric_sample'::regclass
+"""
+
+
+@dataclass(frozen=True)
+class TableSize:
+    samples: int
+    table_mb: float
+    indexes_mb: float
+
+
+async def table_size(conn: asyncpg.Connection) -> TableSize:
+    """Rows of ``metric_sample`` (planner estimate after ANALYZE: an exact count of 30 M
+    rows is seconds of CPU the bench does not need) and its heap and index sizes."""
+    row = await conn.fetchrow(
+        "SELECT c.reltuples::bigint AS samples,"
+        " pg_relation_size(c.oid) / 1048576.0 AS table_mb,"
+        " pg_indexes_size(c.oid) / 1048576.0 AS indexes_mb"
+        " FROM pg_class c WHERE c.oid = 'metric_sample'::regclass"
+    )
+    assert row is not None
+    return TableSize(int(row["samples"]), float(row["table_mb"]), float(row["indexes_mb"]))
+
+
+async def extend_history(dsn: str, min_samples: int = XLARGE_MIN_SAMPLES) -> dict[str, float]:
+    """Repeat the seeded history back in time until ``metric_sample`` holds at least
+    ``min_samples`` rows; already that large: nothing is written (reused)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("ANALYZE metric_sample")
+        before = await table_size(conn)
+        if before.samples >= min_samples:
+            progress(f"scale: {before.samples} samples already there, reused")
+            return {"extend_seconds": 0.0, "copies": 0}
+        bounds = await conn.fetchrow("SELECT min(ts) AS lo, max(ts) AS hi FROM metric_sample")
+        assert bounds is not None
+        lo, hi = bounds["lo"], bounds["hi"]
+        copies = math.ceil((min_samples - before.samples) / max(1, before.samples))
+        progress(f"scale: {copies} shifted copies of {before.samples} samples")
+        began = time.perf_counter()
+        async with conn.transaction():
+            # Rolled back together: a failure leaves the large seed and its indexes as they were.
+            indexes = await conn.fetch(_INDEXES_SQL)
+            for ix in indexes:
+                if ix["conname"]:
+                    name = ix["conname"]
+                    await conn.execute(f'ALTER TABLE metric_sample DROP CONSTRAINT "{name}"')
+                else:
+                    await conn.execute(f"DROP INDEX {ix['index']}")
+            await conn.execute(_EXTEND_SQL, copies, hi - lo, hi)
+            await conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for ix in indexes:
+                if ix["conname"]:
+                    await conn.execute(
+                        f'ALTER TABLE metric_sample ADD CONSTRAINT "{ix["conname"]}" {ix["condef"]}'
+                    )
+                else:
+                    await conn.execute(ix["indexdef"])
+        # A bulk load leaves the visibility map empty: without VACUUM every index-only scan
+        # would visit the heap until autovacuum came by, and the tiers would not compare.
+        await conn.execute("VACUUM (ANALYZE) metric_sample")
+        return {"extend_seconds": round(time.perf_counter() - began, 1), "copies": copies}
+    finally:
+        await conn.close()
+
+
+async def vacuum_analyze(dsn: str) -> None:
+    """Every tier is measured on a vacuumed table (as a steady-state database is)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("VACUUM (ANALYZE) metric_sample, metric_rollup, event")
+    finally:
+        await conn.close()
+
+
+class DatabaseCpu:
+    """CPU seconds of the PostgreSQL server's processes (its backends and helpers), when
+    the server runs on this machine; None otherwise (a remote server's CPU is not ours
+    to read). Backends that exit between two readings take their CPU with them; the
+    worker's pool keeps its connections, so the tools' queries are counted."""
+
+    def __init__(self, postmaster: psutil.Process | None) -> None:
+        self._postmaster = postmaster
+
+    @classmethod
+    async def find(cls, dsn: str) -> DatabaseCpu:
+        conn = await asyncpg.connect(dsn)
+        try:
+            backend = int(await conn.fetchval("SELECT pg_backend_pid()"))
+        finally:
+            await conn.close()
+        try:
+            parent = psutil.Process(backend).parent()
+            # The same pid on this machine may be anything when the server is remote.
+            local = parent is not None and "postgres" in parent.name()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return cls(None)
+        return cls(parent if local else None)
+
+    def seconds(self) -> float | None:
+        if self._postmaster is None:
+            return None
+        total = 0.0
+        for proc in [self._postmaster, *self._postmaster.children()]:
+            try:
+                times = proc.cpu_times()
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            total += times.user + times.system
+        return total
