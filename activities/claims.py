@@ -83,10 +83,10 @@ async def store_claim(
     ) as conn:
         await conn.fetch(
             "INSERT INTO tool_result_claim (tenant_id, id, payload)"
-            " VALUES ($1, $2, $3::text::jsonb) RETURNING id",
+            " VALUES ($1, $2, $3) RETURNING id",
             tenant_id,
             uuid.UUID(claim_id),
-            # Sent as text and cast in SQL: the pool's jsonb codec would encode it twice.
+            # Stored as the JSON text it is (0006): no jsonb parse per claim.
             payload,
         )
     cache.remember(tenant_id, claim_id, output, len(payload))
@@ -101,7 +101,7 @@ async def load_claim(
         return cached
     async with tenant_session(pool, tenant_id, statement_timeout_ms=30_000) as conn:
         rows = await conn.fetch(
-            "SELECT payload::text AS payload FROM tool_result_claim WHERE id = $1",
+            "SELECT payload FROM tool_result_claim WHERE id = $1",
             uuid.UUID(claim_id),
         )
     if not rows:

@@ -1,5 +1,6 @@
 """The metric tool's window read is served by the covering primary key alone (an index-only
-scan: no heap page, no sequential scan), and row-level security still applies to it."""
+scan: no heap page, no sequential scan), row-level security still applies to it, and claims
+(stored as text since 0006) read back as stored."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ from typing import Any
 import asyncpg
 import pytest
 
+from activities.claims import ClaimCache, load_claim, store_claim
 from activities.telemetry_tools import _RAW_SQL
 from opsflow.db.pool import create_pool
 from opsflow.db.session import tenant_session
+from opsflow.errors import ToolExecutionError
+from opsflow.models import MetricSeries, ToolOutput
+from opsflow.names import ToolName
 from opsflow.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -79,3 +84,20 @@ async def test_covering_read_still_sees_only_the_sessions_tenant(
     # t_acme's session asking for t_globex's CIs by t_globex's tenant id: RLS returns none.
     async with tenant_session(pool, TENANT, statement_timeout_ms=10_000) as conn:
         assert await conn.fetch(_RAW_SQL, *theirs) == []
+
+
+async def test_a_claim_reads_back_from_the_database_as_stored(pool: asyncpg.Pool) -> None:
+    """Claims are stored as JSON text (0006): a worker without the claim in its cache (a
+    retry elsewhere, a restart) reads back exactly what was stored, only under its tenant."""
+    output = ToolOutput(
+        tool=ToolName.METRIC_QUERY,
+        step_id="series",
+        series=[
+            MetricSeries(ci="checkout-api", metric="cpu", epoch_s=[0.0, 60.0], values=[1.5, 2.25])
+        ],
+        note='ü and "quotes" survive',
+    )
+    claim_id = await store_claim(pool, ClaimCache(), TENANT, output)
+    assert await load_claim(pool, ClaimCache(), TENANT, claim_id) == output
+    with pytest.raises(ToolExecutionError, match="not found"):
+        await load_claim(pool, ClaimCache(), "t_globex", claim_id)
