@@ -101,28 +101,41 @@ async def extend_history(dsn: str, min_samples: int = XLARGE_MIN_SAMPLES) -> dic
                     )
                 else:
                     await conn.execute(ix["indexdef"])
-        # A bulk load leaves the visibility map empty: without VACUUM every index-only scan
-        # would visit the heap until autovacuum came by, and the tiers would not compare.
-        await conn.execute("VACUUM (ANALYZE) metric_sample")
+        # A bulk load leaves the visibility map empty: the caller settles the table (VACUUM)
+        # before measuring, or every index-only scan would visit the heap.
         return {"extend_seconds": round(time.perf_counter() - began, 1), "copies": copies}
     finally:
         await conn.close()
 
 
-async def vacuum_analyze(dsn: str) -> None:
-    """Every tier is measured on a vacuumed table (as a steady-state database is)."""
+async def settle(dsn: str, tables: str = "metric_sample, metric_rollup, event") -> bool:
+    """Every tier is measured in steady state: vacuumed (the visibility map set) and, when
+    this user may, checkpointed, so the flush of a bulk load's dirty pages does not run
+    beside the questions. Returns whether it checkpointed."""
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute("VACUUM (ANALYZE) metric_sample, metric_rollup, event")
+        await conn.execute(f"VACUUM (ANALYZE) {tables}")
+        may = await conn.fetchval(
+            "SELECT rolsuper OR pg_has_role(current_user, 'pg_checkpoint', 'MEMBER')"
+            " FROM pg_roles WHERE rolname = current_user"
+        )
+        if may:
+            await conn.execute("CHECKPOINT")
+        return bool(may)
     finally:
         await conn.close()
 
 
+# Server processes doing upkeep, not the questions' work (io workers read for backends).
+_UPKEEP = ("checkpointer", "background writer", "walwriter", "autovacuum")
+
+
 class DatabaseCpu:
-    """CPU seconds of the PostgreSQL server's processes (its backends and helpers), when
-    the server runs on this machine; None otherwise (a remote server's CPU is not ours
-    to read). Backends that exit between two readings take their CPU with them; the
-    worker's pool keeps its connections, so the tools' queries are counted."""
+    """CPU seconds of the PostgreSQL server's processes when the server runs on this
+    machine (None otherwise: a remote server's CPU is not ours to read), split into the
+    questions' work (backends, io workers) and upkeep (checkpoints, WAL, autovacuum).
+    Backends that exit between two readings take their CPU with them; the worker's pool
+    keeps its connections, so the tools' queries are counted."""
 
     def __init__(self, postmaster: psutil.Process | None) -> None:
         self._postmaster = postmaster
@@ -143,14 +156,19 @@ class DatabaseCpu:
             await conn.close()
         return cls(parent if local else None)
 
-    def seconds(self) -> float | None:
+    def seconds(self) -> tuple[float, float] | None:
+        """(work, upkeep) CPU seconds so far."""
         if self._postmaster is None:
             return None
-        total = 0.0
+        work = upkeep = 0.0
         for proc in [self._postmaster, *self._postmaster.children()]:
             try:
                 times = proc.cpu_times()
+                title = " ".join(proc.cmdline())
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
-            total += times.user + times.system
-        return total
+            if any(name in title for name in _UPKEEP):
+                upkeep += times.user + times.system
+            else:
+                work += times.user + times.system
+        return work, upkeep
