@@ -78,7 +78,9 @@ class ContextActivities:
                 "SELECT tool, calls, failures, ewma_ms FROM tool_stats", timeout=timeout_s
             )
         context = ToolContext(
-            stats=[ToolStats(**dict(r)) for r in rows], policies=dict(self.res.policies)
+            stats=[ToolStats(**dict(r)) for r in rows],
+            policies=dict(self.res.policies),
+            llm_configured=self.res.llm is not None,
         )
         if tenant_id is not None:
             context.metric_source = await self._metric_source(tenant_id)

@@ -12,7 +12,8 @@ from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from bench.bare_workflow import NOOP, BareShape, BareStep, BareWorkflow
 from bench.common import unique_queue
@@ -39,8 +40,12 @@ def shape_from_run(
 
 @asynccontextmanager
 async def bare_worker(client: Client, settings: Settings) -> AsyncIterator[str]:
-    """A worker with the product worker's concurrency limits; yields its task queue."""
+    """A worker with the product worker's concurrency limits and workflow runner (sandboxed
+    or not, as ``settings`` say); yields its task queue."""
     queue = unique_queue("bare")
+    runner: WorkflowRunner = (
+        SandboxedWorkflowRunner() if settings.workflow_sandbox else UnsandboxedWorkflowRunner()
+    )
     worker = Worker(
         client,
         task_queue=queue,
@@ -49,6 +54,7 @@ async def bare_worker(client: Client, settings: Settings) -> AsyncIterator[str]:
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         graceful_shutdown_timeout=timedelta(seconds=10),
+        workflow_runner=runner,
         # Like the product worker: skip the SDK's hash of every loaded module at start.
         build_id="bench-bare",
     )
@@ -74,6 +80,9 @@ async def start_bare(
         id=f"bench-bare-{uuid.uuid4().hex[:12]}",
         task_queue=queue,
         execution_timeout=timedelta(seconds=300),
+        # The baseline gets every server feature the orchestration gets (it hosts its worker
+        # on this client too): the comparison is of workflow shapes, not of settings.
+        request_eager_start=True,
     )
 
 

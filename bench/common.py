@@ -79,8 +79,13 @@ async def timed_orchestration(
     at: datetime | None,
     plan: Plan | None = None,
     max_parallel: int = 4,
+    eager: bool = False,
 ) -> tuple[float, OrchestrationResult, WorkflowHandle[Any, OrchestrationResult]]:
-    """End-to-end milliseconds from the client's start call to the decoded result."""
+    """End-to-end milliseconds from the client's start call to the decoded result.
+
+    ``eager``: ask for eager workflow start (takes effect only when this process hosts a
+    worker for the queue on ``client``: the in-process worker, never a subprocess worker).
+    """
     request = OpsRequest(
         question=question,
         tenant_id=tenant,
@@ -89,7 +94,7 @@ async def timed_orchestration(
         max_parallel=max_parallel,
     )
     began = time.perf_counter()
-    handle = await start(client, request, settings)
+    handle = await start(client, request, settings, eager=eager)
     result = await handle.result()
     elapsed_ms = (time.perf_counter() - began) * 1000
     return elapsed_ms, result, handle

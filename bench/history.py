@@ -111,6 +111,9 @@ def breakdown(events: list[dict[str, Any]], e2e_ms: float) -> dict[str, float]:
             wft_scheduled = wft_started = None
     out["wf_task_ms"] = out["wf_task_queue_ms"] + out["wf_task_run_ms"]
     spans = activity_spans(events)
+    first_tool = first_tool_start(spans, first)
+    if first_tool is not None:
+        out["first_tool_start_ms"] = first_tool
     tool_levels = _tool_levels(spans)
     for span in spans:
         # A local activity runs inside a workflow task (counted in wf_task_run_ms); its
@@ -125,6 +128,22 @@ def breakdown(events: list[dict[str, Any]], e2e_ms: float) -> dict[str, float]:
         out[f"{name}.queue_ms"] = max(out.get(f"{name}.queue_ms", 0.0), queue)
         out[f"{name}.run_ms"] = max(out.get(f"{name}.run_ms", 0.0), run)
     return {k: round(v, 1) for k, v in out.items()}
+
+
+def first_tool_start(spans: list[dict[str, Any]], began: datetime) -> float | None:
+    """Milliseconds from the workflow's start to the first tool activity's start (server
+    clock): everything the question waits on before its own work begins."""
+    starts = [s["started"] for s in spans if s["name"] in TOOLS and "started" in s]
+    return _ms(began, min(starts)) if starts else None
+
+
+def nth_activity_start(spans: list[dict[str, Any]], n: int, began: datetime) -> float | None:
+    """Milliseconds from the workflow's start to the start of its ``n``-th activity (from
+    0, in schedule order): the bare baseline's first step, whose activities share a name."""
+    ordered = sorted(spans, key=lambda s: s["scheduled"])
+    if n >= len(ordered) or "started" not in ordered[n]:
+        return None
+    return _ms(began, ordered[n]["started"])
 
 
 def _tool_levels(spans: list[dict[str, Any]]) -> dict[int, int]:

@@ -95,6 +95,7 @@ def worker_env(settings: Settings, queue: str) -> dict[str, str]:
             "OPSFLOW_TASK_QUEUE": queue,
             "OPSFLOW_TOOL_LATENCY_MS": "0",
             "OPSFLOW_LOG_LEVEL": "WARNING",
+            "OPSFLOW_WORKFLOW_SANDBOX": "true" if settings.workflow_sandbox else "false",
             "PYTHONUNBUFFERED": "1",
         }
     )

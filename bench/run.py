@@ -36,6 +36,8 @@ from bench.environment import (
 )
 from bench.goals import evaluate
 from bench.machine import load_average, machine
+from bench.processes import processes_scenario
+from bench.roundtrips import roundtrip_scenario
 from bench.rss import rss_scenario
 from bench.scale import ScaleProfile, scale_scenario
 from bench.scenarios import latency_scenarios
@@ -47,7 +49,16 @@ from opsflow.temporal_client import connect
 from opsflow_app.seed import SIZES
 
 log = logging.getLogger("bench")
-SECTIONS = ("validator", "latency", "share", "throughput", "rss", "scale")
+SECTIONS = (
+    "validator",
+    "latency",
+    "roundtrips",
+    "share",
+    "throughput",
+    "processes",
+    "rss",
+    "scale",
+)
 # Not run unless asked (--scale or --only scale): it reseeds, up to 30 M rows (minutes).
 OPT_IN_SECTIONS = ("scale",)
 
@@ -106,6 +117,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "workflows/*.py on every workflow run)",
     )
     parser.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="workers (OpsFlow's and the bare baseline's alike) run workflows outside "
+        "Temporal's sandbox, as OPSFLOW_WORKFLOW_SANDBOX=false does",
+    )
+    parser.add_argument(
         "--only",
         default=",".join(s for s in SECTIONS if s not in OPT_IN_SECTIONS),
         help=f"comma-separated sections to run (default: all of {SECTIONS} but {OPT_IN_SECTIONS})",
@@ -152,7 +169,14 @@ async def bench(args: argparse.Namespace, figures: dict[str, Any]) -> dict[str, 
     await section("validator", validator)
 
     # The bench never calls a real LLM: offline rules planner and template summaries.
-    base = Settings().model_copy(update={"openai_api_key": None, "openai_base_url": None})
+    base = Settings().model_copy(
+        update={
+            "openai_api_key": None,
+            "openai_base_url": None,
+            "workflow_sandbox": not args.no_sandbox,
+        }
+    )
+    figures["workflow_sandbox"] = base.workflow_sandbox
     with bench_stack(base) as (settings, source), tempfile.TemporaryDirectory() as logs:
         figures["servers"] = source
         figures["seed_size"] = args.size
@@ -175,11 +199,28 @@ async def bench(args: argparse.Namespace, figures: dict[str, Any]) -> dict[str, 
                 client, settings, at, runs=profile.runs, serial_runs=profile.serial_runs
             ),
         )
+        await section(
+            "roundtrips",
+            lambda: roundtrip_scenario(client, settings, at, questions, rounds=profile.rounds),
+        )
         await section("share", lambda: validator_share(settings, at, profile.share_reps))
         await section(
             "throughput",
             lambda: throughput_scenario(
                 client, settings, at, questions, concurrencies=(50, 200), rounds=profile.rounds
+            ),
+        )
+        await section(
+            "processes",
+            lambda: processes_scenario(
+                client,
+                settings,
+                at,
+                questions,
+                concurrency=50,
+                per_batch=50 * profile.rounds,
+                pairs=2,
+                log_dir=Path(logs),
             ),
         )
         await section(

@@ -85,6 +85,7 @@ async def _ops_run(
         at=at,
         plan=two_level_plan(),
         max_parallel=max_parallel,
+        eager=True,
     )
     cpu_ms = (time.process_time() - cpu) * 1000
     if result.status is not Status.SUCCESS:

@@ -80,13 +80,20 @@ def failure_label(err: WorkflowFailureError) -> str:
 
 
 def orchestration_request(
-    client: Client, settings: Settings, at: datetime, questions: Sequence[tuple[str, str]]
+    client: Client,
+    settings: Settings,
+    at: datetime,
+    questions: Sequence[tuple[str, str]],
+    *,
+    eager: bool = False,
 ) -> Callable[[int], Awaitable[str]]:
+    """``eager``: the worker runs in this process on ``client`` (eager workflow start)."""
+
     async def one(i: int) -> str:
         tenant, question = questions[i % len(questions)]
         try:
             _, result, _ = await timed_orchestration(
-                client, settings, question=question, tenant=tenant, at=at
+                client, settings, question=question, tenant=tenant, at=at, eager=eager
             )
         except WorkflowFailureError as err:
             # A run that ends without a result is an outcome to count, not a bench crash.
@@ -104,7 +111,7 @@ async def sample_shape(
     sampled: tuple[BareShape, int] | None = None
     for tenant, question in questions:
         _, result, handle = await timed_orchestration(
-            client, settings, question=question, tenant=tenant, at=at
+            client, settings, question=question, tenant=tenant, at=at, eager=True
         )
         if sampled is None:
             events = await history_events(handle)
@@ -112,6 +119,83 @@ async def sample_shape(
             sampled = shape_from_run(result, events, max_parallel=4), local
     assert sampled is not None
     return sampled
+
+
+@dataclass
+class Alternation:
+    """Batches of two contenders run A B A B: a change of load hits both alike."""
+
+    a: list[Load] = field(default_factory=list)
+    b: list[Load] = field(default_factory=list)
+
+    @staticmethod
+    def _rate(loads: list[Load]) -> float:
+        wall = sum(x.wall_s for x in loads)
+        return sum(x.total for x in loads) / wall if wall else 0.0
+
+    @staticmethod
+    def _cpu_ms(loads: list[Load]) -> float:
+        total = sum(x.total for x in loads)
+        return sum(x.cpu_s for x in loads) * 1000 / total if total else float("nan")
+
+    @property
+    def a_per_s(self) -> float:
+        return self._rate(self.a)
+
+    @property
+    def b_per_s(self) -> float:
+        return self._rate(self.b)
+
+    @property
+    def ratio(self) -> float:
+        """Pooled: all of A's requests over A's wall time, against B's."""
+        return self.a_per_s / self.b_per_s if self.b_per_s else float("nan")
+
+    @property
+    def pair_ratios(self) -> list[float]:
+        return [x.per_s / y.per_s for x, y in zip(self.a, self.b, strict=True) if y.per_s]
+
+    @property
+    def cpu_ratio(self) -> float:
+        return self._cpu_ms(self.a) / self._cpu_ms(self.b)
+
+    def figures(self, a: str, b: str) -> dict[str, Any]:
+        pairs = self.pair_ratios
+        return {
+            f"{a}_per_s": rounded(self.a_per_s, 2),
+            f"{b}_per_s": rounded(self.b_per_s, 2),
+            "ratio": rounded(self.ratio, 3),
+            # The spread of the ratio over the pairs (min, max): how much the load moved.
+            "ratio_pairs": [rounded(r, 3) for r in pairs],
+            "ratio_spread": [rounded(min(pairs), 3), rounded(max(pairs), 3)] if pairs else None,
+            f"{a}_cpu_ms_per_request": rounded(self._cpu_ms(self.a), 1),
+            f"{b}_cpu_ms_per_request": rounded(self._cpu_ms(self.b), 1),
+            "cpu_ratio": rounded(self.cpu_ratio, 3),
+            "batches": {
+                a: [x.figures() for x in self.a],
+                b: [x.figures() for x in self.b],
+            },
+        }
+
+
+async def alternate(
+    a: Callable[[int], Awaitable[str]],
+    b: Callable[[int], Awaitable[str]],
+    *,
+    concurrency: int,
+    per_batch: int,
+    pairs: int,
+    label: str,
+) -> Alternation:
+    out = Alternation()
+    for pair in range(pairs):
+        out.a.append(await closed_loop(a, concurrency=concurrency, total=per_batch))
+        out.b.append(await closed_loop(b, concurrency=concurrency, total=per_batch))
+        progress(
+            f"{label}: pair {pair + 1}/{pairs}: {out.a[-1].per_s:.1f}/s against "
+            f"{out.b[-1].per_s:.1f}/s"
+        )
+    return out
 
 
 async def throughput_scenario(
@@ -122,7 +206,10 @@ async def throughput_scenario(
     *,
     concurrencies: Sequence[int],
     rounds: int,
+    pairs: int = 2,
 ) -> dict[str, Any]:
+    """Per concurrency, ``pairs`` OpsFlow batches and bare batches alternating (A B A B),
+    each of ``concurrency * rounds`` requests; the ratio pools each side's batches."""
     out: dict[str, Any] = {}
     loads: dict[str, Any] = {}
     async with (
@@ -139,29 +226,28 @@ async def throughput_scenario(
             "after": shape.after,
             "steps": {s.id: s.depends_on for s in shape.steps},
         }
-        ratios = []
+        ratios, cpu_ratios = [], []
         for conc in concurrencies:
-            total = conc * rounds
-            progress(f"throughput: {total} orchestrations at concurrency {conc}")
-            ops = await closed_loop(
-                orchestration_request(client, ops_settings, at, questions),
+            progress(f"throughput: {pairs} x (OpsFlow, bare) batches of {conc * rounds} at {conc}")
+            alt = await alternate(
+                orchestration_request(client, ops_settings, at, questions, eager=True),
+                _bare_request(client, bare_queue, shape),
                 concurrency=conc,
-                total=total,
+                per_batch=conc * rounds,
+                pairs=pairs,
+                label=f"throughput {conc}",
             )
-            progress(f"throughput: {ops.per_s:.1f}/s; bare baseline at concurrency {conc}")
-            bare = await closed_loop(
-                _bare_request(client, bare_queue, shape), concurrency=conc, total=total
-            )
-            progress(f"throughput: bare {bare.per_s:.1f}/s")
-            out[f"throughput_{conc}_per_s"] = rounded(ops.per_s, 2)
-            out[f"bare_throughput_{conc}_per_s"] = rounded(bare.per_s, 2)
-            ratio = ops.per_s / bare.per_s if bare.per_s else float("nan")
-            out[f"throughput_ratio_{conc}"] = rounded(ratio, 3)
-            ratios.append(ratio)
-            loads[f"orchestration_{conc}"] = ops.figures()
-            loads[f"bare_{conc}"] = bare.figures()
-    # The goal holds only if it holds at every concurrency: report the worst.
+            out[f"throughput_{conc}_per_s"] = rounded(alt.a_per_s, 2)
+            out[f"bare_throughput_{conc}_per_s"] = rounded(alt.b_per_s, 2)
+            out[f"throughput_ratio_{conc}"] = rounded(alt.ratio, 3)
+            out[f"throughput_ratio_{conc}_spread"] = alt.figures("ops", "bare")["ratio_spread"]
+            out[f"cpu_ratio_{conc}"] = rounded(alt.cpu_ratio, 3)
+            ratios.append(alt.ratio)
+            cpu_ratios.append(alt.cpu_ratio)
+            loads[str(conc)] = alt.figures("ops", "bare")
+    # A goal holds only if it holds at every concurrency: report the worst.
     out["throughput_ratio"] = rounded(min(ratios), 3)
+    out["cpu_per_question_ratio"] = rounded(max(cpu_ratios), 3)
     out["throughput_loads"] = loads
     return out
 

@@ -72,3 +72,7 @@ class ToolContext(BaseModel):
     policies: dict[str, ToolPolicy] = Field(default_factory=dict)
     # The run's tenant's metric source (histories before it: the database, as they ran).
     metric_source: MetricSource = Field(default_factory=MetricSource)
+    # Whether the worker that loaded this context has an LLM client: without one, planning
+    # is a short database read plus rules and runs as a local activity on that same worker.
+    # None in histories recorded before it (they planned with ordinary activities).
+    llm_configured: bool | None = None

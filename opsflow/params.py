@@ -11,6 +11,8 @@ allowed (8), which is what it wanted; the schema shows the range to the planner.
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
@@ -185,6 +187,14 @@ def _expected(error: Any) -> str:
 
 def catalog_params(capability: Capability) -> dict[str, dict[str, object]]:
     """The parameters as the planner sees them: JSON-schema type, range, default, meaning."""
+    # A copy: callers own their catalog; the schema behind it is built once per process.
+    return copy.deepcopy(_catalog_params(capability))
+
+
+@functools.cache
+def _catalog_params(capability: Capability) -> dict[str, dict[str, object]]:
+    # pydantic builds a JSON schema afresh on every call: ~1 ms a capability, and every
+    # question's workflow asks for the catalog.
     schema = PARAMS[capability].model_json_schema()
     required = set(schema.get("required", []))
     out: dict[str, dict[str, object]] = {}

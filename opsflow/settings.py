@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     max_concurrent_workflow_tasks: int = Field(
         default=100, validation_alias="OPSFLOW_MAX_CONCURRENT_WORKFLOW_TASKS"
     )
+    # Workflows in Temporal's sandbox (default): per run it re-imports the workflow module
+    # and per payload it enters the sandbox, ~30 % of a question's worker CPU here. Off is
+    # for a worker whose code passed the sandboxed tests and replays (docs/DECISIONS.md).
+    workflow_sandbox: bool = Field(default=True, validation_alias="OPSFLOW_WORKFLOW_SANDBOX")
     # Latency added to every tool call (benchmarks, chaos tests): a configuration, not a code path.
     tool_latency_ms: int = Field(default=0, validation_alias="OPSFLOW_TOOL_LATENCY_MS")
     # JSON object overriding tool policies: {"metric_query": {"start_to_close_s": 5}}.

@@ -1,9 +1,14 @@
 """Run an OpsFlow worker: configuration from the environment, one asyncpg pool per
 process, migrations at start (fail closed in prod), graceful shutdown on SIGTERM/SIGINT
-(``opsflow-worker`` after ``pip install``, or ``python worker.py``)."""
+(``opsflow-worker`` after ``pip install``, or ``python worker.py``).
+
+``--processes N`` runs N such processes sharing only the task queue
+(``opsflow_app.worker_group``): one Python process keeps at most one core busy.
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import functools
 import hashlib
@@ -19,7 +24,8 @@ from typing import Any, NoReturn
 import structlog
 import temporalio
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities import WorkerResources, build_activities
 from activities.claims import claim_cleaner
@@ -119,11 +125,19 @@ def build_worker(
         workflows=[OpsOrchestrationWorkflow, InvestigationThreadWorkflow],
         activities=activities,
         interceptors=[OpsActivityInterceptor(res)],
+        workflow_runner=workflow_runner(settings),
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         graceful_shutdown_timeout=timedelta(seconds=10),
         build_id=source_build_id(),
     )
+
+
+def workflow_runner(settings: Settings) -> WorkflowRunner:
+    """Temporal's sandbox unless ``OPSFLOW_WORKFLOW_SANDBOX=false`` (docs/DECISIONS.md)."""
+    if settings.workflow_sandbox:
+        return SandboxedWorkflowRunner()
+    return UnsandboxedWorkflowRunner()
 
 
 @functools.cache
@@ -167,9 +181,28 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     log.info("worker_stopped")
 
 
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="worker.py", description=__doc__)
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="worker processes sharing the task queue (default 1; one per core is typical)",
+    )
+    args = parser.parse_args(argv)
+    if args.processes < 1:
+        raise SystemExit("error: VALIDATION_ERROR: --processes must be at least 1")
+    return args
+
+
 def main() -> None:
+    args = parse_args()
     settings = Settings()
     configure_logging(settings.log_level)
+    if args.processes > 1:
+        from opsflow_app.worker_group import run_group
+
+        raise SystemExit(run_group(args.processes))
 
     async def _main() -> None:
         stop = asyncio.Event()

@@ -31,11 +31,14 @@ with workflow.unsafe.imports_passed_through():
     from opsflow.search_attributes import OPS_ERROR, OPS_STATUS
     from opsflow.sources.routing import route_metric_tools
 
-from workflows.aggregation import aggregate_phase
-from workflows.execution import DataflowScheduler
-from workflows.failures import classify
-from workflows.options import run_phase_activity
-from workflows.planning import RequestRejected, plan_phase
+    # The phase helpers are deterministic modules of their own (workflow APIs only, no
+    # module state): passed through as Temporal advises, so the sandbox re-imports only
+    # this file for every run, not them (docs/DECISIONS.md, "Sandbox").
+    from workflows.aggregation import aggregate_phase
+    from workflows.execution import DataflowScheduler
+    from workflows.failures import classify
+    from workflows.options import run_phase_activity
+    from workflows.planning import RequestRejected, plan_phase
 
 # Patch id: from here a run that ends without an answer records why in ``OpsError``.
 ERROR_ATTRIBUTE_PATCH = "ops-error-search-attribute"
@@ -78,7 +81,12 @@ class OpsOrchestrationWorkflow:
         policies = context.policies
         try:
             planning = await plan_phase(
-                request, reference_time, registry.catalog_text(), policies, _left(deadline)
+                request,
+                reference_time,
+                registry.catalog_text(),
+                policies,
+                _left(deadline),
+                llm_configured=context.llm_configured,
             )
         except RequestRejected as rejected:
             return self._finish(result, rejected.info.code, rejected.info.message, timings)

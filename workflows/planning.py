@@ -25,6 +25,10 @@ REQUEST_ERROR_CODES = frozenset(
 )
 # Patch id: runs started before it fell back to rules when --llm had no LLM to use.
 REQUIRED_LLM_REFUSES = "required-llm-refuses"
+# Patch id: from here planning without an LLM (``plan_request`` on a worker with none, and
+# ``rule_plan`` always) is a local activity: a database read and rules, no server round
+# trip, and the tools are scheduled in the same workflow task (docs/DECISIONS.md).
+LOCAL_RULE_PLANNING = "local-rule-planning"
 
 
 class RequestRejected(Exception):
@@ -45,7 +49,10 @@ async def plan_phase(
     catalog_json: str,
     policies: dict[str, ToolPolicy],
     remaining_s: float,
+    *,
+    llm_configured: bool | None = None,
 ) -> PlanningResult:
+    """``llm_configured``: from the tool context (None: a history from before it)."""
     if request.plan_override is not None:
         return PlanningResult(PlanOutcome(plan=request.plan_override, planner=PLANNER_OVERRIDE))
     plan_input = PlanInput(
@@ -56,8 +63,12 @@ async def plan_phase(
         catalog_json=catalog_json,
         thread_context=request.thread_context,
     )
+    # The context was loaded by this very worker, where a local activity runs too.
+    local = llm_configured is False and workflow.patched(LOCAL_RULE_PLANNING)
     try:
-        outcome = await _execute(PlanningActivities.plan_request, plan_input, policies, remaining_s)
+        outcome = await _execute(
+            PlanningActivities.plan_request, plan_input, policies, remaining_s, local=local
+        )
         return PlanningResult(outcome)
     except ActivityError as err:
         info = classify(err)
@@ -79,7 +90,13 @@ async def plan_phase(
         error_code=info.code,
     )
     try:
-        outcome = await _execute(PlanningActivities.rule_plan, plan_input, policies, remaining_s)
+        outcome = await _execute(
+            PlanningActivities.rule_plan,
+            plan_input,
+            policies,
+            remaining_s,
+            local=workflow.patched(LOCAL_RULE_PLANNING),
+        )
     except ActivityError as err:
         raise RequestRejected(classify(err)) from err
     return PlanningResult(outcome, [fallback])
@@ -90,6 +107,8 @@ async def _execute(
     plan_input: PlanInput,
     policies: dict[str, ToolPolicy],
     remaining_s: float,
+    *,
+    local: bool,
 ) -> PlanOutcome:
     return await run_phase_activity(
         activity,
@@ -97,4 +116,5 @@ async def _execute(
         policies=policies,
         remaining_s=remaining_s,
         summary=f"{activity.__name__} [{plan_input.tenant_id}] {plan_input.question[:80]}",
+        local=local,
     )

@@ -51,8 +51,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from opsflow.threads.validate import RefusalCode
 
-from workflows.failures import classify
-from workflows.orchestration import OpsOrchestrationWorkflow
+    # Deterministic helpers and the child's class (started by name): passed through, so
+    # a thread's run re-imports only this file (docs/DECISIONS.md, "Sandbox").
+    from workflows.failures import classify
+    from workflows.orchestration import OpsOrchestrationWorkflow
 
 RESOLVE_TIMEOUT = timedelta(seconds=15)
 RESOLVE_RETRY = RetryPolicy(

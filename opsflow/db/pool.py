@@ -24,9 +24,29 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.fetchrow(_PRELOAD_SQL)
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Released connections skip asyncpg's reset query (``RESET ALL; UNLISTEN *; CLOSE ALL;
+    pg_advisory_unlock_all()``), one more round trip for every tool call.
+
+    Before this runs asyncpg has rolled back any transaction left open, and nothing in a
+    session outlives its transaction: tool sessions set their tenant, role and limits with
+    ``SET LOCAL`` (``set_config(..., true)``); the tool role may not call ``set_config``
+    or the advisory-lock functions (function ACL), LLM SQL is one validated SELECT through
+    ``fetch()``, and the owner's own uses (stats, claims, context) set nothing.
+    tests/integration/sql/test_pool_reset.py checks that a released connection comes
+    back as the owner, with no tenant, at the default limits.
+    """
+    return None
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=60
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        reset=_keep_session,
+        command_timeout=60,
     )
     assert pool is not None
     return pool

@@ -92,7 +92,7 @@ async def _run(
         async with worker_module.build_worker(client, res):
             for tenant, question in await demo_questions(dsn):
                 request = build_request(question, tenant)
-                handle = await start(client, request, settings)
+                handle = await start(client, request, settings, eager=True)
                 result = await wait_with_progress(handle, console)
                 result.ui_url = (
                     f"{ui_url}/namespaces/{settings.temporal_namespace}/workflows/{handle.id}"

@@ -37,8 +37,10 @@ def workflow_id_for(request: OpsRequest) -> str:
 
 
 async def start(
-    client: Client, request: OpsRequest, settings: Settings
+    client: Client, request: OpsRequest, settings: Settings, *, eager: bool = False
 ) -> WorkflowHandle[OpsOrchestrationWorkflow, OrchestrationResult]:
+    """``eager``: this process hosts a worker on ``client`` for the task queue (demo, bench),
+    so the server may hand the first workflow task back with the start's reply."""
     try:
         return await client.start_workflow(
             OpsOrchestrationWorkflow.run,
@@ -48,6 +50,7 @@ async def start(
             execution_timeout=timedelta(seconds=request.deadline_s + EXECUTION_SLACK_S),
             static_summary=request.question,
             search_attributes=TypedSearchAttributes(start_attributes(request, settings)),
+            request_eager_start=eager,
         )
     except RPCError as err:
         raise ClientError(ClientCode.TEMPORAL_UNAVAILABLE, f"cannot start workflow: {err}") from err

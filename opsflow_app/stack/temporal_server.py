@@ -18,6 +18,14 @@ from opsflow_app.stack.errors import Announce, StackError, silent
 log = structlog.get_logger(__name__)
 
 SEARCH_ATTRIBUTES = tuple(f"{name}={kind}" for name, kind in REGISTERED)
+# Fewer round trips per question (docs/DECISIONS.md, "Eager dispatch"): a workflow task's
+# completion carries the activity tasks it scheduled back to the same worker, and a start
+# from a process hosting a worker carries the first workflow task. Both are off by default
+# in the server; the SDK asks for eager activities by default and for eager start on request.
+DYNAMIC_CONFIG = (
+    "system.enableActivityEagerExecution=true",
+    "system.enableEagerWorkflowStart=true",
+)
 
 
 def temporal_cli_path() -> str:
@@ -111,6 +119,8 @@ class TemporalDevServer:
         args += ["--ui-port", str(self.ui_port)] if self.ui else ["--headless"]
         for attr in SEARCH_ATTRIBUTES:
             args += ["--search-attribute", attr]
+        for value in DYNAMIC_CONFIG:
+            args += ["--dynamic-config-value", value]
         with (self.data_dir / "temporal.log").open("ab") as logfile:
             self._proc = subprocess.Popen(
                 args, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True

@@ -17,7 +17,7 @@ from temporalio.worker import Replayer
 from tests.replay.variants import PatchedWorkflow, ReorderedWorkflow
 from workflows import OpsOrchestrationWorkflow
 from workflows.orchestration import ERROR_ATTRIBUTE_PATCH, TENANT_METRIC_SOURCE
-from workflows.planning import REQUIRED_LLM_REFUSES
+from workflows.planning import LOCAL_RULE_PLANNING, REQUIRED_LLM_REFUSES
 
 # Retired patches: their code branches are gone, but v4_/v6_ histories carry their
 # (deprecated) markers, which replay ignores.
@@ -72,14 +72,48 @@ def test_patch_markers_match_the_recorded_version(path: Path) -> None:
         if reaches_execution:
             expected.add(SINGLE_DEADLINE_TIMER)
     # v6_ on: the tool context is loaded for the tenant (its metric source).
-    if path.stem.startswith(("v6_", "v7_")):
+    if path.stem.startswith(("v6_", "v7_", "v8_")):
         expected.add(TENANT_METRIC_SOURCE)
     # v7_: runs ending without an answer record why (OpsError); --llm without an LLM refuses.
     if path.stem.startswith("v7_"):
         expected.add(ERROR_ATTRIBUTE_PATCH)
     if path.stem == "v7_llm_required_refused":
         expected.add(REQUIRED_LLM_REFUSES)
+    # v8_: planning without an LLM is a local activity (the fallback and partial paths run
+    # a plan override: no planning at all).
+    if path.stem.startswith("v8_"):
+        if path.stem.endswith("failure_unknown_tenant"):
+            expected.add(ERROR_ATTRIBUTE_PATCH)
+        if not path.stem.endswith(("degraded_fallback", "partial_success")):
+            expected.add(LOCAL_RULE_PLANNING)
     assert patches == expected
+
+
+def _scheduled_and_local(path: Path) -> tuple[list[str], list[str]]:
+    """Names of the ordinary activities scheduled and of the local activities recorded."""
+    events = json.loads(path.read_text())["events"]
+    scheduled, local = [], []
+    for event in events:
+        attrs = event.get("activityTaskScheduledEventAttributes")
+        if attrs is not None:
+            scheduled.append(attrs["activityType"]["name"])
+        marker = event.get("markerRecordedEventAttributes", {})
+        if marker.get("markerName") == "core_local_activity":
+            [payload] = marker["details"]["data"]["payloads"]
+            local.append(json.loads(base64.b64decode(payload["data"]))["activity_type"])
+    return scheduled, local
+
+
+@pytest.mark.parametrize(
+    ("stem", "planner"), [("v8_success", "plan_request"), ("v8_llm_outage_degraded", "rule_plan")]
+)
+def test_planning_without_an_llm_is_local_since_the_patch(stem: str, planner: str) -> None:
+    path = HISTORIES[[p.stem for p in HISTORIES].index(stem)]
+    scheduled, local = _scheduled_and_local(path)
+    assert planner in local and planner not in scheduled
+    # Before the patch the same run scheduled it as an ordinary activity.
+    before, _ = _scheduled_and_local(path.with_name(f"v4_{stem.removeprefix('v8_')}.json"))
+    assert planner in before
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)

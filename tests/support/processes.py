@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -57,16 +57,20 @@ def worker_env(env_overrides: Mapping[str, str]) -> dict[str, str]:
 
 
 def spawn_worker(
-    env_overrides: Mapping[str, str], *, log_path: Path | None = None
+    env_overrides: Mapping[str, str],
+    *,
+    log_path: Path | None = None,
+    args: Sequence[str] = (),
 ) -> subprocess.Popen[bytes]:
-    """Start ``python worker.py`` in its own session; stdout and stderr go to a log file."""
+    """Start ``python worker.py [args]`` in its own session; stdout and stderr go to a log
+    file."""
     if log_path is None:
         fd, name = tempfile.mkstemp(prefix="opsflow-worker-", suffix=".log")
         os.close(fd)
         log_path = Path(name)
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, str(WORKER_SCRIPT)],
+            [sys.executable, str(WORKER_SCRIPT), *args],
             cwd=REPO_ROOT,
             env=worker_env(env_overrides),
             stdin=subprocess.DEVNULL,

@@ -211,6 +211,16 @@ def test_dynamic_config_is_well_formed():
         assert all("value" in e and "constraints" in e for e in entries), key
 
 
+def test_compose_and_dev_server_enable_the_same_eager_dispatch():
+    from opsflow_app.stack.temporal_server import DYNAMIC_CONFIG
+
+    path = ROOT / "deploy" / "temporal" / "dynamicconfig" / "opsflow.yaml"
+    config = yaml.safe_load(path.read_text())
+    for setting in DYNAMIC_CONFIG:
+        key, value = setting.split("=", 1)
+        assert [e["value"] for e in config[key]] == [yaml.safe_load(value)], key
+
+
 def test_register_script_is_valid_sh_and_covers_the_attributes():
     script = ROOT / "deploy" / "temporal" / "register-search-attributes.sh"
     text = script.read_text()
