@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from bench.common import progress, unique_queue
-from bench.rss import ROOT, worker_env
+from bench.rss import worker_process
 from bench.throughput import Load, alternate, closed_loop, orchestration_request
 from opsflow.settings import Settings
 
@@ -40,31 +39,6 @@ def tree_cpu_s(pid: int) -> float:
             continue
         total += times.user + times.system
     return total
-
-
-@contextmanager
-def worker_group(
-    settings: Settings, queue: str, processes: int, log_path: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "worker.py"), "--processes", str(processes)],
-            cwd=ROOT,
-            env=worker_env(settings, queue),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()  # the group stops its children
-            try:
-                proc.wait(timeout=45)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
 
 
 async def wait_for_group(
@@ -126,7 +100,9 @@ async def processes_scenario(
     queues = {n: unique_queue(f"procs{n}") for n in (1, 2)}
     with ExitStack() as stack:
         groups = {
-            n: stack.enter_context(worker_group(settings, q, n, log_dir / f"procs{n}.log"))
+            n: stack.enter_context(
+                worker_process(settings, q, log_dir / f"procs{n}.log", ("--processes", str(n)), 45)
+            )
             for n, q in queues.items()
         }
         for n, q in queues.items():

@@ -104,11 +104,17 @@ def worker_env(settings: Settings, queue: str) -> dict[str, str]:
 
 @contextmanager
 def worker_process(
-    settings: Settings, queue: str, log_path: Path
+    settings: Settings,
+    queue: str,
+    log_path: Path,
+    args: tuple[str, ...] = (),
+    stop_timeout_s: float = 30,
 ) -> Iterator[subprocess.Popen[bytes]]:
+    """``worker.py`` (with ``args``, e.g. ``--processes 2``) in its own process, stopped
+    with SIGTERM (a worker group stops its children) and killed if it overstays."""
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "worker.py")],
+            [sys.executable, str(ROOT / "worker.py"), *args],
             cwd=ROOT,
             env=worker_env(settings, queue),
             stdout=log,
@@ -121,7 +127,7 @@ def worker_process(
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             try:
-                proc.wait(timeout=30)
+                proc.wait(timeout=stop_timeout_s)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=10)
