@@ -74,8 +74,8 @@ class CatalogTools:
 
     @tool_activity(ToolName.TOPOLOGY_TRAVERSE)
     async def topology_traverse(self, call: ToolCall, hb: Heartbeater) -> ToolOutput:
-        focus, direction, depth = _topology_params(call)
-        all_if_unknown = params_of(GraphTraversalParams, call).all_if_unknown
+        params = params_of(GraphTraversalParams, call)
+        focus, direction, depth = params.ci, params.direction, params.depth
         timeout_ms = int(self.res.policy(ToolName.TOPOLOGY_TRAVERSE).start_to_close_s * 1000)
         async with tenant_session(
             self.res.pool, call.tenant_id, statement_timeout_ms=timeout_ms
@@ -105,7 +105,7 @@ class CatalogTools:
                     ci_id,
                     call.row_cap,
                 )
-                if all_if_unknown and not rows
+                if params.all_if_unknown and not rows
                 else []
             )
         if others:
