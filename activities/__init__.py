@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from temporalio.common import RawValue
+
 from activities.analysis import AnalysisActivities
 from activities.catalog_tools import CatalogTools
 from activities.context import ContextActivities
@@ -15,10 +17,11 @@ from activities.resources import WorkerResources
 from activities.summary import SummaryActivities
 from activities.telemetry_tools import TelemetryTools
 from activities.threads import ThreadActivities
-from opsflow.models import ToolCall, ToolOutput
+from opsflow.models import ToolCall
 from opsflow.names import ToolName
 
-ToolActivity = Callable[[Any, ToolCall], Awaitable[ToolOutput]]
+# A tool returns its ToolOutput as the converter's payload (activities/tooling.py).
+ToolActivity = Callable[[Any, ToolCall], Awaitable[RawValue]]
 
 # The one table of tool activities: the worker registers these, and a test checks that it
 # covers every ToolName and every tool of the catalog under its own activity name.

@@ -38,7 +38,8 @@ class Heartbeater:
         self._last_progress = None
 
     async def __aenter__(self) -> Heartbeater:
-        activity.heartbeat()
+        # No beat on entry: it would cost a server round trip per tool call, and most tools
+        # finish well inside the first interval (heartbeat timeout / 4 at most).
         self._task = asyncio.create_task(self._loop())
         return self
 

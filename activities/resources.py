@@ -11,7 +11,7 @@ import aiohttp
 import asyncpg
 
 from activities.claims import ClaimCache
-from opsflow.policies import ToolPolicy
+from opsflow.policies import DEFAULT_POLICY, ToolPolicy
 from opsflow.settings import Settings
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ class WorkerResources:
             await self._http.close()
 
     def policy(self, tool: str) -> ToolPolicy:
-        return self.policies.get(tool, ToolPolicy())
+        return self.policies.get(tool, DEFAULT_POLICY)
 
     def record_tool_call(self, tool: str, elapsed_ms: float, ok: bool) -> None:
         """One tool attempt, for the stats flusher (``tool_stats``)."""

@@ -16,6 +16,8 @@ from typing import Any, Protocol, TypeVar
 import pydantic
 import structlog
 from temporalio import activity
+from temporalio.api.common.v1 import Payload
+from temporalio.common import RawValue
 
 from activities.claims import preview, resolve_inputs, store_claim
 from activities.heartbeat import Heartbeater
@@ -36,17 +38,21 @@ ToolImpl = Callable[[S, ToolCall, Heartbeater], Awaitable[ToolOutput]]
 
 def tool_activity(
     name: str, *, progress_heartbeats: bool = False
-) -> Callable[[ToolImpl[S]], Callable[[S, ToolCall], Awaitable[ToolOutput]]]:
+) -> Callable[[ToolImpl[S]], Callable[[S, ToolCall], Awaitable[RawValue]]]:
     """Register ``fn`` as the activity ``name``.
+
+    The activity returns its ``ToolOutput`` as the payload the worker's converter makes of
+    it (a ``RawValue``): serialised once, both to size it for the claim check and to send
+    it; the workflow decodes it once, straight into a ``ToolOutput``.
 
     ``progress_heartbeats``: the tool reports progress per unit of work, so heartbeats stop
     when it stalls and Temporal abandons it at the heartbeat timeout.
     """
 
-    def decorate(fn: ToolImpl[S]) -> Callable[[S, ToolCall], Awaitable[ToolOutput]]:
+    def decorate(fn: ToolImpl[S]) -> Callable[[S, ToolCall], Awaitable[RawValue]]:
         # ``self`` stays unannotated: Temporal skips only an unannotated first ``self``
         # when it reads the argument types it decodes payloads into.
-        async def run_tool(self, call: ToolCall) -> ToolOutput:  # type: ignore[no-untyped-def]
+        async def run_tool(self, call: ToolCall) -> RawValue:  # type: ignore[no-untyped-def]
             return await _run(self.res, name, fn, self, call, progress_heartbeats)
 
         run_tool.__name__ = fn.__name__
@@ -64,7 +70,7 @@ async def _run(
     owner: Any,
     call: ToolCall,
     progress_heartbeats: bool,
-) -> ToolOutput:
+) -> RawValue:
     policy = res.policy(name)
     started = time.monotonic()
     stall_s = policy.heartbeat_timeout_s if progress_heartbeats else None
@@ -80,11 +86,20 @@ async def _run(
         raise ToolOutputError(f"tool output failed its schema: {err.errors()[:3]}") from err
     output.attempt = activity.info().attempt
     output.duration_ms = round((time.monotonic() - started) * 1000, 1)
-    payload = output.model_dump_json()
-    if len(payload) > res.settings.claim_threshold_bytes:
-        claim_id = await store_claim(res.pool, res.claims, call.tenant_id, output, payload)
-        output = preview(output, claim_id)
-    return output
+    payload = _wire(output)
+    if len(payload.data) > res.settings.claim_threshold_bytes:
+        claim_id = await store_claim(
+            res.pool, res.claims, call.tenant_id, output, payload.data.decode()
+        )
+        payload = _wire(preview(output, claim_id))
+    return RawValue(payload)
+
+
+def _wire(output: ToolOutput) -> Payload:
+    """``output`` as the worker's payload converter sends it (before any codec)."""
+    payload = activity.payload_converter().to_payload(output)
+    assert payload is not None  # the JSON converter takes any pydantic model
+    return payload
 
 
 async def _injected_latency(seconds: float, hb: Heartbeater) -> None:

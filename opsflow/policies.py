@@ -10,13 +10,16 @@ import json
 from collections.abc import Mapping
 
 import pydantic
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from opsflow.errors import ValidationError
 from opsflow.names import ActivityName, ToolName
 
 
 class ToolPolicy(BaseModel):
+    # Frozen: one default instance is shared by every lookup that has no entry.
+    model_config = ConfigDict(frozen=True)
+
     start_to_close_s: float = 10.0
     schedule_to_close_s: float = 30.0
     heartbeat_timeout_s: float | None = None
@@ -30,6 +33,9 @@ class ToolPolicy(BaseModel):
     non_retryable_error_types: list[str] = Field(default_factory=list)
     max_rows: int = 5000
 
+
+# What a tool without its own entry gets (built once: every tool call looks its policy up).
+DEFAULT_POLICY = ToolPolicy()
 
 _SCAN = {"heartbeat_timeout_s": 3.0, "start_to_close_s": 15.0, "schedule_to_close_s": 40.0}
 

@@ -13,6 +13,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
+from temporalio.common import RawValue
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
@@ -27,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
         ToolOutput,
     )
     from opsflow.names import ErrorCode, StepReason, ToolName
-    from opsflow.policies import ToolPolicy
+    from opsflow.policies import DEFAULT_POLICY, ToolPolicy
     from opsflow.resolution import ResolvedStep, ToolInvocation
 
 from workflows.failures import FailureInfo, classify
@@ -253,7 +254,7 @@ class DataflowScheduler:
         remaining: float,
         fallback_reason: str | None,
     ) -> ToolOutput:
-        policy = self._policies.get(invocation.tool, ToolPolicy())
+        policy = self._policies.get(invocation.tool, DEFAULT_POLICY)
         call = ToolCall(
             tenant_id=self._tenant_id,
             step_id=sid,
@@ -272,9 +273,11 @@ class DataflowScheduler:
             activity_name(TOOL_ACTIVITIES[ToolName(invocation.tool)]),
             call,
             summary=_summary(invocation, self._tenant_id),
+            result_type=RawValue,
             **activity_options(policy, remaining),
         )
-        return ToolOutput.model_validate(raw)
+        # One parse from the payload's JSON into the model (no dict in between).
+        return ToolOutput.model_validate_json(raw.payload.data)
 
     def _finish(
         self,

@@ -11,7 +11,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from opsflow.policies import ToolPolicy
+    from opsflow.policies import DEFAULT_POLICY, ToolPolicy
 
 # Below this much time left, starting another attempt is pointless.
 MIN_USEFUL_S = 0.2
@@ -69,7 +69,7 @@ async def run_phase_activity(
     ``local``: a local activity (the short internal phases); otherwise an ordinary one.
     """
     name = activity_name(activity)
-    options = activity_options(policies.get(name, ToolPolicy()), remaining_s)
+    options = activity_options(policies.get(name, DEFAULT_POLICY), remaining_s)
     if local:
         # A local activity cannot heartbeat; its start_to_close bounds it instead.
         options.pop("heartbeat_timeout", None)

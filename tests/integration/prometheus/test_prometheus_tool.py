@@ -36,6 +36,7 @@ from tests.integration.prometheus.conftest import (
     Live,
     _write_hostile_cis,
 )
+from tests.support.tools import run_tool
 
 pytestmark = pytest.mark.integration
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -84,9 +85,7 @@ async def test_hostile_ci_names_read_only_their_own_series(
 ) -> None:
     source = await _use(tools, live.server.url)
     names = sorted(HOSTILE)
-    out: ToolOutput = await ActivityEnvironment().run(
-        tools.prometheus_query, _call(live.seed_end, names)
-    )
+    out = await run_tool(tools.prometheus_query, _call(live.seed_end, names))
     assert sorted(s.ci for s in out.series) == names
     for series in out.series:
         assert len(series.values) >= 30
@@ -130,7 +129,7 @@ async def test_a_malformed_answer_fails_without_retry(
     await _use(tools, await fake_prometheus(vector_instead_of_matrix))
     # The worker's interceptor turns an AppError into an ApplicationError of the same code.
     with pytest.raises(AppError) as failure:
-        await ActivityEnvironment().run(tools.prometheus_query, _call(live.seed_end, ['q"uote']))
+        await run_tool(tools.prometheus_query, _call(live.seed_end, ['q"uote']))
     assert failure.value.code == ErrorCode.PROMETHEUS_BAD_RESPONSE
     assert not failure.value.retryable
     assert 'ci="q\\"uote"' in failure.value.message  # the query is in the step's detail
@@ -145,7 +144,7 @@ async def test_a_slow_server_is_a_retryable_timeout(
 
     await _use(tools, await fake_prometheus(slow), timeout_s=0.3)
     with pytest.raises(AppError) as failure:
-        await ActivityEnvironment().run(tools.prometheus_query, _call(live.seed_end, ['q"uote']))
+        await run_tool(tools.prometheus_query, _call(live.seed_end, ['q"uote']))
     assert failure.value.code == ErrorCode.TIMEOUT
     assert failure.value.retryable
 
@@ -163,7 +162,7 @@ async def test_cancellation_stops_the_queries_in_flight(
     await _use(tools, await fake_prometheus(hanging))
     env = ActivityEnvironment()
     running: asyncio.Future[ToolOutput] = asyncio.ensure_future(
-        env.run(tools.prometheus_query, _call(live.seed_end, sorted(HOSTILE)))
+        run_tool(tools.prometheus_query, _call(live.seed_end, sorted(HOSTILE)), env)
     )
     await asyncio.wait_for(arrived.wait(), 10)
     started = time.monotonic()
@@ -190,7 +189,7 @@ async def test_progress_is_reported_per_batch_of_cis(
     env = ActivityEnvironment()
     env.on_heartbeat = lambda *details: beats.extend(details)
     names = sorted([*HOSTILE, *PLAIN])
-    out: ToolOutput = await env.run(tools.prometheus_query, _call(live.seed_end, names))
+    out = await run_tool(tools.prometheus_query, _call(live.seed_end, names), env)
     assert out.series == []
     assert {"cis_done": 8, "cis": len(names)} in beats  # after the first batch of 8
 

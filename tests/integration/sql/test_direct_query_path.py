@@ -16,6 +16,7 @@ from opsflow.errors import SqlBlocked
 from opsflow.models import ToolCall
 from opsflow.policies import load_policies
 from opsflow.settings import Settings
+from tests.support.tools import run_tool
 
 pytestmark = pytest.mark.integration
 
@@ -68,9 +69,10 @@ async def test_blocked_sql_never_acquires_a_connection(
             assert converted.non_retryable
             assert converted.details and converted.details[0]
         assert pool.acquired == 0
-        ok = await env.run(
+        ok = await run_tool(
             tools.direct_query,
             _call("SELECT name FROM ci WHERE tenant_id = 't_acme' ORDER BY name", seeded),
+            env,
         )
         assert pool.acquired == 1
         assert ok.table is not None and 0 < len(ok.table.rows) <= 100

@@ -32,6 +32,7 @@ from opsflow.policies import load_policies
 from opsflow.settings import Settings
 from opsflow.sql import ALLOWED_TABLES, validate_sql
 from opsflow.sql._policy import TABLE_COLUMNS
+from tests.support.tools import run_tool
 
 pytestmark = pytest.mark.integration
 
@@ -158,7 +159,7 @@ async def test_every_benign_query_runs_through_direct_query(
     failures = []
     for sql in BENIGN:
         try:
-            out: ToolOutput = await env.run(tools.direct_query, _call(sql, seeded, row_cap=50))
+            out = await run_tool(tools.direct_query, _call(sql, seeded, row_cap=50), env)
         except AppError as err:
             failures.append((sql, err.code, str(err)))
             continue
@@ -176,7 +177,7 @@ async def test_arrays_of_common_types_decode_under_the_tool_role(
         " FROM (SELECT * FROM metric_sample WHERE tenant_id = 't_acme' ORDER BY ts DESC"
         " LIMIT 50) AS m"
     )
-    out = await ActivityEnvironment().run(_tools(pool, settings).direct_query, _call(sql, seeded))
+    out = await run_tool(_tools(pool, settings).direct_query, _call(sql, seeded))
     assert out.table is not None
     [row] = out.table.rows
     stamps, days, nums, ints, flags, docs = row
@@ -219,7 +220,7 @@ async def test_resource_cases_stop_within_the_statement_timeout_and_are_final(
     assert validate_sql(sql, "t_acme").valid
     began = time.monotonic()
     with pytest.raises(AppError) as raised:
-        await ActivityEnvironment().run(_tools(pool, settings).direct_query, _call(sql, seeded))
+        await run_tool(_tools(pool, settings).direct_query, _call(sql, seeded))
     elapsed = time.monotonic() - began
     assert raised.value.code in codes, str(raised.value)
     assert not raised.value.retryable
@@ -238,7 +239,7 @@ async def test_temporary_files_are_limited_for_the_tool_role(
     configure_session_limits(SessionLimits(temp_file_limit_kb=1024))
     try:
         with pytest.raises(AppError) as raised:
-            await ActivityEnvironment().run(_tools(pool, settings).direct_query, _call(sql, seeded))
+            await run_tool(_tools(pool, settings).direct_query, _call(sql, seeded))
     finally:
         configure_session_limits(before)
     assert raised.value.code == "SQL_RESOURCE_LIMIT", str(raised.value)
@@ -253,7 +254,7 @@ async def test_result_bytes_are_capped_and_the_result_marked_truncated(
         "SELECT lpad(m.metric, 9000, 'x') AS a, lpad(m.ci_id, 9000, 'y') AS b"
         " FROM metric_sample m WHERE m.tenant_id = 't_acme'"
     )
-    out = await ActivityEnvironment().run(_tools(pool, settings).direct_query, _call(sql, seeded))
+    out = await run_tool(_tools(pool, settings).direct_query, _call(sql, seeded))
     assert out.table is not None and out.truncated
     assert str(settings.sql_result_bytes) in out.note
     sent = sum(len(cell) for row in out.table.rows for cell in row)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from temporalio.testing import ActivityEnvironment
 
 from activities.catalog_tools import CatalogTools
 from activities.resources import WorkerResources
@@ -20,6 +19,7 @@ from opsflow.models import ToolCall, ToolOutput
 from opsflow.policies import load_policies
 from opsflow.settings import Settings
 from opsflow_app.importer import import_telemetry
+from tests.support.tools import run_tool
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +63,7 @@ async def _walk(tools: CatalogTools, tenant: str, **params: object) -> ToolOutpu
         params={"ci": "web", "direction": "upstream", **params},
         reference_time=datetime.fromtimestamp(T0 + 300, UTC),
     )
-    out: ToolOutput = await ActivityEnvironment().run(tools.topology_traverse, call)
+    out = await run_tool(tools.topology_traverse, call)
     return out
 
 

@@ -1,0 +1,20 @@
+"""Run a tool activity outside a worker and read its result as the workflow does."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from temporalio.common import RawValue
+from temporalio.testing import ActivityEnvironment
+
+from opsflow.models import ToolCall, ToolOutput
+
+
+async def run_tool(
+    tool: Callable[[ToolCall], Awaitable[RawValue]],
+    call: ToolCall,
+    env: ActivityEnvironment | None = None,
+) -> ToolOutput:
+    """``tool(call)`` in an activity context; its payload decoded into a ``ToolOutput``."""
+    raw = await (env or ActivityEnvironment()).run(tool, call)
+    return ToolOutput.model_validate_json(raw.payload.data)
