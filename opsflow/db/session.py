@@ -2,8 +2,8 @@
 
 A read-only transaction, the non-owner role (so row-level security applies), the tenant
 in ``app.tenant_id``, a statement timeout, memory and temporary-file limits, and always
-a rollback. Queries go through ``fetch()`` (extended protocol: one statement only),
-never ``execute()``.
+a rollback. Tool queries go through ``fetch()`` (extended protocol: one statement only);
+``execute()`` runs only the session's own fixed set-up script, ``COMMIT`` and ``ROLLBACK``.
 
 Fairness: at most ``SessionLimits.per_tenant`` sessions of one tenant hold pooled
 connections at once in this process, so one tenant's slow or hostile queries cannot
@@ -26,6 +26,7 @@ import structlog
 
 from opsflow.errors import ToolTimeoutError
 from opsflow.settings import Settings
+from opsflow.tenant_id import is_tenant_id
 
 TOOL_ROLE = "opsflow_tool"
 # A statement given less than this is not worth starting.
@@ -146,37 +147,53 @@ async def tenant_session(
                     "for a database session"
                 )
             timeout_ms = min(timeout_ms, left_ms)
-        tx = conn.transaction(readonly=readonly)
-        await tx.start()
         committed = False
         try:
-            # One round trip, the role switch last (set_config('role') is SET LOCAL ROLE):
-            # the tool role may not call set_config (revoked), so a query cannot raise
-            # these limits again. temp_file_limit needs a superuser, which the DSN user
-            # is (it also runs the migrations).
-            await conn.fetch(
-                "SELECT set_config('app.tenant_id', $1, true),"
-                " set_config('statement_timeout', $2, true),"
-                " set_config('work_mem', $3, true),"
-                " set_config('temp_file_limit', $4, true),"
-                " set_config('role', $5, true)",
-                tenant_id,
-                str(timeout_ms),
-                f"{int(limits.work_mem_kb)}kB",
-                f"{int(limits.temp_file_limit_kb)}kB",
-                TOOL_ROLE,
+            # One round trip opens the transaction and sets the session up: the role switch
+            # last (set_config('role') is SET LOCAL ROLE), so a tool query cannot raise
+            # these limits again (the tool role may not call set_config: revoked).
+            # temp_file_limit needs a superuser, which the DSN user is (it also runs the
+            # migrations).
+            await conn.execute(
+                _setup_sql(
+                    tenant_id,
+                    readonly=readonly,
+                    timeout_ms=timeout_ms,
+                    work_mem_kb=limits.work_mem_kb,
+                    temp_file_limit_kb=limits.temp_file_limit_kb,
+                )
             )
             # The pool's proxy forwards every Connection method.
             yield cast(asyncpg.Connection, conn)
             if commit:
-                await tx.commit()
+                await conn.execute("COMMIT")
                 committed = True
         finally:
             if not committed:
                 try:
-                    await tx.rollback()
+                    await conn.execute("ROLLBACK")
                 except (asyncpg.InterfaceError, asyncpg.PostgresError) as err:
                     # The statement died under us (cancelled or timed out mid-flight): the
                     # pool resets or discards this connection on release, and the error
                     # that matters is the one already propagating, not this one.
                     log.warning("tenant_session_rollback_failed", error=str(err))
+
+
+def _setup_sql(
+    tenant_id: str, *, readonly: bool, timeout_ms: int, work_mem_kb: int, temp_file_limit_kb: int
+) -> str:
+    """``BEGIN`` and the session's settings as one simple-protocol script.
+
+    Literals, not parameters (a script takes none): the tenant id must match the one tenant
+    id rule (lower-case identifier, so it needs no escaping), the rest are integers.
+    """
+    if not is_tenant_id(tenant_id):
+        raise ValueError(f"not a tenant id: {tenant_id!r}")
+    mode = " READ ONLY" if readonly else ""
+    return (
+        f"BEGIN{mode}; SELECT set_config('app.tenant_id', '{tenant_id}', true),"
+        f" set_config('statement_timeout', '{int(timeout_ms)}', true),"
+        f" set_config('work_mem', '{int(work_mem_kb)}kB', true),"
+        f" set_config('temp_file_limit', '{int(temp_file_limit_kb)}kB', true),"
+        f" set_config('role', '{TOOL_ROLE}', true)"
+    )
