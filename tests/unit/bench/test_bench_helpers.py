@@ -116,3 +116,18 @@ def test_closed_loop_runs_exactly_total_requests() -> None:
 @pytest.mark.parametrize(("value", "met"), [(1.1, True), (1.2, False), (None, False)])
 def test_goals_compare_against_bounds(value: float | None, met: bool) -> None:
     assert evaluate({"overhead_ratio": value})["overhead_ratio"]["met"] is met
+
+
+def test_profile_buckets_take_the_innermost_known_frame() -> None:
+    from bench.profile import bucket_of, split
+
+    analysis = ["run (activities/analysis.py:39)", "detect (opsflow/analysis/anomalies.py:140)"]
+    assert bucket_of(analysis) == "analysis"
+    sdk_under_tool = ["_run (activities/tooling.py:70)", "heartbeat (temporalio/activity.py:9)"]
+    assert bucket_of(sdk_under_tool) == "temporal_sdk"
+    assert bucket_of(["_run (activities/tooling.py:70)", "sleep (asyncio/tasks.py:1)"]) == (
+        "activity_code"
+    )
+    assert bucket_of(["select (selectors.py:1)"]) == "other"
+    raw = "a (opsflow/analysis/x.py:1) 3\nb (asyncpg/connection.py:2) 2\nmalformed\n"
+    assert split(raw) == {"analysis": 3, "database": 2}
