@@ -154,15 +154,14 @@ async def tenant_session(
             # these limits again (the tool role may not call set_config: revoked).
             # temp_file_limit needs a superuser, which the DSN user is (it also runs the
             # migrations).
-            await conn.execute(
-                _setup_sql(
-                    tenant_id,
-                    readonly=readonly,
-                    timeout_ms=timeout_ms,
-                    work_mem_kb=limits.work_mem_kb,
-                    temp_file_limit_kb=limits.temp_file_limit_kb,
-                )
+            setup = _setup_sql(
+                tenant_id,
+                readonly=readonly,
+                timeout_ms=timeout_ms,
+                work_mem_kb=limits.work_mem_kb,
+                temp_file_limit_kb=limits.temp_file_limit_kb,
             )
+            await conn.execute(setup)
             # The pool's proxy forwards every Connection method.
             yield cast(asyncpg.Connection, conn)
             if commit:

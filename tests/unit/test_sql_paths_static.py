@@ -14,6 +14,9 @@ SCANNED = ["activities", "opsflow/db", "opsflow_app/seed", "opsflow_app/importer
 REVIEWED = {
     ("activities/telemetry_tools.py", "sql"): "_RAW_SQL or _ROLLUP_SQL, chosen by the tool",
     ("opsflow/db/migrate.py", "migration.sql"): "migration files shipped in the package",
+    ("opsflow/db/session.py", "setup"): (
+        "BEGIN and set_config() of a tenant id that matched the tenant-id rule and integers"
+    ),
     ("opsflow/db/function_acl.py", "'\\n'.join(statements)"): (
         "GRANT/REVOKE of signatures PostgreSQL itself printed (regprocedure)"
     ),
