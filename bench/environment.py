@@ -74,9 +74,29 @@ class SeedReport:
         return self.rows / total if total > 0 else 0.0
 
 
+@dataclass(frozen=True)
+class BenchServers:
+    """Where the servers are. The pids are those of servers this bench started (the dev
+    server, the postmaster); None for a server named in the environment: its CPU is not
+    ours to read, even when it happens to run on this machine."""
+
+    settings: Settings
+    source: str
+    temporal_pid: int | None
+    postgres_pid: int | None
+
+
+def _pid_in(path: Path) -> int | None:
+    """The first line of a pid file (``postmaster.pid`` starts with the pid too)."""
+    try:
+        return int(path.read_text().split("\n", 1)[0].strip())
+    except (OSError, ValueError):
+        return None
+
+
 @contextmanager
-def bench_stack(base: Settings) -> Iterator[tuple[Settings, str]]:
-    """Yields settings pointing at the servers and a label of where they came from."""
+def bench_stack(base: Settings) -> Iterator[BenchServers]:
+    """Yields settings pointing at the servers, where they came from, and their pids."""
     data_dir = Path(tempfile.mkdtemp(prefix="opsflow-bench-"))
     stack = EmbeddedStack(
         base,
@@ -105,14 +125,21 @@ def bench_stack(base: Settings) -> Iterator[tuple[Settings, str]]:
             }
         )
         label = "embedded" if len(started) == 2 else ("environment" if not started else "mixed")
-        yield settings, label
+        yield BenchServers(
+            settings,
+            label,
+            temporal_pid=_pid_in(stack.temporal.pid_file) if stack.temporal else None,
+            postgres_pid=_pid_in(stack.postgres.pgdata / "postmaster.pid")
+            if stack.postgres
+            else None,
+        )
     finally:
         stack.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-async def seed(dsn: str, size: str) -> SeedReport:
-    end = default_end()
+async def seed(dsn: str, size: str, end: datetime | None = None) -> SeedReport:
+    end = end or default_end()
     progress(f"seeding {len(TENANTS)} tenants at size {size!r}, ending {end.isoformat()}")
     stats = await seed_all(dsn, size=size, end=end)
     report = SeedReport(

@@ -283,8 +283,9 @@ async def evaluate(args: argparse.Namespace, figures: dict[str, Any]) -> list[st
     failed: list[str] = []
     base = Settings().model_copy(update={"openai_api_key": None, "openai_base_url": None})
     every: list[Outcome] = []
-    with bench_stack(base) as (settings, source):
-        figures["servers"] = source
+    with bench_stack(base) as servers:
+        settings = servers.settings
+        figures["servers"] = servers.source
         client = await connect(settings)
         async with in_process_worker(client, settings) as worker_settings:
             ctx = SuiteContext(client, worker_settings, profile, args)

@@ -3,42 +3,38 @@
 Both groups run as subprocesses on their own task queues at once, and their batches
 alternate (A B A B) at one concurrency; the bench process is only the client. The worker
 CPU per question is the group's process tree's, the client excluded.
+
+What bounds the speedup: around every batch the CPU of each component is read (the
+measured group's process tree, the other group idling on its queue, the Temporal dev
+server, PostgreSQL's processes, this client process) as cores busy and CPU ms per
+question, with their sum and the whole machine's against its usable cores
+(``processes_cpu_by_component``). When one process already keeps the host's cores busy,
+a second cannot add throughput; servers named in the environment are null (their CPU is
+not ours to read).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import psutil
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from bench.common import progress, unique_queue
+from bench.cpu import CpuDelta, CpuMeter, CpuReading, Root, cpu_figures, delta, usable_cores
+from bench.environment import BenchServers
 from bench.rss import worker_process
 from bench.throughput import Load, alternate, closed_loop, orchestration_request
-from opsflow.settings import Settings
-
-
-def tree_cpu_s(pid: int) -> float:
-    """CPU seconds of a process and its children (workers are the children)."""
-    total = 0.0
-    root = psutil.Process(pid)
-    for proc in [root, *root.children(recursive=True)]:
-        try:
-            times = proc.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
 
 
 async def wait_for_group(
@@ -68,27 +64,49 @@ async def wait_for_group(
     raise TimeoutError(f"{processes} workers did not poll {queue} within 90 s")
 
 
-def _with_cpu(
-    one: Callable[[int], Awaitable[str]], pid: int, sink: list[float]
-) -> Callable[[int], Awaitable[str]]:
-    """Records the group's CPU when a batch's first request starts (see ``_batch_cpu``)."""
+class ComponentCpu:
+    """Around each batch, every component's CPU (see ``bench.cpu``); a batch's ``cpu_s``
+    becomes its own worker group's, so CPU per question is the group's, the client apart."""
 
-    async def wrapped(i: int) -> str:
-        if i == 0:
-            sink.append(tree_cpu_s(pid))
-        return await one(i)
+    def __init__(self, meter: CpuMeter, sides: dict[str, int]) -> None:
+        self._meter = meter
+        self._sides = sides  # alternation side -> processes in its group
+        self._before: CpuReading | None = None
+        self.spans: dict[int, list[CpuDelta]] = {n: [] for n in sides.values()}
 
-    return wrapped
+    def begin(self, side: str) -> None:
+        self._before = self._meter.read()
+
+    def end(self, side: str, load: Load) -> None:
+        assert self._before is not None
+        n = self._sides[side]
+        span = as_seen_by(delta(self._before, self._meter.read()), n)
+        self.spans[n].append(span)
+        own = span.components[WORKER_GROUP]
+        load.cpu_s = own if own is not None else float("nan")
 
 
-def _batch_cpu(loads: list[Load], marks: list[float], ends: list[float]) -> None:
-    for load, began, ended in zip(loads, marks, ends, strict=True):
-        load.cpu_s = ended - began
+WORKER_GROUP = "worker_group"
+
+
+def _group(n: int) -> str:
+    return f"workers_{n}"
+
+
+def as_seen_by(span: CpuDelta, n: int) -> CpuDelta:
+    """The span with group ``n`` as ``worker_group`` and the other (polling, idle) group as
+    ``idle_worker_group``."""
+    names = {_group(n): WORKER_GROUP, _group(3 - n): "idle_worker_group"}
+    return CpuDelta(
+        span.wall_s,
+        span.machine_s,
+        {names.get(k, k): v for k, v in span.components.items()},
+    )
 
 
 async def processes_scenario(
     client: Client,
-    settings: Settings,
+    servers: BenchServers,
     at: datetime,
     questions: Sequence[tuple[str, str]],
     *,
@@ -97,6 +115,7 @@ async def processes_scenario(
     pairs: int,
     log_dir: Path,
 ) -> dict[str, Any]:
+    settings = servers.settings
     queues = {n: unique_queue(f"procs{n}") for n in (1, 2)}
     with ExitStack() as stack:
         groups = {
@@ -121,37 +140,26 @@ async def processes_scenario(
             await closed_loop(
                 requests[n], concurrency=2 * n * len(questions), total=4 * n * len(questions)
             )
-        # CPU of each group's tree around each of its batches.
-        marks: dict[int, list[float]] = {1: [], 2: []}
-        ends: dict[int, list[float]] = {1: [], 2: []}
-
-        def measured(n: int) -> Callable[[int], Awaitable[str]]:
-            inner = _with_cpu(requests[n], groups[n].pid, marks[n])
-            done = 0
-
-            async def one(i: int) -> str:
-                nonlocal done
-                outcome = await inner(i)
-                done += 1
-                if done % per_batch == 0:
-                    ends[n].append(tree_cpu_s(groups[n].pid))
-                return outcome
-
-            return one
-
+        cpu = ComponentCpu(_meter(servers, groups), {"a": 2, "b": 1})
         progress(
             f"processes: {pairs} x (2 processes, 1 process) batches of {per_batch} at {concurrency}"
         )
         alt = await alternate(
-            measured(2),
-            measured(1),
+            requests[2],
+            requests[1],
             concurrency=concurrency,
             per_batch=per_batch,
             pairs=pairs,
             label="processes",
+            observer=cpu,
         )
-        _batch_cpu(alt.a, marks[2], ends[2])
-        _batch_cpu(alt.b, marks[1], ends[1])
+    cores = usable_cores()
+    by_component = {
+        str(n): cpu_figures(sum(spans[1:], spans[0]), questions=per_batch * len(spans), cores=cores)
+        for n, spans in cpu.spans.items()
+    }
+    for label, side in by_component.items():
+        progress(f"processes: {label} process(es): {_cores_line(side)}")
     figures = alt.figures("two", "one")
     return {
         "processes_throughput_1_per_s": figures["one_per_s"],
@@ -162,6 +170,43 @@ async def processes_scenario(
             "1": figures["one_cpu_ms_per_request"],
             "2": figures["two_cpu_ms_per_request"],
         },
+        # Per side, pooled over its batches: what each component kept busy. Whether the host's
+        # cores were already full with one process is ``machine_share_of_usable`` on side 1.
+        "processes_cpu_by_component": by_component,
+        "processes_cores_busy_by_batch": {
+            str(n): [_cores(span) for span in spans] for n, spans in cpu.spans.items()
+        },
         "processes_concurrency": concurrency,
         "processes_loads": figures["batches"],
     }
+
+
+def _meter(servers: BenchServers, groups: dict[int, subprocess.Popen[bytes]]) -> CpuMeter:
+    def root(pid: int | None) -> Root | None:
+        return None if pid is None else Root(pid)
+
+    return CpuMeter(
+        {
+            **{_group(n): Root(proc.pid) for n, proc in groups.items()},
+            "temporal_server": root(servers.temporal_pid),
+            "postgres": root(servers.postgres_pid),
+            # This process alone: its children are the worker groups (and the servers).
+            "bench_client": Root(os.getpid(), tree=False),
+        }
+    )
+
+
+def _cores(span: CpuDelta) -> dict[str, float | None]:
+    wall = span.wall_s
+    out = {k: None if v is None else round(v / wall, 2) for k, v in span.components.items()}
+    out["machine"] = round(span.machine_s / wall, 2)
+    return out
+
+
+def _cores_line(figures: dict[str, Any]) -> str:
+    parts = [
+        f"{name} {value['cores_busy']}"
+        for name, value in figures.items()
+        if isinstance(value, dict) and "cores_busy" in value
+    ]
+    return "cores busy: " + ", ".join(parts) + f" of {figures['usable_cores']}"

@@ -177,8 +177,9 @@ async def bench(args: argparse.Namespace, figures: dict[str, Any]) -> dict[str, 
         }
     )
     figures["workflow_sandbox"] = base.workflow_sandbox
-    with bench_stack(base) as (settings, source), tempfile.TemporaryDirectory() as logs:
-        figures["servers"] = source
+    with bench_stack(base) as servers, tempfile.TemporaryDirectory() as logs:
+        settings = servers.settings
+        figures["servers"] = servers.source
         figures["seed_size"] = args.size
         if args.no_seed:
             at = await latest_sample(settings.db_dsn or "")
@@ -214,7 +215,7 @@ async def bench(args: argparse.Namespace, figures: dict[str, Any]) -> dict[str, 
             "processes",
             lambda: processes_scenario(
                 client,
-                settings,
+                servers,
                 at,
                 questions,
                 concurrency=50,
@@ -236,7 +237,15 @@ async def bench(args: argparse.Namespace, figures: dict[str, Any]) -> dict[str, 
             ),
         )
         # Last: it reseeds (small, large, then extends the history to 30 M samples).
-        await section("scale", lambda: scale_scenario(client, settings, profile=profile.scale))
+        await section(
+            "scale",
+            lambda: scale_scenario(
+                client,
+                servers,
+                profile=profile.scale,
+                seeded=None if args.no_seed else args.size,
+            ),
+        )
     return failed
 
 

@@ -13,6 +13,7 @@ import math
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import psutil
@@ -45,6 +46,37 @@ SELECT pg_get_indexdef(i.indexrelid) AS indexdef, i.indexrelid::regclass::text A
   LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
  WHERE i.indrelid = 'metric_sample'::regclass
 """
+
+
+def dsn_for_database(dsn: str, name: str) -> str:
+    """``dsn`` (a URL) naming database ``name`` instead: same server, user and options."""
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def database_name(dsn: str) -> str:
+    return urlsplit(dsn).path.lstrip("/") or "postgres"
+
+
+async def create_database(dsn: str, name: str) -> str:
+    """A new, empty database ``name`` beside ``dsn``'s (dropped first if it is there), as
+    ``createdb`` makes the stack's own; returns its DSN. The schema comes from the
+    migrations, applied by the seeding and again by each worker, as for the stack."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return dsn_for_database(dsn, name)
+
+
+async def drop_database(dsn: str, name: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 @dataclass(frozen=True)
@@ -128,17 +160,47 @@ async def settle(dsn: str, tables: str = "metric_sample, metric_rollup, event") 
 
 # Server processes doing upkeep, not the questions' work (io workers read for backends).
 _UPKEEP = ("checkpointer", "background writer", "walwriter", "autovacuum")
+IO_WORKERS = "io_workers"
+UPKEEP = "upkeep"
+OTHER = "other"
+# Roles that serve every database of the cluster alike.
+SHARED_ROLES = (IO_WORKERS, OTHER, UPKEEP)
+
+
+def process_role(title: str) -> str:
+    """What a PostgreSQL server process does, from its title: ``database:NAME`` for a client
+    backend ("postgres: USER NAME HOST(PORT) STATE"), else io workers, upkeep or other (the
+    postmaster, the launchers). Io workers read for every database's backends alike."""
+    if any(name in title for name in _UPKEEP):
+        return UPKEEP
+    if "io worker" in title:
+        return IO_WORKERS
+    words = title.removeprefix("postgres: ").split()
+    if len(words) >= 3 and (words[2] == "[local]" or words[2].endswith(")")):
+        return f"database:{words[1]}"
+    return OTHER
 
 
 class DatabaseCpu:
     """CPU seconds of the PostgreSQL server's processes when the server runs on this
-    machine (None otherwise: a remote server's CPU is not ours to read), split into the
-    questions' work (backends, io workers) and upkeep (checkpoints, WAL, autovacuum).
-    Backends that exit between two readings take their CPU with them; the worker's pool
-    keeps its connections, so the tools' queries are counted."""
+    machine (None otherwise: a remote server's CPU is not ours to read), by role (see
+    ``process_role``): the questions' work is their database's backends and the io
+    workers; checkpoints, WAL and autovacuum are upkeep. Backends that exit between two
+    readings take their CPU with them; the worker's pool keeps its connections, so the
+    tools' queries are counted."""
 
     def __init__(self, postmaster: psutil.Process | None) -> None:
         self._postmaster = postmaster
+
+    @classmethod
+    def of_pid(cls, pid: int | None) -> DatabaseCpu:
+        """The postmaster this bench started (None: the server was named in the environment)."""
+        if pid is None:
+            return cls(None)
+        try:
+            return cls(psutil.Process(pid))
+        except psutil.NoSuchProcess:
+            return cls(None)
 
     @classmethod
     async def find(cls, dsn: str) -> DatabaseCpu:
@@ -156,19 +218,45 @@ class DatabaseCpu:
             await conn.close()
         return cls(parent if local else None)
 
-    def seconds(self) -> tuple[float, float] | None:
-        """(work, upkeep) CPU seconds so far."""
+    def by_role(self) -> dict[str, float] | None:
+        """CPU seconds so far per role."""
         if self._postmaster is None:
             return None
-        work = upkeep = 0.0
+        out: dict[str, float] = {}
         for proc in [self._postmaster, *self._postmaster.children()]:
             try:
                 times = proc.cpu_times()
                 title = " ".join(proc.cmdline())
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
-            if any(name in title for name in _UPKEEP):
-                upkeep += times.user + times.system
-            else:
-                work += times.user + times.system
-        return work, upkeep
+            role = OTHER if proc is self._postmaster else process_role(title)
+            out[role] = out.get(role, 0.0) + times.user + times.system
+        return out
+
+    def seconds(self) -> tuple[float, float] | None:
+        """(work, upkeep) CPU seconds so far."""
+        roles = self.by_role()
+        if roles is None:
+            return None
+        upkeep = roles.get(UPKEEP, 0.0)
+        return sum(roles.values()) - upkeep, upkeep
+
+
+def db_ms_per_question(
+    before: dict[str, float] | None, after: dict[str, float] | None, roles: list[str], n: int
+) -> float | None:
+    """CPU ms per question the ``roles`` (see ``DatabaseCpu.by_role``) spent between two
+    readings; None when the server's CPU could not be read."""
+    if before is None or after is None or n == 0:
+        return None
+    spent = sum(after.get(r, 0.0) - before.get(r, 0.0) for r in roles)
+    return round(spent * 1000 / n, 1)
+
+
+async def claims(dsn: str) -> int:
+    """Claim-check rows: a tool result over the history budget is stored once."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM tool_result_claim"))
+    finally:
+        await conn.close()

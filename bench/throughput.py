@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from temporalio.client import Client, WorkflowFailureError
 
@@ -129,22 +129,22 @@ class Alternation:
     b: list[Load] = field(default_factory=list)
 
     @staticmethod
-    def _rate(loads: list[Load]) -> float:
+    def rate(loads: list[Load]) -> float:
         wall = sum(x.wall_s for x in loads)
         return sum(x.total for x in loads) / wall if wall else 0.0
 
     @staticmethod
-    def _cpu_ms(loads: list[Load]) -> float:
+    def cpu_ms_per_request(loads: list[Load]) -> float:
         total = sum(x.total for x in loads)
         return sum(x.cpu_s for x in loads) * 1000 / total if total else float("nan")
 
     @property
     def a_per_s(self) -> float:
-        return self._rate(self.a)
+        return self.rate(self.a)
 
     @property
     def b_per_s(self) -> float:
-        return self._rate(self.b)
+        return self.rate(self.b)
 
     @property
     def ratio(self) -> float:
@@ -157,7 +157,7 @@ class Alternation:
 
     @property
     def cpu_ratio(self) -> float:
-        return self._cpu_ms(self.a) / self._cpu_ms(self.b)
+        return self.cpu_ms_per_request(self.a) / self.cpu_ms_per_request(self.b)
 
     def figures(self, a: str, b: str) -> dict[str, Any]:
         pairs = self.pair_ratios
@@ -168,14 +168,22 @@ class Alternation:
             # The spread of the ratio over the pairs (min, max): how much the load moved.
             "ratio_pairs": [rounded(r, 3) for r in pairs],
             "ratio_spread": [rounded(min(pairs), 3), rounded(max(pairs), 3)] if pairs else None,
-            f"{a}_cpu_ms_per_request": rounded(self._cpu_ms(self.a), 1),
-            f"{b}_cpu_ms_per_request": rounded(self._cpu_ms(self.b), 1),
+            f"{a}_cpu_ms_per_request": rounded(self.cpu_ms_per_request(self.a), 1),
+            f"{b}_cpu_ms_per_request": rounded(self.cpu_ms_per_request(self.b), 1),
             "cpu_ratio": rounded(self.cpu_ratio, 3),
             "batches": {
                 a: [x.figures() for x in self.a],
                 b: [x.figures() for x in self.b],
             },
         }
+
+
+class BatchObserver(Protocol):
+    """Told when each batch of an alternation begins and ends (``side``: "a" or "b")."""
+
+    def begin(self, side: str) -> None: ...
+
+    def end(self, side: str, load: Load) -> None: ...
 
 
 async def alternate(
@@ -186,11 +194,21 @@ async def alternate(
     per_batch: int,
     pairs: int,
     label: str,
+    observer: BatchObserver | None = None,
 ) -> Alternation:
     out = Alternation()
+
+    async def batch(side: str, one: Callable[[int], Awaitable[str]]) -> Load:
+        if observer is not None:
+            observer.begin(side)
+        load = await closed_loop(one, concurrency=concurrency, total=per_batch)
+        if observer is not None:
+            observer.end(side, load)
+        return load
+
     for pair in range(pairs):
-        out.a.append(await closed_loop(a, concurrency=concurrency, total=per_batch))
-        out.b.append(await closed_loop(b, concurrency=concurrency, total=per_batch))
+        out.a.append(await batch("a", a))
+        out.b.append(await batch("b", b))
         progress(
             f"{label}: pair {pair + 1}/{pairs}: {out.a[-1].per_s:.1f}/s against "
             f"{out.b[-1].per_s:.1f}/s"
