@@ -87,7 +87,7 @@ FULL = Profile(
     rounds=2,
     validator_reps=20,
     share_reps=10,
-    scale=ScaleProfile(passes=5, concurrency=20, throughput_total=100),
+    scale=ScaleProfile(passes=10, concurrency=20, throughput_total=100),
 )
 
 
