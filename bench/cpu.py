@@ -154,7 +154,25 @@ def cpu_figures(span: CpuDelta, *, questions: int, cores: int) -> dict[str, Any]
     out["machine_share_of_usable"] = rounded(machine / wall / cores, 2) if wall else None
     out["host_saturated"] = bool(wall) and machine / wall >= SATURATED_SHARE * cores
     out["wall_s"] = rounded(wall, 2)
+    out |= ceilings(ours, machine, wall, questions, cores)
     return out
+
+
+def ceilings(
+    ours_s: float, machine_s: float, wall_s: float, questions: int, cores: int
+) -> dict[str, float | None]:
+    """Questions per second if CPU were the only bound, at the measured CPU per question
+    (``ours``): on every usable core, and on what other work on the host left over. A
+    measured rate at the second ceiling means the host's CPU bounded it."""
+    if not (wall_s and questions and ours_s):
+        return {"measured_per_s": None, "cpu_ceiling_per_s": None, "cpu_ceiling_left_per_s": None}
+    per_question_s = ours_s / questions
+    others = max(0.0, machine_s - ours_s) / wall_s
+    return {
+        "measured_per_s": rounded(questions / wall_s, 2),
+        "cpu_ceiling_per_s": rounded(cores / per_question_s, 2),
+        "cpu_ceiling_left_per_s": rounded(max(0.0, cores - others) / per_question_s, 2),
+    }
 
 
 def _component(cpu_s: float, wall_s: float, questions: int) -> dict[str, float | None]:

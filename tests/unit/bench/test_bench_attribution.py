@@ -40,12 +40,18 @@ def test_cpu_figures_in_cores_and_ms_per_question() -> None:
     assert out["others_on_host_cores_busy"] == 1.0
     assert out["machine_share_of_usable"] == 0.95
     assert out["host_saturated"] is True
+    # 40 questions in 4 s at 90 ms of CPU each: 2 cores allow 22.2/s, the 1 core other
+    # work left allows 11.1/s, and 10/s were measured.
+    assert out["measured_per_s"] == 10.0
+    assert out["cpu_ceiling_per_s"] == 22.22
+    assert out["cpu_ceiling_left_per_s"] == 11.11
 
 
 def test_cpu_figures_idle_host_is_not_saturated() -> None:
     out = cpu_figures(CpuDelta(10.0, 5.0, {"worker_group": 4.0}), questions=10, cores=2)
     assert out["host_saturated"] is False
     assert out["others_on_host_cores_busy"] == 0.1
+    assert (out["cpu_ceiling_per_s"], out["cpu_ceiling_left_per_s"]) == (5.0, 4.75)
 
 
 def test_as_seen_by_names_the_measured_group() -> None:
