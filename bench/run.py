@@ -236,7 +236,8 @@ async def bench(args: argparse.Namespace, figures: dict[str, Any]) -> dict[str, 
                 log_dir=Path(logs),
             ),
         )
-        # Last: it reseeds (small, large, then extends the history to 30 M samples).
+        # Last: it reseeds the stack's database (large) and builds two of its own (small seed,
+        # one extended to 30 M samples) for the side-by-side pair.
         await section(
             "scale",
             lambda: scale_scenario(
