@@ -99,7 +99,8 @@ async def _profiled(
 
 async def profile(concurrency: int, total: int, rate: int) -> dict[str, Any]:
     base = Settings().model_copy(update={"openai_api_key": None, "openai_base_url": None})
-    with bench_stack(base) as (settings, _):
+    with bench_stack(base) as servers:
+        settings = servers.settings
         report = await seed(settings.db_dsn or "", "small")
         client = await connect(settings)
         questions = await typical_questions(settings.db_dsn or "")
