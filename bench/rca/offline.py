@@ -26,6 +26,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from bench.rca.answers import dump
 from bench.rca.baselines import baro_ranking
 from bench.rca.offline_data import (
     SHARED,
@@ -237,6 +238,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1, help="hard generator seed")
     parser.add_argument("--ablate", action="store_true", help="each rule switched off in turn")
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument(
+        "--dump", type=Path, help="write every case's full answer (JSON) here, for cmp"
+    )
+    parser.add_argument(
+        "--digits", type=int, default=9, help="significant digits of dumped floats (0: exact)"
+    )
     args = parser.parse_args(argv)
     suites = {s.strip() for s in args.only.split(",")}
     loaded: dict[str, tuple[list[OfflineCase], list[AnalysisInput]]] = {}
@@ -252,6 +259,9 @@ def main(argv: list[str] | None = None) -> None:
     if "synthetic" in suites:
         tels, cases = synthetic_cases([1, 2, 3])
         loaded["synthetic"] = (cases, inputs_of(tels, cases))
+    if args.dump is not None:
+        count = dump(loaded, args.dump, args.digits)
+        print(f"dumped {count} answers to {args.dump}", file=sys.stderr)
     configs = {"all rules": DEFAULT_CONFIG}
     if args.ablate:
         for rule in Rule:
