@@ -67,8 +67,10 @@ _LONE_FACTOR = 0.7
 
 @dataclass(frozen=True)
 class Window:
-    recent: list[int]  # indices into the series
-    history: list[int]
+    # Contiguous index ranges into the series: the baseline is a prefix, the recent window
+    # follows it, so both are slices of the columns and never per-index lists.
+    recent: range
+    history: range
     short: bool  # fewer baseline points than ``min_history_points``
 
 
@@ -84,11 +86,11 @@ def split_window(series: SeriesData, ref_ts: float, cfg: AnalysisConfig) -> Wind
     first = bisect_left(times, ref_ts - cfg.recent_s)
     last = bisect_right(times, ref_ts + cfg.recent_after_s)
     if first >= cfg.min_history_points and last > first:
-        return Window(list(range(first, last)), list(range(first)), short=False)
+        return Window(range(first, last), range(first), short=False)
     if last < cfg.min_short_history + 1:
         return None
     cut = change_point(series.values[:last], cfg.min_short_history)
-    return Window(list(range(cut, last)), list(range(cut)), short=True)
+    return Window(range(cut, last), range(cut), short=True)
 
 
 def change_point(values: list[float], min_before: int) -> int:
@@ -135,10 +137,10 @@ def detect(
     window = window if window is not None else split_window(series, ref_ts, cfg)
     if window is None:
         return None
-    hist_t = [series.times[i] for i in window.history]
-    hist_v = [series.values[i] for i in window.history]
+    hist, rec = window.history, window.recent
+    hist_v = series.values[hist.start : hist.stop]
     baseline = build_baseline(
-        hist_t,
+        series.times[hist.start : hist.stop],
         hist_v,
         seasonal_min_span_s=cfg.seasonal_min_span_s,
         bin_s=cfg.seasonal_bin_s,
@@ -147,21 +149,57 @@ def detect(
     profile = profile_for(series.metric)
     min_run = max(1, min(cfg.max_run_points, math.ceil(cfg.sustained_s / series.step_s)))
     confidence = min(1.0, math.sqrt(len(window.history) / cfg.min_history_points))
+    rec_t = series.times[rec.start : rec.stop]
+    recent = _Recent(rec_t, series.values[rec.start : rec.stop], hist_v)
+    if baseline.seasonal:
+        # One expected range per recent point, shared by both directions.
+        ranges = [baseline.expected_range(t) for t in rec_t]
+        recent = _Recent(
+            recent.times, recent.values, hist_v, [r[0] for r in ranges], [r[1] for r in ranges]
+        )
     best: Detection | None = None
     for sign, weight in ((1.0, profile.up_weight), (-1.0, profile.down_weight)):
         if weight <= 0.0:
             continue
         found = _detect_direction(
-            series, window, baseline, profile, sign, weight, min_run, ref_ts, cfg, confidence
+            series,
+            window,
+            recent,
+            baseline,
+            profile,
+            sign,
+            weight,
+            min_run,
+            ref_ts,
+            cfg,
+            confidence,
         )
         if found is not None and (best is None or found.strength > best.strength):
             best = found
     return best
 
 
+@dataclass(frozen=True)
+class _Recent:
+    """The recent window's columns, sliced once per series for both directions."""
+
+    times: list[float]
+    values: list[float]
+    history: list[float]  # the baseline's values
+    # Seasonal baselines only: the expected range at each recent point.
+    lows: list[float] | None = None
+    highs: list[float] | None = None
+
+    def expecteds(self, sign: float, level: float) -> list[float]:
+        """The expected value each point is judged against in the ``sign`` direction."""
+        chosen = self.highs if sign > 0 else self.lows
+        return chosen if chosen is not None else [level] * len(self.values)
+
+
 def _detect_direction(
     series: SeriesData,
     window: Window,
+    recent: _Recent,
     baseline: Baseline,
     profile: MetricProfile,
     sign: float,
@@ -172,25 +210,31 @@ def _detect_direction(
     confidence: float,
 ) -> Detection | None:
     thr = cfg.z_threshold
-    recent = window.recent
-    zs: list[float] = []
+    scale = baseline.scale
+    values = recent.values
+    if recent.highs is None:
+        level = baseline.level
+        diffs = [sign * (v - level) for v in values]
+    else:
+        seasonal = recent.expecteds(sign, baseline.level)
+        diffs = [sign * (v - e) for v, e in zip(values, seasonal, strict=True)]
+    zs = [d / scale for d in diffs]
+    # Most series have no point past the threshold: nothing below can then be a hit.
+    # (``max`` returns NaN only when the first z is NaN, and then the full pass runs.)
+    if max(zs) < thr:
+        return None
+    expecteds = recent.expecteds(sign, baseline.level)
     rels: list[float] = []
-    expecteds: list[float] = []
-    for i in recent:
-        low, high = baseline.expected_range(series.times[i])
-        expected = high if sign > 0 else low
-        expecteds.append(expected)
-        diff = sign * (series.values[i] - expected)
-        zs.append(diff / baseline.scale)
+    for diff, expected in zip(diffs, expecteds, strict=True):
         denom = abs(expected)
         rels.append(diff / denom if denom > 0.0 else (math.inf if diff > 0 else 0.0))
     hit = [z >= thr and r >= profile.min_rel_change for z, r in zip(zs, rels, strict=True)]
     # Hysteresis: a point half-way out keeps an excursion going, so a noisy plateau
     # is one excursion with one onset rather than several.
     soft = [z >= thr / 2.0 for z in zs]
-    last_ts = series.times[recent[-1]]
+    last_ts = recent.times[-1]
     best: tuple[float, Detection] | None = None
-    m = len(recent)
+    m = len(values)
     i = 0
     while i < m:
         if not hit[i]:
@@ -212,7 +256,7 @@ def _detect_direction(
         if (
             cfg.on(Rule.SPIKE_BEYOND_HISTORY)
             and start == end
-            and not _beyond_history(series, window, recent[start : end + 1], sign)
+            and not _beyond_history(recent.history, values[start], sign)
         ):
             continue  # the baseline has already shown spikes as large: a routine one
         sev = _severity(
@@ -222,8 +266,8 @@ def _detect_direction(
             profile.min_rel_change,
         )
         peak_pos = max(range(start, end + 1), key=lambda k: zs[k])
-        onset_ts = series.times[recent[start]]
-        end_ts = series.times[recent[end]]
+        onset_ts = recent.times[start]
+        end_ts = recent.times[end]
         censored = start == 0 and not window.short
         age_ts = ref_ts - cfg.recent_s if censored else onset_ts
         when = (
@@ -233,7 +277,7 @@ def _detect_direction(
         )
         det = _detection(
             series,
-            recent,
+            window.recent,
             peak_pos,
             start,
             expecteds[peak_pos],
@@ -258,7 +302,7 @@ def _detect_direction(
 
 def _detection(
     series: SeriesData,
-    recent: list[int],
+    recent: range,
     peak_pos: int,
     start: int,
     expected: float,
@@ -306,12 +350,13 @@ def _detection(
     )
 
 
-def _beyond_history(series: SeriesData, window: Window, run: list[int], sign: float) -> bool:
+def _beyond_history(history: list[float], value: float, sign: float) -> bool:
     """A one-point excursion is evidence only if it is further out than every baseline
     point: a robust scale ignores a baseline's own rare spikes, so a spike like them is
     routine, however long the sample it fills."""
-    worst = max(sign * series.values[i] for i in window.history)
-    return max(sign * series.values[i] for i in run) > worst
+    # max(sign * v) without a pass per sign: negation is exact, so -min(v) == max(-v).
+    worst = max(history) if sign > 0 else -min(history)
+    return sign * value > worst
 
 
 def _robust_peak(xs: list[float]) -> float:

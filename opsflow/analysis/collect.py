@@ -7,9 +7,10 @@ where a tool used them anyway, so the graph and the series meet on the same keys
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import islice
 
 from opsflow.analysis.series import SeriesData, observed_step
 from opsflow.models.tool_io import CiRecord, EdgeRecord, EventRecord, MetricSeries, ToolOutput
@@ -71,7 +72,8 @@ def _add_edge(edges: set[tuple[str, str]], edge: EdgeRecord, name_of: Callable[[
 
 def _to_data(ci: str, s: MetricSeries, step: str) -> SeriesData | None:
     times, values = s.epoch_s, s.values
-    ordered = all(a < b for a, b in pairwise(times))
+    # ``map`` over C callables: this check runs over every sample a question read.
+    ordered = all(map(operator.lt, times, islice(times, 1, None)))
     if not ordered or not all(map(math.isfinite, values)):
         # Unsorted or duplicate stamps (the last value wins), NaN/inf samples dropped.
         by_ts: dict[float, float] = {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -55,11 +56,15 @@ class Traffic:
         duration, or the sum of per-sample counts."""
         if _PER_SECOND.search(self.metric.lower()):
             return self.during(start, end) * (end - start + step_s)
-        return sum(v for t, v in zip(self.times, self.values, strict=True) if start <= t <= end)
+        return sum(self._inside(start, end))
 
     def during(self, start: float, end: float) -> float:
-        inside = [v for t, v in zip(self.times, self.values, strict=True) if start <= t <= end]
+        inside = self._inside(start, end)
         return max(0.0, median(inside)) if inside else self.usual
+
+    def _inside(self, start: float, end: float) -> list[float]:
+        """The values stamped in ``[start, end]``, in time order (``times`` ascends)."""
+        return self.values[bisect_left(self.times, start) : bisect_right(self.times, end)]
 
 
 def traffic_of(series: list[SeriesData], before_ts: float) -> dict[str, Traffic]:
@@ -71,8 +76,10 @@ def traffic_of(series: list[SeriesData], before_ts: float) -> dict[str, Traffic]
     metric = min(counts, key=lambda m: (-counts[m], m))
     out: dict[str, Traffic] = {}
     for s in load:
-        past = [v for t, v in zip(s.times, s.values, strict=True) if t < before_ts]
-        if s.metric == metric and past:
+        if s.metric != metric:
+            continue
+        past = s.values[: bisect_left(s.times, before_ts)]  # ``times`` ascends
+        if past:
             out[s.ci] = Traffic(s.metric, s.step_id, s.times, s.values, max(0.0, median(past)))
     return out
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 Family = Literal["availability", "errors", "latency", "saturation", "load", "unknown"]
@@ -117,7 +118,14 @@ _PROFILES: dict[Family, MetricProfile] = {
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
-def _tokens(metric: str) -> set[str]:
+# A question reads the same few metric names on many CIs, and each name is classified
+# several times (detection, traffic, propagation): parse each once. Bounded, since a
+# long-running worker meets every tenant's names.
+_NAME_CACHE = 4096
+
+
+@lru_cache(maxsize=_NAME_CACHE)
+def _tokens(metric: str) -> frozenset[str]:
     lowered = metric.lower()
     toks = set(_TOKEN.findall(lowered))
     # "success_rate" / "response_time" also as one token, so the sets above stay small.
@@ -125,9 +133,10 @@ def _tokens(metric: str) -> set[str]:
     toks.update({"successrate"} if "successrate" in squashed else set())
     toks.update({"responsetime"} if "responsetime" in squashed else set())
     toks.update({"workingset"} if "workingset" in squashed else set())
-    return toks
+    return frozenset(toks)
 
 
+@lru_cache(maxsize=_NAME_CACHE)
 def classify(metric: str) -> Family:
     toks = _tokens(metric)
     # Order matters: "request_errors" is an error metric, "success_rate" is availability,

@@ -7,8 +7,10 @@ touch pydantic objects or datetimes.
 from __future__ import annotations
 
 import math
+import operator
 from bisect import bisect_left
 from dataclasses import dataclass
+from itertools import repeat
 from statistics import median
 
 # 1.4826 * MAD estimates the standard deviation of normal data; 1.2533 * mean absolute
@@ -25,7 +27,8 @@ _TRIM_DIVISOR = 50  # drop the top 1/50 = 2 % of deviations
 
 
 def robust_scale(values: list[float], center: float, level: float) -> float:
-    deviations = sorted([abs(v - center) for v in values])
+    # ``map`` over C callables: this runs over every baseline point of every series.
+    deviations: list[float] = sorted(map(abs, map(operator.sub, values, repeat(center))))
     n = len(deviations)
     if n == 0:
         return max(_REL_SCALE_FLOOR * abs(level), _ABS_SCALE_FLOOR)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import pairwise
+from itertools import islice
 from statistics import median
 
 
@@ -26,4 +27,5 @@ class SeriesData:
 def observed_step(times: list[float]) -> float:
     if len(times) < 2:
         return 60.0
-    return max(1.0, median([b - a for a, b in pairwise(times)]))
+    gaps: list[float] = list(map(operator.sub, islice(times, 1, None), times))
+    return max(1.0, median(gaps))
