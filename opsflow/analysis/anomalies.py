@@ -212,17 +212,24 @@ def _detect_direction(
     thr = cfg.z_threshold
     scale = baseline.scale
     values = recent.values
+    # Most series have no point past the threshold, and then nothing below is a hit.
     if recent.highs is None:
         level = baseline.level
+        # Against one level, z never decreases as the value moves in the bad direction
+        # (rounding is monotonic, the scale positive): the most extreme value has the
+        # largest z, so one subtraction and one division decide for the whole window.
+        extreme = max(values) if sign > 0 else min(values)
+        if sign * (extreme - level) / scale < thr:
+            return None
         diffs = [sign * (v - level) for v in values]
+        zs = [d / scale for d in diffs]
     else:
         seasonal = recent.expecteds(sign, baseline.level)
         diffs = [sign * (v - e) for v, e in zip(values, seasonal, strict=True)]
-    zs = [d / scale for d in diffs]
-    # Most series have no point past the threshold: nothing below can then be a hit.
-    # (``max`` returns NaN only when the first z is NaN, and then the full pass runs.)
-    if max(zs) < thr:
-        return None
+        zs = [d / scale for d in diffs]
+        # ``max`` is NaN only when the first z is; the full pass then decides.
+        if max(zs) < thr:
+            return None
     expecteds = recent.expecteds(sign, baseline.level)
     rels: list[float] = []
     for diff, expected in zip(diffs, expecteds, strict=True):
