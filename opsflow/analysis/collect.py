@@ -84,11 +84,13 @@ def _to_data(ci: str, s: MetricSeries, step: str) -> SeriesData | None:
         values = [by_ts[t] for t in times]
     if not times:
         return None
+    # The columns are shared with the tool output, not copied: nothing in the analysis
+    # writes to either.
     return SeriesData(
         ci=ci,
         metric=s.metric,
         step_id=step,
-        times=list(times),
-        values=list(values),
+        times=times,
+        values=values,
         step_s=observed_step(times),
     )

@@ -11,7 +11,9 @@ import operator
 from bisect import bisect_left
 from dataclasses import dataclass
 from itertools import repeat
-from statistics import StatisticsError, median
+from statistics import median
+
+from opsflow.analysis.series import sorted_median
 
 # 1.4826 * MAD estimates the standard deviation of normal data; 1.2533 * mean absolute
 # deviation does too and stays non-zero when more than half the values are identical
@@ -93,19 +95,9 @@ class Baseline:
 def flat_baseline(values: list[float]) -> Baseline:
     ordered = sorted(values)
     center = sorted_median(ordered)
-    # Deviations of sorted values from their median fall then rise: two runs, which the
-    # sort in ``robust_scale`` merges in one pass (the scale depends only on the values).
+    # Deviations of sorted values from their median fall then rise, runs that the sort in
+    # ``robust_scale`` merges cheaply (the scale depends only on the multiset of values).
     return Baseline(center, robust_scale(ordered, center, center), 0.0, ())
-
-
-def sorted_median(ordered: list[float]) -> float:
-    """``statistics.median`` of an already sorted list, without sorting it again."""
-    n = len(ordered)
-    if n == 0:
-        raise StatisticsError("no median for empty data")
-    if n % 2 == 1:
-        return ordered[n // 2]
-    return (ordered[n // 2 - 1] + ordered[n // 2]) / 2
 
 
 def build_baseline(

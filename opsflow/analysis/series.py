@@ -6,7 +6,7 @@ import operator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
-from statistics import median
+from statistics import StatisticsError
 
 
 @dataclass(frozen=True)
@@ -28,4 +28,15 @@ def observed_step(times: list[float]) -> float:
     if len(times) < 2:
         return 60.0
     gaps: list[float] = list(map(operator.sub, islice(times, 1, None), times))
-    return max(1.0, median(gaps))
+    gaps.sort()  # in place: ``statistics.median`` would sort a copy
+    return max(1.0, sorted_median(gaps))
+
+
+def sorted_median(ordered: list[float]) -> float:
+    """``statistics.median`` of an already sorted list, without sorting it again."""
+    n = len(ordered)
+    if n == 0:
+        raise StatisticsError("no median for empty data")
+    if n % 2 == 1:
+        return ordered[n // 2]
+    return (ordered[n // 2 - 1] + ordered[n // 2]) / 2
