@@ -7,10 +7,8 @@ touch pydantic objects or datetimes.
 from __future__ import annotations
 
 import math
-import operator
 from bisect import bisect_left
 from dataclasses import dataclass
-from itertools import repeat
 from statistics import median
 
 from opsflow.analysis.series import sorted_median
@@ -29,8 +27,7 @@ _TRIM_DIVISOR = 50  # drop the top 1/50 = 2 % of deviations
 
 
 def robust_scale(values: list[float], center: float, level: float) -> float:
-    # ``map`` over C callables: this runs over every baseline point of every series.
-    deviations: list[float] = sorted(map(abs, map(operator.sub, values, repeat(center))))
+    deviations = sorted([abs(v - center) for v in values])
     n = len(deviations)
     if n == 0:
         return max(_REL_SCALE_FLOOR * abs(level), _ABS_SCALE_FLOOR)
