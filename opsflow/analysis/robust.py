@@ -27,7 +27,25 @@ _TRIM_DIVISOR = 50  # drop the top 1/50 = 2 % of deviations
 
 
 def robust_scale(values: list[float], center: float, level: float) -> float:
-    deviations = sorted([abs(v - center) for v in values])
+    return _scale_of(sorted([abs(v - center) for v in values]), level)
+
+
+def _sorted_deviations(ordered: list[float], center: float) -> list[float]:
+    """``sorted(|v - center|)`` for ``ordered`` ascending, without ``abs`` or a full sort:
+    below the center ``center - v`` rises as ``v`` falls, above it ``v - center`` rises, so
+    the two runs need one merge. Rounding is symmetric in sign, so ``center - v`` is
+    exactly ``abs(v - center)`` for ``v < center``: the same floats as ``robust_scale``
+    sorts, but for the sign of a zero (``-0.0 - 0.0``), which cannot reach the scale: both
+    averages of the deviations are zero-signed only when zero, and the floors are positive."""
+    mid = bisect_left(ordered, center)
+    deviations = [center - v for v in reversed(ordered[:mid])]
+    deviations += [v - center for v in ordered[mid:]]
+    deviations.sort()
+    return deviations
+
+
+def _scale_of(deviations: list[float], level: float) -> float:
+    """The robust scale from the sorted absolute deviations from the center."""
     n = len(deviations)
     if n == 0:
         return max(_REL_SCALE_FLOOR * abs(level), _ABS_SCALE_FLOOR)
@@ -90,11 +108,10 @@ class Baseline:
 
 
 def flat_baseline(values: list[float]) -> Baseline:
+    # One sort of the history serves its median and its deviations.
     ordered = sorted(values)
     center = sorted_median(ordered)
-    # Deviations of sorted values from their median fall then rise, runs that the sort in
-    # ``robust_scale`` merges cheaply (the scale depends only on the multiset of values).
-    return Baseline(center, robust_scale(ordered, center, center), 0.0, ())
+    return Baseline(center, _scale_of(_sorted_deviations(ordered, center), center), 0.0, ())
 
 
 def build_baseline(
