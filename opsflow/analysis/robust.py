@@ -35,8 +35,8 @@ def _sorted_deviations(ordered: list[float], center: float) -> list[float]:
     below the center ``center - v`` rises as ``v`` falls, above it ``v - center`` rises, so
     the two runs need one merge. Rounding is symmetric in sign, so ``center - v`` is
     exactly ``abs(v - center)`` for ``v < center``: the same floats as ``robust_scale``
-    sorts, but for the sign of a zero (``-0.0 - 0.0``), which cannot reach the scale: both
-    averages of the deviations are zero-signed only when zero, and the floors are positive."""
+    sorts, but for the sign of a zero (``-0.0 - 0.0``), which cannot reach the scale: a
+    zero MAD or mean deviation loses to the positive floors whatever its sign."""
     mid = bisect_left(ordered, center)
     deviations = [center - v for v in reversed(ordered[:mid])]
     deviations += [v - center for v in ordered[mid:]]
