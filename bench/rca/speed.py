@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -87,22 +89,31 @@ def write_inputs(only: set[str], path: Path) -> dict[str, int]:
     return counts
 
 
+def _git(*args: str) -> bytes:
+    done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True)
+    if done.returncode != 0:
+        reason = done.stderr.decode(errors="replace").strip().splitlines()[-1:]
+        raise SystemExit(f"error: git_failed: git {args[0]}: {' '.join(reason)}")
+    return done.stdout
+
+
 def export(ref: str, into: Path) -> Path:
     """The ``opsflow`` package as it is at ``ref``."""
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", ref, "opsflow"], check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    subprocess.run(
+        ["tar", "-x", "-C", str(into)], input=_git("archive", ref, "opsflow"), check=True
+    )
     return into
 
 
 def measure(root: Path, inputs: Path, passes: int) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-c", _CHILD, str(root), str(inputs), str(passes)],
-        check=True,
         capture_output=True,
         text=True,
     )
+    if done.returncode != 0:
+        last = done.stderr.strip().splitlines()[-1:]
+        raise SystemExit(f"error: measure_failed: {root}: {' '.join(last)}")
     result: dict[str, Any] = json.loads(done.stdout)
     if not str(result["module"]).startswith(str(root)):
         raise SystemExit(f"error: wrong_code: {result['module']} is not under {root}")
@@ -128,13 +139,15 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="rca-speed-") as tmp:
         inputs = args.inputs or Path(tmp) / "inputs.tsv"
         if inputs.exists():
-            counts = dict(Counter(line.split("\t", 1)[0] for line in inputs.open()))
+            with inputs.open(encoding="utf-8") as fh:
+                counts = dict(Counter(line.split("\t", 1)[0] for line in fh))
         else:
             counts = write_inputs({s.strip() for s in args.only.split(",")}, inputs)
         if args.profile:
             profile(inputs, args.profile)
             return
         base_root = export(args.baseline, Path(tmp))
+        load_before = os.getloadavg()
         rounds = []
         for _ in range(args.rounds):
             base = per_question(measure(base_root, inputs, args.passes), counts)
@@ -154,6 +167,16 @@ def main(argv: list[str] | None = None) -> None:
         "round_ratios_all": [round(r, 3) for r in spread],
         "rounds": args.rounds,
         "passes": args.passes,
+        "commits": {
+            "baseline": _git("rev-parse", "--short", args.baseline).decode().strip(),
+            "current": _git("rev-parse", "--short", "HEAD").decode().strip()
+            + ("+dirty" if _git("status", "--porcelain", "opsflow") else ""),
+        },
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_avg_1m_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        },
     }
     print(json.dumps(report, indent=1))
 
