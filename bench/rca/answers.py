@@ -96,12 +96,22 @@ def answer(inp: AnalysisInput, config: AnalysisConfig = DEFAULT_CONFIG) -> dict[
     return {"findings": findings.model_dump(mode="json"), **sink}
 
 
-def dump(suites: dict[str, tuple[list[Any], list[AnalysisInput]]], path: Path, digits: int) -> int:
-    """Write every case's answer of every suite to ``path``; returns the number of cases."""
-    out: dict[str, dict[str, Any]] = {}
-    for name, (cases, inputs) in sorted(suites.items()):
-        out[name] = {
-            case.key: rounded(answer(inp), digits) for case, inp in zip(cases, inputs, strict=True)
+def dump(
+    suites: dict[str, tuple[list[Any], list[AnalysisInput]]],
+    path: Path,
+    digits: int,
+    configs: dict[str, AnalysisConfig],
+) -> int:
+    """Write every case's answer of every suite under every configuration to ``path``
+    (``{configuration: {suite: {case: answer}}}``); returns the number of answers."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for label, config in configs.items():
+        out[label] = {
+            name: {
+                case.key: rounded(answer(inp, config), digits)
+                for case, inp in zip(cases, inputs, strict=True)
+            }
+            for name, (cases, inputs) in sorted(suites.items())
         }
     path.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    return sum(len(v) for v in out.values())
+    return sum(len(by_case) for by_suite in out.values() for by_case in by_suite.values())

@@ -239,7 +239,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ablate", action="store_true", help="each rule switched off in turn")
     parser.add_argument("-v", "--verbose", action="store_true")
     parser.add_argument(
-        "--dump", type=Path, help="write every case's full answer (JSON) here, for cmp"
+        "--dump",
+        type=Path,
+        help="write every case's full answer (JSON) here, for cmp (with --ablate: per rule)",
     )
     parser.add_argument(
         "--digits", type=int, default=9, help="significant digits of dumped floats (0: exact)"
@@ -259,13 +261,13 @@ def main(argv: list[str] | None = None) -> None:
     if "synthetic" in suites:
         tels, cases = synthetic_cases([1, 2, 3])
         loaded["synthetic"] = (cases, inputs_of(tels, cases))
-    if args.dump is not None:
-        count = dump(loaded, args.dump, args.digits)
-        print(f"dumped {count} answers to {args.dump}", file=sys.stderr)
     configs = {"all rules": DEFAULT_CONFIG}
     if args.ablate:
         for rule in Rule:
             configs[f"without {rule.value}"] = AnalysisConfig(disabled=frozenset({rule}))
+    if args.dump is not None:
+        count = dump(loaded, args.dump, args.digits, configs)
+        print(f"dumped {count} answers to {args.dump}", file=sys.stderr)
     figures: dict[str, Any] = {}
     for label, config in configs.items():
         figures[label] = {

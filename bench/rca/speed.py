@@ -2,62 +2,42 @@
 
 The inputs are the offline loop's (``bench/rca/offline.py``: the ``AnalysisInput`` the rule
 plan would hand to ``analyze`` on Train-Ticket, PetShop, the hard generator and the
-synthetic tenants), built once and written to a temporary file. Two versions of the
-``opsflow`` package are measured on exactly those inputs: ``--baseline`` (a git ref,
-exported with ``git archive``) and this working tree. Each measurement is a fresh child
-process that puts its version first on ``sys.path``, runs every input once to warm up, then
-``--passes`` times, timing each pass with ``time.process_time``. Children alternate
-(baseline, current, baseline, current...) for ``--rounds`` rounds, so a change of load on
-the shared machine cannot favour either. Reported: the median CPU milliseconds per question
-of each version, per suite and over all, their ratio (current / baseline) and the spread
-of the per-round ratios. ``--profile N`` prints the current tree's top N functions by own
-time (cProfile) instead.
+synthetic tenants), built once. Two versions of ``opsflow/analysis`` run on exactly those
+inputs in one process: ``--baseline`` (a git ref, exported with ``git archive`` and imported
+as a package of its own, ``opsflow_baseline_analysis``; it shares this tree's models) and
+this working tree. After a warm-up pass of each, which also checks that both give the same
+findings for every input, every round times one pass of each over
+every input with ``time.process_time``, alternating which goes first, so a change of load
+on the shared machine falls on both alike. Reported: the median CPU milliseconds per
+question of each version, per suite and over all (weighted by questions), their ratio
+(current / baseline) and each round's ratio, the spread. ``--profile N`` prints this
+tree's top N functions by own time (cProfile) instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import io
 import json
 import os
 import platform
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
-from collections import Counter
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+_PACKAGE = "opsflow.analysis"
+_BASELINE_PACKAGE = "opsflow_baseline_analysis"
 
-# Run in the child with ``python -c``: nothing of this tree is imported before the
-# version under test is first on the path.
-_CHILD = """
-import json, sys, time
-sys.path.insert(0, sys.argv[1])
-from opsflow.analysis import analyze
-import opsflow.analysis as pkg
-from opsflow.models import AnalysisInput
-suites = {}
-with open(sys.argv[2], encoding="utf-8") as fh:
-    for line in fh:
-        suite, raw = line.split("\\t", 1)
-        suites.setdefault(suite, []).append(AnalysisInput.model_validate_json(raw))
-passes = int(sys.argv[3])
-for inputs in suites.values():
-    for inp in inputs:
-        analyze(inp)
-out = {"module": pkg.__file__, "ms": {}}
-for suite, inputs in suites.items():
-    times = []
-    for _ in range(passes):
-        t0 = time.process_time()
-        for inp in inputs:
-            analyze(inp)
-        times.append((time.process_time() - t0) * 1000.0 / len(inputs))
-    out["ms"][suite] = times
-print(json.dumps(out))
-"""
+Analyze = Callable[..., Any]
+Suites = dict[str, list[Any]]
 
 
 def write_inputs(only: set[str], path: Path) -> dict[str, int]:
@@ -89,6 +69,17 @@ def write_inputs(only: set[str], path: Path) -> dict[str, int]:
     return counts
 
 
+def read_inputs(path: Path) -> Suites:
+    from opsflow.models import AnalysisInput
+
+    suites: Suites = {}
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            suite, raw = line.split("\t", 1)
+            suites.setdefault(suite, []).append(AnalysisInput.model_validate_json(raw))
+    return suites
+
+
 def _git(*args: str) -> bytes:
     done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True)
     if done.returncode != 0:
@@ -97,33 +88,59 @@ def _git(*args: str) -> bytes:
     return done.stdout
 
 
-def export(ref: str, into: Path) -> Path:
-    """The ``opsflow`` package as it is at ``ref``."""
-    subprocess.run(
-        ["tar", "-x", "-C", str(into)], input=_git("archive", ref, "opsflow"), check=True
-    )
-    return into
+def baseline_analyze(ref: str, into: Path) -> Analyze:
+    """``analyze`` of ``opsflow/analysis`` as it is at ``ref``, importable beside this tree's:
+    its own imports of the package are renamed (the rest of ``opsflow`` is this tree's)."""
+    package = into / _BASELINE_PACKAGE
+    package.mkdir()
+    with tarfile.open(fileobj=io.BytesIO(_git("archive", ref, "opsflow/analysis"))) as tar:
+        for member in tar.getmembers():
+            source = tar.extractfile(member) if member.isfile() else None
+            if source is None or not member.name.endswith(".py"):
+                continue
+            target = package / Path(member.name).relative_to(_PACKAGE.replace(".", "/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            text = source.read().decode("utf-8").replace(_PACKAGE, _BASELINE_PACKAGE)
+            target.write_text(text, encoding="utf-8")
+    sys.path.insert(0, str(into))
+    module = importlib.import_module(_BASELINE_PACKAGE)
+    if not str(module.__file__).startswith(str(package)):
+        raise SystemExit(f"error: wrong_code: {module.__file__} is not under {package}")
+    analyze: Analyze = module.analyze
+    return analyze
 
 
-def measure(root: Path, inputs: Path, passes: int) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(root), str(inputs), str(passes)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        last = done.stderr.strip().splitlines()[-1:]
-        raise SystemExit(f"error: measure_failed: {root}: {' '.join(last)}")
-    result: dict[str, Any] = json.loads(done.stdout)
-    if not str(result["module"]).startswith(str(root)):
-        raise SystemExit(f"error: wrong_code: {result['module']} is not under {root}")
-    return result
+def one_pass(analyze: Analyze, inputs: list[Any]) -> float:
+    """CPU milliseconds per question over one pass of ``inputs``."""
+    t0 = time.process_time()
+    for inp in inputs:
+        analyze(inp)
+    return (time.process_time() - t0) * 1000.0 / len(inputs)
 
 
-def per_question(run: dict[str, Any], counts: dict[str, int]) -> dict[str, float]:
-    """One child's median ms per question per suite, and over all (weighted by questions)."""
-    out = {s: statistics.median(run["ms"][s]) for s in counts}
-    out["all"] = sum(out[s] * n for s, n in counts.items()) / sum(counts.values())
+def same_findings(versions: dict[str, Analyze], suites: Suites) -> bool:
+    """Whether every version answers every input alike (also the warm-up pass: imports,
+    caches, allocator). The dump (``offline --dump``) is the finer check."""
+    answers = [
+        [analyze(inp).model_dump() for inputs in suites.values() for inp in inputs]
+        for analyze in versions.values()
+    ]
+    return all(other == answers[0] for other in answers[1:])
+
+
+def measure(versions: dict[str, Analyze], suites: Suites, rounds: int) -> list[dict[str, Any]]:
+    """Per round and version, ms per question per suite and over all."""
+    counts = {s: len(inputs) for s, inputs in suites.items()}
+    out = []
+    order = list(versions)
+    for _ in range(rounds):
+        result: dict[str, Any] = {}
+        for name in order:
+            ms = {s: one_pass(versions[name], inputs) for s, inputs in suites.items()}
+            ms["all"] = sum(ms[s] * n for s, n in counts.items()) / sum(counts.values())
+            result[name] = ms
+        out.append(result)
+        order.reverse()
     return out
 
 
@@ -131,70 +148,62 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.rca.speed")
     parser.add_argument("--baseline", default="main", help="git ref of the version to beat")
     parser.add_argument("--only", default="nezha,petshop,hard,synthetic")
-    parser.add_argument("--rounds", type=int, default=3, help="baseline/current alternations")
-    parser.add_argument("--passes", type=int, default=3, help="timed passes per child")
+    parser.add_argument("--rounds", type=int, default=9, help="timed passes of each version")
     parser.add_argument("--inputs", type=Path, help="reuse (or keep) the built inputs here")
     parser.add_argument("--profile", type=int, default=0, help="top N functions instead")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="rca-speed-") as tmp:
-        inputs = args.inputs or Path(tmp) / "inputs.tsv"
-        if inputs.exists():
-            with inputs.open(encoding="utf-8") as fh:
-                counts = dict(Counter(line.split("\t", 1)[0] for line in fh))
-        else:
-            counts = write_inputs({s.strip() for s in args.only.split(",")}, inputs)
+        path = args.inputs or Path(tmp) / "inputs.tsv"
+        if not path.exists():
+            write_inputs({s.strip() for s in args.only.split(",")}, path)
+        suites = read_inputs(path)
         if args.profile:
-            profile(inputs, args.profile)
+            profile(suites, args.profile)
             return
-        base_root = export(args.baseline, Path(tmp))
-        load_before = os.getloadavg()
-        rounds = []
-        for _ in range(args.rounds):
-            base = per_question(measure(base_root, inputs, args.passes), counts)
-            cur = per_question(measure(ROOT, inputs, args.passes), counts)
-            rounds.append((base, cur))
-    keys = [*counts, "all"]
+        from opsflow.analysis import analyze
+
+        versions = {"baseline": baseline_analyze(args.baseline, Path(tmp)), "current": analyze}
+        same = same_findings(versions, suites)
+        load_before = os.getloadavg()[0]
+        rounds = measure(versions, suites, args.rounds)
+    keys = [*suites, "all"]
     med = {
-        name: {k: round(statistics.median(r[i][k] for r in rounds), 3) for k in keys}
-        for i, name in enumerate(("baseline", "current"))
+        v: {k: round(statistics.median(r[v][k] for r in rounds), 3) for k in keys} for v in versions
     }
-    spread = [cur["all"] / base["all"] for base, cur in rounds]
     report = {
         "baseline": args.baseline,
-        "questions": counts,
+        "questions": {s: len(inputs) for s, inputs in suites.items()},
+        "same_findings": same,
         "cpu_ms_per_question": med,
         "ratio": {k: round(med["current"][k] / med["baseline"][k], 3) for k in keys},
-        "round_ratios_all": [round(r, 3) for r in spread],
+        "round_ratios_all": [round(r["current"]["all"] / r["baseline"]["all"], 3) for r in rounds],
         "rounds": args.rounds,
-        "passes": args.passes,
         "commits": {
             "baseline": _git("rev-parse", "--short", args.baseline).decode().strip(),
             "current": _git("rev-parse", "--short", "HEAD").decode().strip()
-            + ("+dirty" if _git("status", "--porcelain", "opsflow") else ""),
+            + ("+dirty" if _git("status", "--porcelain", "opsflow/analysis") else ""),
         },
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
-            "load_avg_1m_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+            "load_avg_1m_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         },
     }
     print(json.dumps(report, indent=1))
 
 
-def profile(inputs: Path, top: int) -> None:
+def profile(suites: Suites, top: int) -> None:
     import cProfile
     import pstats
 
     from opsflow.analysis import analyze
-    from opsflow.models import AnalysisInput
 
-    with inputs.open(encoding="utf-8") as fh:
-        loaded = [AnalysisInput.model_validate_json(line.split("\t", 1)[1]) for line in fh]
     prof = cProfile.Profile()
     prof.enable()
     for _ in range(3):
-        for inp in loaded:
-            analyze(inp)
+        for inputs in suites.values():
+            for inp in inputs:
+                analyze(inp)
     prof.disable()
     pstats.Stats(prof).sort_stats("tottime").print_stats(top)
 
