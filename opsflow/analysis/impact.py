@@ -47,7 +47,7 @@ class Traffic:
 
     metric: str
     step_id: str | None
-    times: list[float]
+    times: list[float]  # ascending (a series's): windows are found by bisection
     values: list[float]
     usual: float  # median before the recent window
 
