@@ -5,13 +5,13 @@ plan would hand to ``analyze`` on Train-Ticket, PetShop, the hard generator and 
 synthetic tenants), built once. Two versions of ``opsflow/analysis`` run on exactly those
 inputs in one process: ``--baseline`` (a git ref, exported with ``git archive`` and imported
 as a package of its own, ``opsflow_baseline_analysis``; it shares this tree's models) and
-this working tree. After a warm-up pass of each, which also checks that both give the same
-findings for every input, every round times one pass of each over
-every input with ``time.process_time``, alternating which goes first, so a change of load
-on the shared machine falls on both alike. Reported: the median CPU milliseconds per
-question of each version, per suite and over all (weighted by questions), their ratio
-(current / baseline) and each round's ratio, the spread. ``--profile N`` prints this
-tree's top N functions by own time (cProfile) instead.
+this working tree. A warm-up pass of each also checks that both give the same findings
+for every input. Every round then times one pass of each over every suite with
+``time.process_time``, taking turns suite by suite, so a change of load on the shared
+machine falls on both alike. Reported: the median CPU milliseconds per question of each
+version, per suite and over all (weighted by questions), and the ratio current /
+baseline: the median of the rounds' paired ratios, with their range. ``--profile N``
+prints this tree's top N functions by own time (cProfile) instead.
 """
 
 from __future__ import annotations
@@ -129,18 +129,21 @@ def same_findings(versions: dict[str, Analyze], suites: Suites) -> bool:
 
 
 def measure(versions: dict[str, Analyze], suites: Suites, rounds: int) -> list[dict[str, Any]]:
-    """Per round and version, ms per question per suite and over all."""
+    """Per round and version, ms per question per suite and over all. Within a round the
+    versions take turns suite by suite, the first of each pair alternating, so the two
+    passes compared are seconds apart."""
     counts = {s: len(inputs) for s, inputs in suites.items()}
     out = []
     order = list(versions)
     for _ in range(rounds):
-        result: dict[str, Any] = {}
-        for name in order:
-            ms = {s: one_pass(versions[name], inputs) for s, inputs in suites.items()}
+        result: dict[str, dict[str, float]] = {name: {} for name in versions}
+        for suite, inputs in suites.items():
+            for name in order:
+                result[name][suite] = one_pass(versions[name], inputs)
+            order.reverse()
+        for ms in result.values():
             ms["all"] = sum(ms[s] * n for s, n in counts.items()) / sum(counts.values())
-            result[name] = ms
         out.append(result)
-        order.reverse()
     return out
 
 
@@ -167,6 +170,7 @@ def main(argv: list[str] | None = None) -> None:
         load_before = os.getloadavg()[0]
         rounds = measure(versions, suites, args.rounds)
     keys = [*suites, "all"]
+    ratios = {k: [r["current"][k] / r["baseline"][k] for r in rounds] for k in keys}
     med = {
         v: {k: round(statistics.median(r[v][k] for r in rounds), 3) for k in keys} for v in versions
     }
@@ -175,8 +179,9 @@ def main(argv: list[str] | None = None) -> None:
         "questions": {s: len(inputs) for s, inputs in suites.items()},
         "same_findings": same,
         "cpu_ms_per_question": med,
-        "ratio": {k: round(med["current"][k] / med["baseline"][k], 3) for k in keys},
-        "round_ratios_all": [round(r["current"]["all"] / r["baseline"]["all"], 3) for r in rounds],
+        # The median of paired ratios: each pair ran under the same load.
+        "ratio": {k: round(statistics.median(ratios[k]), 3) for k in keys},
+        "ratio_spread": {k: [round(min(ratios[k]), 3), round(max(ratios[k]), 3)] for k in keys},
         "rounds": args.rounds,
         "commits": {
             "baseline": _git("rev-parse", "--short", args.baseline).decode().strip(),
