@@ -247,6 +247,8 @@ def main(argv: list[str] | None = None) -> None:
         "--digits", type=int, default=9, help="significant digits of dumped floats (0: exact)"
     )
     args = parser.parse_args(argv)
+    if args.digits < 0:
+        parser.error("--digits: 0 (exact) or a positive number of significant digits")
     suites = {s.strip() for s in args.only.split(",")}
     loaded: dict[str, tuple[list[OfflineCase], list[AnalysisInput]]] = {}
     if "nezha" in suites:
