@@ -37,6 +37,7 @@ from bench.environment import bench_stack, bytecode_cache, seed, typical_questio
 from bench.throughput import _bare_request, closed_loop, orchestration_request, sample_shape
 from opsflow.settings import Settings
 from opsflow.temporal_client import connect
+from opsflow_app.seed import SIZES
 
 # First match wins, searched from the innermost frame outwards: a pydantic call made by
 # the analysis counts as analysis; the same call made by the SDK's converter as payloads.
@@ -97,11 +98,11 @@ async def _profiled(
     )
 
 
-async def profile(concurrency: int, total: int, rate: int) -> dict[str, Any]:
+async def profile(concurrency: int, total: int, rate: int, size: str) -> dict[str, Any]:
     base = Settings().model_copy(update={"openai_api_key": None, "openai_base_url": None})
     with bench_stack(base) as servers:
         settings = servers.settings
-        report = await seed(settings.db_dsn or "", "small")
+        report = await seed(settings.db_dsn or "", size)
         client = await connect(settings)
         questions = await typical_questions(settings.db_dsn or "")
         async with (
@@ -115,7 +116,7 @@ async def profile(concurrency: int, total: int, rate: int) -> dict[str, Any]:
             }
             for one in sides.values():
                 await closed_loop(one, concurrency=concurrency, total=concurrency)  # warm
-            out: dict[str, Any] = {"concurrency": concurrency, "requests": total}
+            out: dict[str, Any] = {"size": size, "concurrency": concurrency, "requests": total}
             for side, one in sides.items():
                 ms, requests = await _profiled(one, concurrency=concurrency, total=total, rate=rate)
                 per_q = {k: rounded(v / requests, 1) for k, v in sorted(ms.items())}
@@ -129,13 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--requests", type=int, default=300, help="per side")
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
+    parser.add_argument("--size", choices=sorted(SIZES), default="small", help="seed size")
     args = parser.parse_args(argv)
     if shutil.which("py-spy") is None:
         print("error: PROFILER_MISSING: py-spy is not installed (pip install py-spy)")
         return 2
     began = time.perf_counter()
     with bytecode_cache(True):
-        figures = asyncio.run(profile(args.concurrency, args.requests, args.rate))
+        figures = asyncio.run(profile(args.concurrency, args.requests, args.rate, args.size))
     figures["seconds"] = round(time.perf_counter() - began, 1)
     print(json.dumps(figures, indent=1))
     return 0
