@@ -150,13 +150,13 @@ def detect(
     min_run = max(1, min(cfg.max_run_points, math.ceil(cfg.sustained_s / series.step_s)))
     confidence = min(1.0, math.sqrt(len(window.history) / cfg.min_history_points))
     rec_t = series.times[rec.start : rec.stop]
-    recent = _Recent(rec_t, series.values[rec.start : rec.stop], hist_v)
+    rec_v = series.values[rec.start : rec.stop]
     if baseline.seasonal:
         # One expected range per recent point, shared by both directions.
         ranges = [baseline.expected_range(t) for t in rec_t]
-        recent = _Recent(
-            recent.times, recent.values, hist_v, [r[0] for r in ranges], [r[1] for r in ranges]
-        )
+        recent = _Recent(rec_t, rec_v, hist_v, [r[0] for r in ranges], [r[1] for r in ranges])
+    else:
+        recent = _Recent(rec_t, rec_v, hist_v)
     best: Detection | None = None
     for sign, weight in ((1.0, profile.up_weight), (-1.0, profile.down_weight)):
         if weight <= 0.0:
@@ -223,14 +223,14 @@ def _detect_direction(
             return None
         diffs = [sign * (v - level) for v in values]
         zs = [d / scale for d in diffs]
+        expecteds = [level] * len(values)
     else:
-        seasonal = recent.expecteds(sign, baseline.level)
-        diffs = [sign * (v - e) for v, e in zip(values, seasonal, strict=True)]
+        expecteds = recent.expecteds(sign, baseline.level)
+        diffs = [sign * (v - e) for v, e in zip(values, expecteds, strict=True)]
         zs = [d / scale for d in diffs]
         # ``max`` is NaN only when the first z is; the full pass then decides.
         if max(zs) < thr:
             return None
-    expecteds = recent.expecteds(sign, baseline.level)
     rels: list[float] = []
     for diff, expected in zip(diffs, expecteds, strict=True):
         denom = abs(expected)
